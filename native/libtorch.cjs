@@ -1,0 +1,56 @@
+// Finds libtorch the way tch-rs does, and prints what node-gyp needs.
+//   LIBTORCH=<folder>: a libtorch distribution or a PyTorch install's torch/ folder
+//   (both hold include/ and lib/); otherwise Debian's libtorch-dev under /usr.
+// Usage (from binding.gyp): node libtorch.cjs includes|libdir|libs|defines|info
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
+
+function locate() {
+  const root = process.env.LIBTORCH;
+  if (root) {
+    const include = path.join(root, 'include');
+    const lib = path.join(root, 'lib');
+    if (!fs.existsSync(path.join(include, 'ATen', 'ATen.h'))) {
+      throw new Error(`LIBTORCH=${root}: expected ${include}/ATen/ATen.h (a libtorch folder or a PyTorch install's torch/ folder)`);
+    }
+    return { include, api: path.join(include, 'torch', 'csrc', 'api', 'include'), lib, system: false };
+  }
+  const include = '/usr/include';
+  if (!fs.existsSync(path.join(include, 'ATen', 'ATen.h'))) {
+    throw new Error('libtorch not found: install Debian\'s libtorch-dev (npm run setup does) or set LIBTORCH to a libtorch folder');
+  }
+  const multiarch = fs.existsSync('/usr/lib/x86_64-linux-gnu/libtorch_cpu.so') ? '/usr/lib/x86_64-linux-gnu'
+    : fs.existsSync('/usr/lib/aarch64-linux-gnu/libtorch_cpu.so') ? '/usr/lib/aarch64-linux-gnu' : '/usr/lib';
+  return { include, api: path.join(include, 'torch', 'csrc', 'api', 'include'), lib: multiarch, system: true };
+}
+
+function has(loc, name) { return fs.existsSync(path.join(loc.lib, `lib${name}.so`)); }
+
+/** PyTorch wheels before 2.6 use the pre-C++11 string ABI; match whatever libc10 was built with. */
+function cxx11Abi(loc) {
+  if (process.env.LIBTORCH_CXX11_ABI) return process.env.LIBTORCH_CXX11_ABI;
+  try {
+    const out = execFileSync('nm', ['-DC', path.join(loc.lib, 'libc10.so')], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    return out.includes('std::__cxx11::') ? '1' : '0';
+  } catch { return '1'; }
+}
+
+const loc = locate();
+const what = process.argv[2];
+if (what === 'includes') {
+  console.log([loc.include, loc.api].join(' '));
+} else if (what === 'libs') {
+  const libs = ['-Wl,--no-as-needed', `-L${loc.lib}`];
+  if (!loc.system) libs.push(`-Wl,-rpath,${loc.lib}`);
+  for (const name of ['torch', 'torch_cpu', 'c10', 'torch_cuda', 'c10_cuda']) if (has(loc, name)) libs.push(`-l${name}`);
+  libs.push('-Wl,--as-needed');
+  console.log(libs.join(' '));
+} else if (what === 'defines') {
+  const defs = [`_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(loc)}`];
+  if (has(loc, 'torch_cuda')) defs.push('SELFSUP_WITH_CUDA=1');
+  console.log(defs.join(' '));
+} else {
+  console.log(JSON.stringify(loc));
+}

@@ -1,0 +1,136 @@
+// Entry point of the selfsup addon: installs the caching allocator, sets the thread
+// count, and exports every registered op behind one error-converting dispatcher.
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#include <sched.h>
+
+#include <cstdlib>
+
+#include "allocator.h"
+#include "common.h"
+
+namespace selfsup {
+namespace {
+
+std::string firstLines(const std::string& message) {
+  // libtorch messages may carry a C++ backtrace after the text: keep the text.
+  std::string out = message;
+  size_t cut = out.find("\nException raised from");
+  if (cut != std::string::npos) out = out.substr(0, cut);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+Napi::Value dispatch(const Napi::CallbackInfo& info) {
+  auto* op = static_cast<OpEntry*>(info.Data());
+  Args args(info);
+  auto fail = [&](const std::string& kind, const std::string& message) -> Napi::Error {
+    std::string text = op->name + "(" + args.describe() + "): " + message;
+    Napi::Error error = kind == "TypeError" ? Napi::TypeError::New(info.Env(), text) : Napi::Error::New(info.Env(), text);
+    error.Set("op", Napi::String::New(info.Env(), op->name));
+    return error;
+  };
+  try {
+    return op->fn(args);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const ArgError& e) {
+    throw fail("TypeError", e.what());
+  } catch (const c10::Error& e) {
+    throw fail("Error", firstLines(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw fail("Error", e.what());
+  } catch (...) {
+    throw fail("Error", "unknown C++ exception");
+  }
+}
+
+int defaultThreads() {
+  for (const char* name : {"SELFSUP_NUM_THREADS", "OMP_NUM_THREADS"}) {
+    if (const char* env = std::getenv(name)) {
+      int n = std::atoi(env);
+      if (n > 0) return n;
+    }
+  }
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return 1;
+}
+
+}  // namespace
+
+SELFSUP_REGISTER(engine) {
+  def("dispose", [](Args& a) {
+    Handle* h = handleOf(a.raw(0));
+    if (h == nullptr) throw ArgError("argument 0: expected a Tensor");
+    if (!h->disposed) {
+      h->disposed = true;
+      h->tensor = at::Tensor();
+      liveHandles().fetch_sub(1, std::memory_order_relaxed);
+    }
+  });
+  def("isDisposed", [](Args& a) {
+    Handle* h = handleOf(a.raw(0));
+    if (h == nullptr) throw ArgError("argument 0: expected a Tensor");
+    return h->disposed;
+  });
+  def("liveTensors", [](Args&) { return static_cast<int64_t>(liveHandles().load()); });
+  def("setNumThreads", [](Args& a) {
+    int64_t n = a.integer(0);
+    if (n < 1) throw ArgError("argument 0: expected a thread count >= 1");
+    at::set_num_threads(static_cast<int>(n));
+  });
+  def("getNumThreads", [](Args&) { return static_cast<int64_t>(at::get_num_threads()); });
+  def("manualSeed", [](Args& a) { at::manual_seed(static_cast<uint64_t>(a.integer(0))); });
+  def("newGenerator", [](Args& a) {
+    auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(a.integer(0)));
+    return newGenerator(a.env, gen);
+  });
+  def("setGradEnabled", [](Args& a) {
+    bool previous = at::GradMode::is_enabled();
+    at::GradMode::set_enabled(a.boolean(0));
+    return previous;
+  });
+  def("isGradEnabled", [](Args&) { return at::GradMode::is_enabled(); });
+  def("cudaIsAvailable", [](Args&) { return at::hasCUDA(); });
+  def("cudaDeviceCount", [](Args&) {
+    return static_cast<int64_t>(at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0);
+  });
+  def("allocatorStats", [](Args& a) {
+    AllocatorStats s = allocatorStats();
+    Napi::Object o = Napi::Object::New(a.env);
+    o.Set("caching", cachingAllocatorInstalled());
+    o.Set("liveBytes", static_cast<double>(s.liveBytes));
+    o.Set("peakLiveBytes", static_cast<double>(s.peakLiveBytes));
+    o.Set("cachedBytes", static_cast<double>(s.cachedBytes));
+    o.Set("hits", static_cast<double>(s.hits));
+    o.Set("misses", static_cast<double>(s.misses));
+    return Napi::Value(o);
+  });
+  def("emptyCache", [](Args&) { emptyAllocatorCache(); });
+  def("info", [](Args& a) {
+    Napi::Object o = Napi::Object::New(a.env);
+    o.Set("torchVersion", TORCH_VERSION);
+    o.Set("numThreads", at::get_num_threads());
+    o.Set("cuda", at::hasCUDA());
+    o.Set("mkldnn", at::hasMKLDNN());
+    o.Set("openmp", at::hasOpenMP());
+    o.Set("cachingAllocator", cachingAllocatorInstalled());
+    o.Set("parallelInfo", at::get_parallel_info());
+    return Napi::Value(o);
+  });
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  installCachingAllocator();
+  at::set_num_threads(defaultThreads());
+  for (OpEntry& op : opRegistry()) {
+    exports.Set(op.name, Napi::Function::New(env, dispatch, op.name, &op));
+  }
+  return exports;
+}
+
+NODE_API_MODULE(selfsup, Init)
+
+}  // namespace selfsup

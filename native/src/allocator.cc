@@ -1,0 +1,154 @@
+// A caching CPU allocator, registered with c10::SetAllocator when the addon loads.
+//
+// glibc serves every buffer over its mmap threshold (up to 32 MB) with mmap and
+// returns it with munmap, so each training step pays page faults for all its large
+// activations again (measured: ResNet-18 step 20 img/s with glibc, 77 with tcmalloc).
+// Like PyTorch's CUDA caching allocator, this keeps freed large blocks in per-size
+// free lists and hands them out again; small blocks go straight to malloc.
+#include "allocator.h"
+
+#include <c10/core/Allocator.h>
+#include <c10/core/CPUAllocator.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace selfsup {
+namespace {
+
+constexpr size_t kAlignment = 64;             // as c10's alloc_cpu (AVX-512 friendly)
+constexpr size_t kHeader = kAlignment;        // block size lives just before the data
+constexpr size_t kMinCached = 64 * 1024;      // smaller blocks: glibc's bins are fast enough
+
+/** Rounds up to a size class: 1/8 steps between powers of two (at most 12.5% waste). */
+size_t sizeClass(size_t n) {
+  size_t p = 1;
+  while ((p << 1) <= n) p <<= 1;
+  size_t step = p >= 64 ? p / 8 : 8;
+  return (n + step - 1) / step * step;
+}
+
+class CachingCpuAllocator final : public c10::Allocator {
+ public:
+  CachingCpuAllocator() {
+    size_t limit = 0;
+    if (const char* env = std::getenv("SELFSUP_CPU_CACHE_MB")) limit = std::strtoull(env, nullptr, 10) << 20;
+    if (limit == 0) limit = size_t(4) << 30;
+    limit_ = limit;
+  }
+
+  // libtorch 1.13 declares allocate const, 2.x non-const: define both, each overrides its own.
+  c10::DataPtr allocate(size_t n) const { return const_cast<CachingCpuAllocator*>(this)->allocateBlock(n); }
+  c10::DataPtr allocate(size_t n) { return allocateBlock(n); }
+  c10::DeleterFnPtr raw_deleter() const override { return &release; }
+  // Pure virtual from libtorch 2.3 on; a plain method before.
+  void copy_data(void* dest, const void* src, std::size_t count) const { std::memcpy(dest, src, count); }
+
+  AllocatorStats stats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stats_;
+  }
+
+  void emptyCache() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [size, blocks] : free_) {
+      for (void* base : blocks) std::free(base);
+      stats_.cachedBytes -= size * blocks.size();
+      blocks.clear();
+    }
+  }
+
+ private:
+  c10::DataPtr allocateBlock(size_t n) {
+    const c10::Device cpu(c10::DeviceType::CPU);
+    if (n == 0) return c10::DataPtr(nullptr, nullptr, &release, cpu);
+    size_t size = n >= kMinCached ? sizeClass(n) : n;
+    void* base = nullptr;
+    if (n >= kMinCached) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(size);
+      if (it != free_.end() && !it->second.empty()) {
+        base = it->second.back();
+        it->second.pop_back();
+        stats_.cachedBytes -= size;
+        stats_.hits++;
+      } else {
+        stats_.misses++;
+      }
+      stats_.liveBytes += size;
+      stats_.peakLiveBytes = std::max(stats_.peakLiveBytes, stats_.liveBytes);
+    }
+    if (base == nullptr) {
+      if (posix_memalign(&base, kAlignment, size + kHeader) != 0 || base == nullptr) {
+        if (n >= kMinCached) {
+          emptyCache();  // give the cache back and try once more before failing
+          if (posix_memalign(&base, kAlignment, size + kHeader) != 0) base = nullptr;
+        }
+        if (base == nullptr) {
+          if (n >= kMinCached) {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stats_.liveBytes -= size;
+          }
+          TORCH_CHECK(false, "selfsup CPU allocator: out of memory allocating ", n, " bytes");
+        }
+      }
+    }
+    *static_cast<size_t*>(base) = size;
+    char* data = static_cast<char*>(base) + kHeader;
+    return c10::DataPtr(data, data, &release, cpu);
+  }
+
+  static void release(void* data) {
+    if (data == nullptr) return;
+    void* base = static_cast<char*>(data) - kHeader;
+    size_t size = *static_cast<size_t*>(base);
+    if (size < kMinCached) {
+      std::free(base);
+      return;
+    }
+    instance().recycle(base, size);
+  }
+
+  void recycle(void* base, size_t size) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stats_.liveBytes -= size;
+      if (stats_.cachedBytes + size <= limit_) {
+        free_[size].push_back(base);
+        stats_.cachedBytes += size;
+        return;
+      }
+    }
+    std::free(base);
+  }
+
+ public:
+  static CachingCpuAllocator& instance() {
+    // Never destroyed: tensors that outlive static destruction still free into it.
+    static auto* allocator = new CachingCpuAllocator();
+    return *allocator;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  AllocatorStats stats_;
+  size_t limit_;
+};
+
+}  // namespace
+
+void installCachingAllocator() {
+  if (const char* env = std::getenv("SELFSUP_CPU_ALLOCATOR"))
+    if (std::strcmp(env, "default") == 0) return;
+  c10::SetAllocator(c10::DeviceType::CPU, &CachingCpuAllocator::instance(), /*priority=*/100);
+}
+
+bool cachingAllocatorInstalled() { return c10::GetCPUAllocator() == &CachingCpuAllocator::instance(); }
+AllocatorStats allocatorStats() { return CachingCpuAllocator::instance().stats(); }
+void emptyAllocatorCache() { CachingCpuAllocator::instance().emptyCache(); }
+
+}  // namespace selfsup

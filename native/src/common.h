@@ -1,0 +1,132 @@
+// Shared plumbing of the selfsup addon: tensor handles, argument parsing and the
+// op registry. Every op is a small lambda registered by name; the dispatcher turns
+// any C++ exception into a JavaScript Error naming the op and its inputs.
+#pragma once
+
+#include <napi.h>
+#include <ATen/ATen.h>
+
+#include <atomic>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace selfsup {
+
+/** A tensor owned by JavaScript. `magic` guards against foreign externals. */
+struct Handle {
+  static constexpr uint64_t kMagic = 0x5e1f5a9e7e5a0001ULL;
+  uint64_t magic = kMagic;
+  at::Tensor tensor;
+  bool disposed = false;
+};
+
+/** Number of handles created and not yet disposed or collected (leak checks). */
+std::atomic<int64_t>& liveHandles();
+
+Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor);
+/** Returns the handle behind `value`, or nullptr when it is not one of ours. */
+Handle* handleOf(const Napi::Value& value);
+/** Wraps a random generator for JavaScript (see Args::generator). */
+Napi::Value newGenerator(Napi::Env env, at::Generator generator);
+
+/** A wrong JavaScript argument (type, arity, disposed tensor): becomes a TypeError. */
+struct ArgError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+at::ScalarType parseDtype(const std::string& name);
+const char* dtypeName(at::ScalarType type);
+
+/** Typed access to a call's arguments; every accessor names the argument on error. */
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info) : info_(info), env(info.Env()) {}
+  size_t size() const { return info_.Length(); }
+  bool has(size_t i) const { return i < info_.Length() && !info_[i].IsUndefined() && !info_[i].IsNull(); }
+  bool isTensor(size_t i) const { return i < info_.Length() && handleOf(info_[i]) != nullptr; }
+  bool isNumber(size_t i) const { return i < info_.Length() && info_[i].IsNumber(); }
+  bool isString(size_t i) const { return i < info_.Length() && info_[i].IsString(); }
+  Napi::Value raw(size_t i) const { return info_[i]; }
+
+  const at::Tensor& tensor(size_t i) const;
+  c10::optional<at::Tensor> optTensor(size_t i) const;
+  std::vector<at::Tensor> tensors(size_t i) const;
+  double number(size_t i) const;
+  double numberOr(size_t i, double fallback) const { return has(i) ? number(i) : fallback; }
+  c10::optional<double> optNumber(size_t i) const;
+  int64_t integer(size_t i) const;
+  int64_t integerOr(size_t i, int64_t fallback) const { return has(i) ? integer(i) : fallback; }
+  c10::optional<int64_t> optInteger(size_t i) const;
+  bool boolean(size_t i) const;
+  bool booleanOr(size_t i, bool fallback) const { return has(i) ? boolean(i) : fallback; }
+  /** A JS number as a Scalar: integral numbers stay integral so int tensors keep their dtype. */
+  at::Scalar scalar(size_t i) const;
+  at::Scalar scalarOr(size_t i, double fallback) const { return has(i) ? scalar(i) : at::Scalar(fallback); }
+  c10::optional<at::Scalar> optScalar(size_t i) const;
+  /** An array of integers, or a single integer taken as a one-element list. */
+  std::vector<int64_t> ints(size_t i) const;
+  std::vector<double> doubles(size_t i) const;
+  std::string string(size_t i) const;
+  std::string stringOr(size_t i, const std::string& fallback) const { return has(i) ? string(i) : fallback; }
+  at::ScalarType dtype(size_t i) const { return parseDtype(string(i)); }
+  c10::optional<at::ScalarType> optDtype(size_t i) const;
+  c10::optional<at::Generator> generator(size_t i) const;
+  at::TensorOptions options(size_t dtypeIndex, size_t deviceIndex) const;
+
+  /** Describes the inputs for an error message: float32[2,3], 0.5, [1,2], "mean", ... */
+  std::string describe() const;
+
+ private:
+  [[noreturn]] void fail(size_t i, const std::string& expected) const;
+  const Napi::CallbackInfo& info_;
+
+ public:
+  Napi::Env env;
+};
+
+// ---- conversions of op results to JavaScript ----
+inline Napi::Value toJs(Napi::Env env, const at::Tensor& t) { return wrapTensor(env, t); }
+inline Napi::Value toJs(Napi::Env env, const Napi::Value& v) { return v; }
+inline Napi::Value toJs(Napi::Env env, double v) { return Napi::Number::New(env, v); }
+inline Napi::Value toJs(Napi::Env env, int64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
+inline Napi::Value toJs(Napi::Env env, bool v) { return Napi::Boolean::New(env, v); }
+inline Napi::Value toJs(Napi::Env env, const std::string& v) { return Napi::String::New(env, v); }
+Napi::Value toJs(Napi::Env env, const std::vector<at::Tensor>& ts);
+Napi::Value toJs(Napi::Env env, const std::vector<int64_t>& v);
+Napi::Value toJs(Napi::Env env, const std::tuple<at::Tensor, at::Tensor>& ts);
+Napi::Value toJs(Napi::Env env, const std::tuple<at::Tensor, at::Tensor, at::Tensor>& ts);
+
+// ---- the op registry ----
+using OpFn = std::function<Napi::Value(Args&)>;
+struct OpEntry {
+  std::string name;
+  OpFn fn;
+};
+std::vector<OpEntry>& opRegistry();
+
+/** Registers `fn` (Args& -> any convertible result) under `name`. */
+template <class F>
+void def(const char* name, F fn) {
+  opRegistry().push_back({name, [fn](Args& a) -> Napi::Value {
+                            if constexpr (std::is_void_v<decltype(fn(a))>) {
+                              fn(a);
+                              return a.env.Undefined();
+                            } else {
+                              return toJs(a.env, fn(a));
+                            }
+                          }});
+}
+
+/** Runs `body` once at load time: each source file registers its ops with it. */
+struct Registrar {
+  explicit Registrar(void (*body)()) { body(); }
+};
+#define SELFSUP_REGISTER(unit)              \
+  static void unit##_ops();                 \
+  static ::selfsup::Registrar unit##_registrar(unit##_ops); \
+  static void unit##_ops()
+
+}  // namespace selfsup

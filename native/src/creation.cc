@@ -1,0 +1,174 @@
+// Tensor creation, conversion to and from JavaScript memory, metadata and random numbers.
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cstring>
+
+#include "common.h"
+
+namespace selfsup {
+namespace {
+
+at::ScalarType typedArrayDtype(napi_typedarray_type type) {
+  switch (type) {
+    case napi_float32_array: return at::kFloat;
+    case napi_float64_array: return at::kDouble;
+    case napi_int32_array: return at::kInt;
+    case napi_bigint64_array: return at::kLong;
+    case napi_uint8_array: return at::kByte;
+    case napi_int16_array: return at::kShort;
+    case napi_int8_array: return at::kChar;
+    default: throw ArgError("argument 0: typed array type not supported (use Float32Array, Float64Array, Int32Array, BigInt64Array, Uint8Array, Int16Array or Int8Array)");
+  }
+}
+
+int64_t checkedNumel(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw ArgError("shape has a negative size");
+    n *= d;
+  }
+  return n;
+}
+
+/** CPU, contiguous tensor holding `t` as a dtype JavaScript has an array for. */
+at::Tensor forJs(const at::Tensor& t) {
+  at::Tensor out = t.detach();
+  switch (out.scalar_type()) {
+    case at::kHalf:
+    case at::kBFloat16: out = out.to(at::kFloat); break;
+    case at::kBool: out = out.to(at::kByte); break;
+    default: break;
+  }
+  return out.to(at::kCPU).contiguous();
+}
+
+Napi::Value typedArrayOf(Napi::Env env, const at::Tensor& t) {
+  size_t n = static_cast<size_t>(t.numel());
+  size_t bytes = n * t.element_size();
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
+  if (bytes) std::memcpy(buffer.Data(), t.data_ptr(), bytes);
+  switch (t.scalar_type()) {
+    case at::kFloat: return Napi::Float32Array::New(env, n, buffer, 0);
+    case at::kDouble: return Napi::Float64Array::New(env, n, buffer, 0);
+    case at::kInt: return Napi::Int32Array::New(env, n, buffer, 0);
+    case at::kLong: return Napi::TypedArrayOf<int64_t>::New(env, n, buffer, 0, napi_bigint64_array);
+    case at::kByte: return Napi::Uint8Array::New(env, n, buffer, 0);
+    case at::kShort: return Napi::Int16Array::New(env, n, buffer, 0);
+    case at::kChar: return Napi::Int8Array::New(env, n, buffer, 0);
+    default: throw ArgError(std::string("no typed array for dtype ") + dtypeName(t.scalar_type()));
+  }
+}
+
+}  // namespace
+
+SELFSUP_REGISTER(creation) {
+  // fromTypedArray(array, shape, dtype?, device?): one copy into libtorch memory.
+  def("fromTypedArray", [](Args& a) {
+    Napi::Value v = a.raw(0);
+    if (!v.IsTypedArray()) throw ArgError("argument 0: expected a typed array");
+    auto array = v.As<Napi::TypedArray>();
+    at::ScalarType source = typedArrayDtype(array.TypedArrayType());
+    std::vector<int64_t> shape = a.ints(1);
+    int64_t n = checkedNumel(shape);
+    if (n != static_cast<int64_t>(array.ElementLength()))
+      throw ArgError("argument 0: " + std::to_string(array.ElementLength()) + " elements do not fill shape of " + std::to_string(n) + " elements");
+    at::Tensor t = at::empty(shape, at::TensorOptions().dtype(source));
+    if (n) std::memcpy(t.data_ptr(), static_cast<char*>(array.ArrayBuffer().Data()) + array.ByteOffset(), array.ByteLength());
+    if (a.has(2) && a.dtype(2) != source) t = t.to(a.dtype(2));
+    if (a.has(3)) t = t.to(a.options(2, 3).device());
+    return t;
+  });
+  def("toTypedArray", [](Args& a) { return typedArrayOf(a.env, forJs(a.tensor(0))); });
+  // Raw bytes in native byte order (any dtype), for safetensors and checkpoints.
+  def("toBytes", [](Args& a) {
+    at::Tensor t = a.tensor(0).detach().to(at::kCPU).contiguous();
+    size_t bytes = static_cast<size_t>(t.numel()) * t.element_size();
+    return Napi::Value(Napi::Buffer<char>::Copy(a.env, static_cast<const char*>(t.data_ptr()), bytes));
+  });
+  def("fromBytes", [](Args& a) {
+    Napi::Value v = a.raw(0);
+    if (!v.IsTypedArray()) throw ArgError("argument 0: expected a Buffer or Uint8Array");
+    auto array = v.As<Napi::TypedArray>();
+    std::vector<int64_t> shape = a.ints(1);
+    at::ScalarType dtype = a.dtype(2);
+    int64_t n = checkedNumel(shape);
+    size_t expected = static_cast<size_t>(n) * c10::elementSize(dtype);
+    if (array.ByteLength() != expected)
+      throw ArgError("argument 0: " + std::to_string(array.ByteLength()) + " bytes, expected " + std::to_string(expected) + " for " + dtypeName(dtype) + " of " + std::to_string(n) + " elements");
+    at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
+    if (expected) std::memcpy(t.data_ptr(), static_cast<char*>(array.ArrayBuffer().Data()) + array.ByteOffset(), expected);
+    return t;
+  });
+  def("item", [](Args& a) {
+    const at::Tensor& t = a.tensor(0);
+    TORCH_CHECK(t.numel() == 1, "item() needs a tensor with one element, got ", t.numel());
+    return t.item<double>();
+  });
+
+  // ---- metadata ----
+  def("shape", [](Args& a) { return a.tensor(0).sizes().vec(); });
+  def("strides", [](Args& a) { return a.tensor(0).strides().vec(); });
+  def("dtype", [](Args& a) { return std::string(dtypeName(a.tensor(0).scalar_type())); });
+  def("device", [](Args& a) { return a.tensor(0).device().str(); });
+  def("numel", [](Args& a) { return a.tensor(0).numel(); });
+  def("isContiguous", [](Args& a) { return a.tensor(0).is_contiguous(); });
+  def("dataPtr", [](Args& a) { return static_cast<double>(reinterpret_cast<uintptr_t>(a.tensor(0).data_ptr())); });
+
+  // ---- constructors: (shape, dtype?, device?) ----
+  def("zeros", [](Args& a) { return at::zeros(a.ints(0), a.options(1, 2)); });
+  def("ones", [](Args& a) { return at::ones(a.ints(0), a.options(1, 2)); });
+  def("empty", [](Args& a) { return at::empty(a.ints(0), a.options(1, 2)); });
+  def("full", [](Args& a) { return at::full(a.ints(0), a.scalar(1), a.options(2, 3)); });
+  def("scalarTensor", [](Args& a) { return at::scalar_tensor(a.scalar(0), a.options(1, 2)); });
+  def("arange", [](Args& a) {
+    at::TensorOptions opts = a.options(3, 4);
+    if (!a.has(3)) opts = opts.dtype(a.scalar(0).isIntegral(false) && a.scalar(1).isIntegral(false) && a.scalar(2).isIntegral(false) ? at::kLong : at::kFloat);
+    return at::arange(a.scalar(0), a.scalar(1), a.scalar(2), opts);
+  });
+  def("linspace", [](Args& a) { return at::linspace(a.scalar(0), a.scalar(1), a.integer(2), a.options(3, 4)); });
+  def("eye", [](Args& a) { return at::eye(a.integer(0), a.integerOr(1, a.integer(0)), a.options(2, 3)); });
+  def("zerosLike", [](Args& a) { return at::zeros_like(a.tensor(0)); });
+  def("onesLike", [](Args& a) { return at::ones_like(a.tensor(0)); });
+  def("fullLike", [](Args& a) { return at::full_like(a.tensor(0), a.scalar(1)); });
+  def("emptyLike", [](Args& a) { return at::empty_like(a.tensor(0)); });
+
+  // ---- random: (..., generator?) with the global generator when none is given ----
+  def("rand", [](Args& a) { return at::rand(a.ints(0), a.generator(3), a.options(1, 2)); });
+  def("randn", [](Args& a) { return at::randn(a.ints(0), a.generator(3), a.options(1, 2)); });
+  def("randint", [](Args& a) {
+    at::TensorOptions opts = a.options(3, 4);
+    if (!a.has(3)) opts = opts.dtype(at::kLong);
+    return at::randint(a.integer(0), a.integer(1), a.ints(2), a.generator(5), opts);
+  });
+  def("randperm", [](Args& a) {
+    at::TensorOptions opts = a.options(1, 2);
+    if (!a.has(1)) opts = opts.dtype(at::kLong);
+    return at::randperm(a.integer(0), a.generator(3), opts);
+  });
+  def("bernoulli", [](Args& a) {
+    if (a.isNumber(1)) return at::bernoulli(a.tensor(0), a.number(1), a.generator(2));
+    return at::bernoulli(a.tensor(0), a.generator(2));
+  });
+  def("multinomial", [](Args& a) {
+    return at::multinomial(a.tensor(0), a.integer(1), a.booleanOr(2, false), a.generator(3));
+  });
+  // In-place initialisers (used under noGrad by nn.init).
+  def("normal_", [](Args& a) { a.tensor(0).normal_(a.numberOr(1, 0.0), a.numberOr(2, 1.0), a.generator(3)); });
+  def("uniform_", [](Args& a) { a.tensor(0).uniform_(a.numberOr(1, 0.0), a.numberOr(2, 1.0), a.generator(3)); });
+  // truncNormal_(t, mean, std, a, b): inverse-CDF sampling as torch.nn.init.trunc_normal_.
+  def("truncNormal_", [](Args& a) {
+    at::Tensor t = a.tensor(0);
+    double mean = a.numberOr(1, 0.0), std = a.numberOr(2, 1.0), lo = a.numberOr(3, -2.0), hi = a.numberOr(4, 2.0);
+    TORCH_CHECK(std > 0 && lo < hi, "truncNormal_ needs std > 0 and a < b");
+    auto cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
+    double l = cdf((lo - mean) / std), u = cdf((hi - mean) / std);
+    at::NoGradGuard guard;
+    t.uniform_(2 * l - 1, 2 * u - 1, a.generator(5));
+    t.erfinv_();
+    t.mul_(std * std::sqrt(2.0));
+    t.add_(mean);
+    t.clamp_(lo, hi);
+  });
+}
+
+}  // namespace selfsup

@@ -1,0 +1,276 @@
+// Tensor handles and argument parsing.
+#include "common.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace selfsup {
+
+std::atomic<int64_t>& liveHandles() {
+  static std::atomic<int64_t> count{0};
+  return count;
+}
+
+std::vector<OpEntry>& opRegistry() {
+  static std::vector<OpEntry> ops;
+  return ops;
+}
+
+static void finalizeHandle(Napi::Env, Handle* handle) {
+  if (!handle->disposed) liveHandles().fetch_sub(1, std::memory_order_relaxed);
+  handle->magic = 0;
+  delete handle;
+}
+
+Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor) {
+  auto* handle = new Handle();
+  handle->tensor = std::move(tensor);
+  liveHandles().fetch_add(1, std::memory_order_relaxed);
+  return Napi::External<Handle>::New(env, handle, finalizeHandle);
+}
+
+Handle* handleOf(const Napi::Value& value) {
+  if (!value.IsExternal()) return nullptr;
+  auto* handle = value.As<Napi::External<Handle>>().Data();
+  if (handle == nullptr || handle->magic != Handle::kMagic) return nullptr;
+  return handle;
+}
+
+static const std::pair<const char*, at::ScalarType> kDtypes[] = {
+    {"float32", at::kFloat}, {"float64", at::kDouble}, {"float16", at::kHalf},  {"bfloat16", at::kBFloat16},
+    {"int64", at::kLong},    {"int32", at::kInt},      {"int16", at::kShort},   {"int8", at::kChar},
+    {"uint8", at::kByte},    {"bool", at::kBool},
+};
+
+at::ScalarType parseDtype(const std::string& name) {
+  for (const auto& [n, t] : kDtypes)
+    if (name == n) return t;
+  throw ArgError("unknown dtype '" + name + "' (expected float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 or bool)");
+}
+
+const char* dtypeName(at::ScalarType type) {
+  for (const auto& [n, t] : kDtypes)
+    if (type == t) return n;
+  return c10::toString(type);
+}
+
+static const char* jsType(const Napi::Value& v) {
+  switch (v.Type()) {
+    case napi_undefined: return "undefined";
+    case napi_null: return "null";
+    case napi_boolean: return "boolean";
+    case napi_number: return "number";
+    case napi_string: return "string";
+    case napi_object: return v.IsArray() ? "array" : "object";
+    case napi_external: return handleOf(v) ? "Tensor" : "foreign external";
+    case napi_bigint: return "bigint";
+    default: return "other";
+  }
+}
+
+void Args::fail(size_t i, const std::string& expected) const {
+  std::string got = i < info_.Length() ? jsType(info_[i]) : "nothing";
+  throw ArgError("argument " + std::to_string(i) + ": expected " + expected + ", got " + got);
+}
+
+const at::Tensor& Args::tensor(size_t i) const {
+  if (i >= info_.Length()) fail(i, "a Tensor");
+  Handle* h = handleOf(info_[i]);
+  if (h == nullptr) fail(i, "a Tensor");
+  if (h->disposed) throw ArgError("argument " + std::to_string(i) + ": tensor was disposed");
+  return h->tensor;
+}
+
+c10::optional<at::Tensor> Args::optTensor(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return tensor(i);
+}
+
+std::vector<at::Tensor> Args::tensors(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsArray()) fail(i, "an array of Tensors");
+  auto array = info_[i].As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(array.Length());
+  for (uint32_t k = 0; k < array.Length(); ++k) {
+    Handle* h = handleOf(array.Get(k));
+    if (h == nullptr) throw ArgError("argument " + std::to_string(i) + "[" + std::to_string(k) + "]: expected a Tensor");
+    if (h->disposed) throw ArgError("argument " + std::to_string(i) + "[" + std::to_string(k) + "]: tensor was disposed");
+    out.push_back(h->tensor);
+  }
+  return out;
+}
+
+double Args::number(size_t i) const {
+  if (i >= info_.Length()) fail(i, "a number");
+  if (info_[i].IsNumber()) return info_[i].As<Napi::Number>().DoubleValue();
+  if (info_[i].IsBoolean()) return info_[i].As<Napi::Boolean>().Value() ? 1.0 : 0.0;
+  fail(i, "a number");
+}
+
+c10::optional<double> Args::optNumber(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return number(i);
+}
+
+int64_t Args::integer(size_t i) const {
+  double v = number(i);
+  if (!std::isfinite(v) || std::floor(v) != v) fail(i, "an integer");
+  return static_cast<int64_t>(v);
+}
+
+c10::optional<int64_t> Args::optInteger(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return integer(i);
+}
+
+bool Args::boolean(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsBoolean()) fail(i, "a boolean");
+  return info_[i].As<Napi::Boolean>().Value();
+}
+
+at::Scalar Args::scalar(size_t i) const {
+  if (i < info_.Length() && info_[i].IsBoolean()) return at::Scalar(info_[i].As<Napi::Boolean>().Value());
+  double v = number(i);
+  if (std::isfinite(v) && std::floor(v) == v && std::fabs(v) < 9007199254740992.0) return at::Scalar(static_cast<int64_t>(v));
+  return at::Scalar(v);
+}
+
+c10::optional<at::Scalar> Args::optScalar(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return scalar(i);
+}
+
+std::vector<int64_t> Args::ints(size_t i) const {
+  if (i < info_.Length() && info_[i].IsNumber()) return {integer(i)};
+  if (i >= info_.Length() || !info_[i].IsArray()) fail(i, "an array of integers");
+  auto array = info_[i].As<Napi::Array>();
+  std::vector<int64_t> out(array.Length());
+  for (uint32_t k = 0; k < array.Length(); ++k) {
+    Napi::Value v = array.Get(k);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+    if (!std::isfinite(d) || std::floor(d) != d)
+      throw ArgError("argument " + std::to_string(i) + "[" + std::to_string(k) + "]: expected an integer, got " + jsType(v));
+    out[k] = static_cast<int64_t>(d);
+  }
+  return out;
+}
+
+std::vector<double> Args::doubles(size_t i) const {
+  if (i < info_.Length() && info_[i].IsNumber()) return {number(i)};
+  if (i >= info_.Length() || !info_[i].IsArray()) fail(i, "an array of numbers");
+  auto array = info_[i].As<Napi::Array>();
+  std::vector<double> out(array.Length());
+  for (uint32_t k = 0; k < array.Length(); ++k) {
+    Napi::Value v = array.Get(k);
+    if (!v.IsNumber()) throw ArgError("argument " + std::to_string(i) + "[" + std::to_string(k) + "]: expected a number, got " + jsType(v));
+    out[k] = v.As<Napi::Number>().DoubleValue();
+  }
+  return out;
+}
+
+std::string Args::string(size_t i) const {
+  if (i >= info_.Length() || !info_[i].IsString()) fail(i, "a string");
+  return info_[i].As<Napi::String>().Utf8Value();
+}
+
+c10::optional<at::ScalarType> Args::optDtype(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  return dtype(i);
+}
+
+at::TensorOptions Args::options(size_t dtypeIndex, size_t deviceIndex) const {
+  at::TensorOptions opts = at::TensorOptions().dtype(has(dtypeIndex) ? dtype(dtypeIndex) : at::kFloat);
+  if (has(deviceIndex)) {
+    std::string device = string(deviceIndex);
+    try {
+      opts = opts.device(at::Device(device));
+    } catch (const c10::Error&) {
+      throw ArgError("argument " + std::to_string(deviceIndex) + ": unknown device '" + device + "' (expected cpu, cuda or cuda:N)");
+    }
+  }
+  return opts;
+}
+
+struct GeneratorBox {
+  static constexpr uint64_t kMagic = 0x5e1f5a9e6e4e0001ULL;
+  uint64_t magic = kMagic;
+  at::Generator generator;
+};
+
+c10::optional<at::Generator> Args::generator(size_t i) const {
+  if (!has(i)) return c10::nullopt;
+  if (!info_[i].IsExternal()) fail(i, "a Generator");
+  auto* box = reinterpret_cast<GeneratorBox*>(info_[i].As<Napi::External<void>>().Data());
+  if (box == nullptr || box->magic != GeneratorBox::kMagic) fail(i, "a Generator");
+  return box->generator;
+}
+
+Napi::Value newGenerator(Napi::Env env, at::Generator generator) {
+  auto* box = new GeneratorBox();
+  box->generator = std::move(generator);
+  return Napi::External<GeneratorBox>::New(env, box, [](Napi::Env, GeneratorBox* b) {
+    b->magic = 0;
+    delete b;
+  });
+}
+
+static std::string describeValue(const Napi::Value& v, int depth) {
+  std::ostringstream out;
+  if (Handle* h = handleOf(v)) {
+    if (h->disposed) return "<disposed tensor>";
+    const at::Tensor& t = h->tensor;
+    if (!t.defined()) return "<undefined tensor>";
+    out << dtypeName(t.scalar_type()) << t.sizes();
+    if (!t.device().is_cpu()) out << "@" << t.device();
+    return out.str();
+  }
+  switch (v.Type()) {
+    case napi_number: out << v.As<Napi::Number>().DoubleValue(); break;
+    case napi_string: out << '"' << v.As<Napi::String>().Utf8Value() << '"'; break;
+    case napi_boolean: out << (v.As<Napi::Boolean>().Value() ? "true" : "false"); break;
+    case napi_object:
+      if (v.IsArray() && depth < 1) {
+        auto array = v.As<Napi::Array>();
+        out << '[';
+        for (uint32_t k = 0; k < array.Length() && k < 8; ++k) out << (k ? "," : "") << describeValue(array.Get(k), depth + 1);
+        if (array.Length() > 8) out << ",...";
+        out << ']';
+      } else {
+        out << jsType(v);
+      }
+      break;
+    default: out << jsType(v);
+  }
+  return out.str();
+}
+
+std::string Args::describe() const {
+  std::string s;
+  for (size_t i = 0; i < info_.Length(); ++i) {
+    if (i) s += ", ";
+    s += describeValue(info_[i], 0);
+  }
+  return s;
+}
+
+Napi::Value toJs(Napi::Env env, const std::vector<at::Tensor>& ts) {
+  auto array = Napi::Array::New(env, ts.size());
+  for (size_t k = 0; k < ts.size(); ++k) array.Set(static_cast<uint32_t>(k), wrapTensor(env, ts[k]));
+  return array;
+}
+
+Napi::Value toJs(Napi::Env env, const std::vector<int64_t>& v) {
+  auto array = Napi::Array::New(env, v.size());
+  for (size_t k = 0; k < v.size(); ++k) array.Set(static_cast<uint32_t>(k), Napi::Number::New(env, static_cast<double>(v[k])));
+  return array;
+}
+
+Napi::Value toJs(Napi::Env env, const std::tuple<at::Tensor, at::Tensor>& ts) {
+  return toJs(env, std::vector<at::Tensor>{std::get<0>(ts), std::get<1>(ts)});
+}
+
+Napi::Value toJs(Napi::Env env, const std::tuple<at::Tensor, at::Tensor, at::Tensor>& ts) {
+  return toJs(env, std::vector<at::Tensor>{std::get<0>(ts), std::get<1>(ts), std::get<2>(ts)});
+}
+
+}  // namespace selfsup
