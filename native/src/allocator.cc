@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <unordered_map>
+#include <map>
 #include <vector>
 
 namespace selfsup {
@@ -54,11 +54,9 @@ class CachingCpuAllocator final : public c10::Allocator {
 
   void emptyCache() {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto& [size, blocks] : free_) {
-      for (void* base : blocks) std::free(base);
-      stats_.cachedBytes -= size * blocks.size();
-      blocks.clear();
-    }
+    for (auto& [size, base] : free_) std::free(base);
+    free_.clear();
+    stats_.cachedBytes = 0;
   }
 
  private:
@@ -69,10 +67,12 @@ class CachingCpuAllocator final : public c10::Allocator {
     void* base = nullptr;
     if (n >= kMinCached) {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
-        base = it->second.back();
-        it->second.pop_back();
+      // Best fit among cached blocks up to 25% larger (the block keeps its own size).
+      auto it = free_.lower_bound(size);
+      if (it != free_.end() && it->first <= size + size / 4) {
+        size = it->first;
+        base = it->second;
+        free_.erase(it);
         stats_.cachedBytes -= size;
         stats_.hits++;
       } else {
@@ -117,7 +117,7 @@ class CachingCpuAllocator final : public c10::Allocator {
       std::lock_guard<std::mutex> lock(mutex_);
       stats_.liveBytes -= size;
       if (stats_.cachedBytes + size <= limit_) {
-        free_[size].push_back(base);
+        free_.emplace(size, base);
         stats_.cachedBytes += size;
         return;
       }
@@ -134,7 +134,7 @@ class CachingCpuAllocator final : public c10::Allocator {
 
  private:
   std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_;
+  std::multimap<size_t, void*> free_;  // cached blocks by size
   AllocatorStats stats_;
   size_t limit_;
 };

@@ -1,0 +1,82 @@
+/**
+ * `npm run bench -- engine [--json] [--steps N] [--threads T] [--no-peer]`
+ *
+ * Per-call overhead of a tiny op, and images/s of a ResNet-18 (CIFAR stem) SGD step,
+ * batch 128, 32x32, on T threads (2), side by side with the same step in PyTorch
+ * (bench/peers/engine_resnet18.py), run at its best (tcmalloc preloaded) and at its
+ * default (glibc malloc). ratio_vs_pytorch = ours / PyTorch at its best.
+ * The two alternate for `rounds` rounds (3) and the medians are reported, so that a
+ * change in the machine's load hits both sides alike.
+ */
+import { ones, randint, randn, setNumThreads, allocatorStats, engineInfo, type Tensor } from '../src/tensor/index.js';
+import { ResNet18 } from './resnet18.js';
+import { runPeer, TCMALLOC } from './peer.js';
+
+export interface EngineOptions { steps: number; warmup: number; threads: number; batch: number; rounds: number; peer: boolean }
+
+function overheadMicroseconds(calls: number): number {
+  const a = ones([1]);
+  const b = ones([1]);
+  const once = (): void => { const c: Tensor = a.add(b); c.dispose(); };
+  for (let i = 0; i < 1000; i++) once();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) once();
+  const us = Number(process.hrtime.bigint() - start) / 1e3 / calls;
+  a.dispose();
+  b.dispose();
+  return us;
+}
+
+export function engineBench(o: EngineOptions): Record<string, unknown> {
+  setNumThreads(o.threads);
+  const overhead = overheadMicroseconds(100_000);
+  const model = new ResNet18(10, 0);
+  const [x, y] = [randn([o.batch, 3, 32, 32]), randint(0, 10, [o.batch])];
+  for (let i = 0; i < o.warmup; i++) model.step(x, y);
+  const peerArgs = ['--threads', String(o.threads), '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup)];
+  const ours: number[] = [];
+  const peer: Record<string, unknown>[] = [];
+  for (let r = 0; r < o.rounds; r++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < o.steps; i++) model.step(x, y);
+    ours.push((o.batch * o.steps) / (Number(process.hrtime.bigint() - start) / 1e9));
+    if (o.peer) peer.push(runPeer('engine_resnet18.py', peerArgs, { LD_PRELOAD: TCMALLOC }));
+  }
+  model.dispose();
+  x.dispose();
+  y.dispose();
+  const imgPerS = median(ours);
+  const result: Record<string, unknown> = {
+    bench: 'engine',
+    model: 'resnet18-cifar-stem',
+    batch: o.batch,
+    resolution: 32,
+    threads: o.threads,
+    steps: o.steps,
+    rounds: o.rounds,
+    libtorch: engineInfo().torchVersion,
+    caching_allocator: allocatorStats().caching,
+    overhead_us: round(overhead, 3),
+    img_per_s: round(imgPerS, 2),
+    img_per_s_rounds: ours.map((v) => round(v, 1)),
+  };
+  if (o.peer) {
+    const peerImgPerS = median(peer.map((p) => p.img_per_s as number));
+    const plain = runPeer('engine_resnet18.py', peerArgs, {});
+    result.peer = `PyTorch ${peer[0].torch} (python3-torch), tcmalloc preloaded`;
+    result.peer_img_per_s = round(peerImgPerS, 2);
+    result.peer_img_per_s_rounds = peer.map((p) => round(p.img_per_s as number, 1));
+    result.peer_overhead_us = round(median(peer.map((p) => p.overhead_us as number)), 3);
+    result.peer_default_img_per_s = round(plain.img_per_s as number, 2);
+    result.ratio_vs_pytorch = round(imgPerS / peerImgPerS, 3);
+  }
+  return result;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const round = (x: number, digits: number): number => Number(x.toFixed(digits));

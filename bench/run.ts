@@ -1,0 +1,29 @@
+/**
+ * Benchmarks (never run as tests): `npm run bench -- <name> [--json] [options]`.
+ *   engine   per-call overhead and a ResNet-18 training step vs PyTorch
+ *   memory   RSS over a long run of small training steps (flat after warm-up?)
+ */
+import { engineBench } from './engine.js';
+import { memoryBench } from './memory.js';
+
+function flag(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+const [name, ...args] = process.argv.slice(2);
+const json = args.includes('--json');
+let result: Record<string, unknown>;
+if (name === 'engine') {
+  result = engineBench({
+    steps: flag(args, '--steps', 5), warmup: flag(args, '--warmup', 2), threads: flag(args, '--threads', 2),
+    batch: flag(args, '--batch', 128), rounds: flag(args, '--rounds', 3), peer: !args.includes('--no-peer'),
+  });
+} else if (name === 'memory') {
+  result = memoryBench({ steps: flag(args, '--steps', 10_000), every: flag(args, '--every', 500), warmup: flag(args, '--warmup', 1000) });
+} else {
+  console.error('usage: npm run bench -- engine|memory [--json] [options]');
+  process.exit(2);
+}
+if (json) console.log(JSON.stringify(result));
+else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(24)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);

@@ -1,0 +1,64 @@
+/**
+ * The engine's process-wide settings: threads, seeds, devices, memory.
+ *
+ * Loading selfsup sets libtorch's intra-op threads to the cores this process may use
+ * (SELFSUP_NUM_THREADS or OMP_NUM_THREADS override) and installs a caching CPU
+ * allocator, so a plain `node` process is fast with nothing set by the user.
+ */
+import { native } from './native.js';
+
+export function setNumThreads(n: number): void {
+  native.setNumThreads(n);
+}
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+/** Seeds the global generator used by random ops that are given no Generator. */
+export function manualSeed(seed: number): void {
+  native.manualSeed(seed);
+}
+/** Tensor handles alive in the addon (created and not yet disposed or collected). */
+export function liveTensors(): number {
+  return native.liveTensors();
+}
+
+export interface AllocatorStats {
+  /** whether the caching allocator is libtorch's CPU allocator (SELFSUP_CPU_ALLOCATOR=default turns it off) */
+  caching: boolean;
+  liveBytes: number;
+  peakLiveBytes: number;
+  cachedBytes: number;
+  hits: number;
+  misses: number;
+}
+/** Large-block statistics of the caching CPU allocator. */
+export function allocatorStats(): AllocatorStats {
+  return native.allocatorStats();
+}
+/** Returns the allocator's cached blocks to the system. */
+export function emptyCache(): void {
+  native.emptyCache();
+}
+
+export interface EngineInfo {
+  torchVersion: string;
+  numThreads: number;
+  cuda: boolean;
+  mkldnn: boolean;
+  openmp: boolean;
+  cachingAllocator: boolean;
+  parallelInfo: string;
+}
+export function engineInfo(): EngineInfo {
+  return native.info();
+}
+
+export const cuda = {
+  /** True when the linked libtorch was built with CUDA and a GPU is visible. */
+  isAvailable(): boolean {
+    return native.cudaIsAvailable();
+  },
+  deviceCount(): number {
+    return native.cudaDeviceCount();
+  },
+};

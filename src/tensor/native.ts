@@ -1,0 +1,33 @@
+/**
+ * Loads the libtorch addon (native/build/Release/selfsup.node).
+ *
+ * The addon exports one function per op; each takes opaque tensor handles and plain
+ * values and throws an Error naming the op and its inputs when libtorch refuses.
+ * Only the tensor layer talks to it: everything else uses {@link Tensor}.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An opaque libtorch tensor owned by JavaScript. */
+export type NativeHandle = { readonly __brand: 'selfsup.NativeHandle' };
+/** An opaque libtorch random generator. */
+export type NativeGenerator = { readonly __brand: 'selfsup.NativeGenerator' };
+
+// The addon's functions are many and uniform; the typed surface is Tensor.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type NativeEngine = Record<string, (...args: any[]) => any>;
+
+function findAddon(): string {
+  if (process.env.SELFSUP_ADDON) return process.env.SELFSUP_ADDON;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'native', 'build', 'Release', 'selfsup.node');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('selfsup: native addon not built (native/build/Release/selfsup.node is missing): run `npm run setup`');
+}
+
+export const native: NativeEngine = createRequire(import.meta.url)(findAddon());
