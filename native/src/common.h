@@ -64,7 +64,12 @@ class Args {
   bool booleanOr(size_t i, bool fallback) const { return has(i) ? boolean(i) : fallback; }
   /** A JS number as a Scalar: integral numbers stay integral so int tensors keep their dtype. */
   at::Scalar scalar(size_t i) const;
-  at::Scalar scalarOr(size_t i, double fallback) const { return has(i) ? scalar(i) : at::Scalar(fallback); }
+  at::Scalar scalarOr(size_t i, double fallback) const {
+    if (has(i)) return scalar(i);
+    // An integral default (alpha = 1) must stay integral, or int tensors refuse it.
+    if (fallback == static_cast<double>(static_cast<int64_t>(fallback))) return at::Scalar(static_cast<int64_t>(fallback));
+    return at::Scalar(fallback);
+  }
   c10::optional<at::Scalar> optScalar(size_t i) const;
   /** An array of integers, or a single integer taken as a one-element list. */
   std::vector<int64_t> ints(size_t i) const;

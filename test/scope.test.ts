@@ -1,0 +1,75 @@
+// Deterministic memory: scopes free what they do not return; the live count proves it.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { dispose, keep, liveTensors, ones, pipe, tidy, type Tensor } from '../src/tensor/index.js';
+
+describe('tidy scopes', () => {
+  test('frees intermediates and keeps the result', () => {
+    const before = liveTensors();
+    const result = tidy(() => {
+      const a = ones([3]);
+      const b = a.add(1).mul(2);
+      return b.sum();
+    });
+    assert.equal(liveTensors(), before + 1);
+    assert.equal(result.item(), 12);
+    result.dispose();
+    assert.equal(liveTensors(), before);
+  });
+  test('keeps tensors nested in arrays and objects, and hands them to the parent scope', () => {
+    const before = liveTensors();
+    const outer = tidy(() => {
+      const inner = tidy(() => {
+        const a = ones([2]);
+        ones([5]); // dropped
+        return { pair: [a, a.add(1)], label: 'x' };
+      });
+      assert.equal(liveTensors(), before + 2);
+      return inner.pair[1];
+    });
+    assert.equal(liveTensors(), before + 1, 'the inner result not returned by the outer scope is freed');
+    outer.dispose();
+    assert.equal(liveTensors(), before);
+  });
+  test('keep() exempts a tensor; dispose() frees containers of tensors', () => {
+    const before = liveTensors();
+    let kept: Tensor | undefined;
+    tidy(() => {
+      kept = keep(ones([1]));
+      ones([1]);
+    });
+    assert.equal(liveTensors(), before + 1);
+    assert.equal(kept!.item(), 1);
+    dispose({ a: [kept] });
+    assert.equal(liveTensors(), before);
+    assert.ok(kept!.isDisposed);
+    kept!.dispose(); // idempotent
+  });
+  test('an exception frees everything created in the scope', () => {
+    const before = liveTensors();
+    assert.throws(() => tidy(() => { ones([4]).add(1); throw new Error('boom'); }), /boom/);
+    assert.equal(liveTensors(), before);
+  });
+  test('async functions are refused', () => {
+    const before = liveTensors();
+    assert.throws(() => tidy((async () => ones([1])) as unknown as () => Tensor), /Promise/);
+    assert.equal(liveTensors(), before);
+  });
+  test('pipe() disposes intermediates but never its input', () => {
+    const x = ones([2]);
+    const before = liveTensors();
+    const y = pipe(x, (t) => t.add(1), (t) => t.mul(3), (t) => t.sum());
+    assert.equal(liveTensors(), before + 1);
+    assert.equal(y.item(), 12);
+    assert.ok(!x.isDisposed);
+    x.dispose();
+    y.dispose();
+  });
+  test('gradients survive disposal of the forward handles (autograd keeps its own references)', () => {
+    const w = ones([3]).requiresGrad_();
+    const loss = tidy(() => pipe(w, (t) => t.mul(2), (t) => t.exp(), (t) => t.sum()));
+    loss.backward();
+    assert.ok(Math.abs((w.grad!.toArray() as number[])[0] - 2 * Math.exp(2)) < 1e-4);
+    loss.dispose();
+  });
+});
