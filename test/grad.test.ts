@@ -18,6 +18,7 @@ const elementwise: Case[] = [
   ['add', xy([2, 3], [3]), (a, b) => a.add(b, 2)],
   ['sub', xy([2, 3], [2, 1]), (a, b) => a.sub(b)],
   ['rsub', x([4]), (a) => a.rsub(3)],
+  ['remainder', x([5]), (a) => a.mul(3).remainder(1.7)],
   ['mul', xy([2, 3], [2, 3]), (a, b) => a.mul(b)],
   ['div', () => [input([2, 3], 1), input([2, 3], 2, pos)], (a, b) => a.div(b)],
   ['pow scalar', x([5]), (a) => a.pow(3)],
@@ -78,6 +79,9 @@ const reductions: Case[] = [
   ['norm 1', x([3, 4]), (a) => a.norm(1)],
   ['norm inf', x([3, 4]), (a) => a.norm(Infinity, 1)],
   ['cumsum', x([2, 4]), (a) => a.cumsum(1)],
+  ['min', x([5]), (a) => a.min()],
+  ['amin', x([3, 4]), (a) => a.amin([0, 1], true)],
+  ['mean keepdim', x([2, 3, 2]), (a) => a.mean([1, 2], true)],
 ];
 
 const products: Case[] = [
@@ -120,6 +124,9 @@ const shapes: Case[] = [
   ['chunk', x([4, 2]), (a) => a.chunk(2, 0)],
   ['unbind', x([3, 2]), (a) => a.unbind(1)],
   ['unfoldDim', x([6]), (a) => a.unfoldDim(0, 3, 2)],
+  ['expandAs', xy([2, 1], [2, 3]), (a, b) => a.expandAs(b).mul(b)],
+  ['unflatten', x([2, 6]), (a) => a.unflatten(1, [2, 3])],
+  ['clone contiguous', x([2, 3]), (a) => a.transpose(0, 1).contiguous().clone()],
   ['cat', xy([2, 3], [1, 3]), (a, b) => cat([a, b], 0)],
   ['stack', xy([2, 3], [2, 3]), (a, b) => stack([a, b], 1)],
 ];
@@ -129,6 +136,7 @@ const indexing: Case[] = [
   ['gather', x([3, 4]), (a) => a.gather(1, idx([0, 3, 1, 1, 2, 0], [3, 2]))],
   ['scatter', xy([2, 4], [2, 2]), (a, b) => a.scatter(1, idx([0, 3, 2, 1], [2, 2]), b)],
   ['scatterAdd', xy([2, 3], [2, 2]), (a, b) => a.scatterAdd(1, idx([0, 0, 2, 1], [2, 2]), b)],
+  ['scatterReduce sum', xy([2, 3], [2, 2]), (a, b) => a.scatterReduce(1, idx([0, 0, 2, 1], [2, 2]), b, 'sum')],
   ['indexAdd', xy([4, 2], [2, 2]), (a, b) => a.indexAdd(0, idx([1, 3]), b)],
   ['takeAlongDim', x([2, 3]), (a) => a.takeAlongDim(a.argsort(1), 1)],
   ['maskedSelect', x([2, 3]), (a) => a.maskedSelect(tensor([[1, 0, 1], [0, 1, 1]], { dtype: 'bool' }))],

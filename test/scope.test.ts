@@ -1,5 +1,7 @@
 // Deterministic memory: scopes free what they do not return; the live count proves it.
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, test } from 'node:test';
 import { dispose, keep, liveTensors, ones, pipe, tidy, type Tensor } from '../src/tensor/index.js';
 
@@ -71,5 +73,20 @@ describe('tidy scopes', () => {
     loss.backward();
     assert.ok(Math.abs((w.grad!.toArray() as number[])[0] - 2 * Math.exp(2)) < 1e-4);
     loss.dispose();
+  });
+});
+
+describe('garbage-collection safety net', () => {
+  test('an unowned tensor that is dropped is freed when collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const before = liveTensors();
+    (() => { for (let i = 0; i < 10; i++) ones([1000]); })(); // made outside any scope and dropped
+    assert.equal(liveTensors(), before + 10);
+    for (let round = 0; round < 20 && liveTensors() > before; round++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10)); // FinalizationRegistry callbacks run between tasks
+    }
+    assert.ok(liveTensors() <= before, `${liveTensors() - before} of the 10 dropped tensors still live`);
   });
 });

@@ -61,21 +61,14 @@ int defaultThreads() {
 }  // namespace
 
 SELFSUP_REGISTER(engine) {
-  def("dispose", [](Args& a) {
-    Handle* h = handleOf(a.raw(0));
-    if (h == nullptr) throw ArgError("argument 0: expected a Tensor");
-    if (!h->disposed) {
-      h->disposed = true;
-      h->tensor = at::Tensor();
-      liveHandles().fetch_sub(1, std::memory_order_relaxed);
-    }
-  });
+  // dispose(t) -> whether it was live (disposing twice is harmless).
+  def("dispose", [](Args& a) { return disposeHandle(a.raw(0)); });
   def("isDisposed", [](Args& a) {
-    Handle* h = handleOf(a.raw(0));
-    if (h == nullptr) throw ArgError("argument 0: expected a Tensor");
-    return h->disposed;
+    HandleState state = lookupHandle(a.raw(0), nullptr);
+    if (state == HandleState::NotAHandle) throw ArgError("argument 0: expected a Tensor");
+    return state == HandleState::Disposed;
   });
-  def("liveTensors", [](Args&) { return static_cast<int64_t>(liveHandles().load()); });
+  def("liveTensors", [](Args&) { return liveHandles(); });
   def("setNumThreads", [](Args& a) {
     int64_t n = a.integer(0);
     if (n < 1) throw ArgError("argument 0: expected a thread count >= 1");

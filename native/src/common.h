@@ -6,7 +6,6 @@
 #include <napi.h>
 #include <ATen/ATen.h>
 
-#include <atomic>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -15,20 +14,22 @@
 
 namespace selfsup {
 
-/** A tensor owned by JavaScript. `magic` guards against foreign externals. */
-struct Handle {
-  static constexpr uint64_t kMagic = 0x5e1f5a9e7e5a0001ULL;
-  uint64_t magic = kMagic;
-  at::Tensor tensor;
-  bool disposed = false;
-};
+/**
+ * Tensors owned by JavaScript live in a per-thread slot table. JavaScript holds an
+ * External whose value encodes the slot and its generation (never a pointer, and no
+ * finalizer: creating one costs no GC bookkeeping). A disposed or stale handle is
+ * recognised by its generation, so no call can reach freed memory.
+ */
+enum class HandleState { NotAHandle, Live, Disposed };
 
-/** Number of handles created and not yet disposed or collected (leak checks). */
-std::atomic<int64_t>& liveHandles();
-
+/** Looks `value` up; sets `*tensor` when live. */
+HandleState lookupHandle(const Napi::Value& value, at::Tensor** tensor);
 Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor);
-/** Returns the handle behind `value`, or nullptr when it is not one of ours. */
-Handle* handleOf(const Napi::Value& value);
+/** Frees the tensor behind `value`; false when it was already disposed. Throws ArgError for non-handles. */
+bool disposeHandle(const Napi::Value& value);
+/** Handles created on this thread and not yet disposed (leak checks). */
+int64_t liveHandles();
+
 /** Wraps a random generator for JavaScript (see Args::generator). */
 Napi::Value newGenerator(Napi::Env env, at::Generator generator);
 
@@ -46,7 +47,7 @@ class Args {
   Args(const Napi::CallbackInfo& info) : info_(info), env(info.Env()) {}
   size_t size() const { return info_.Length(); }
   bool has(size_t i) const { return i < info_.Length() && !info_[i].IsUndefined() && !info_[i].IsNull(); }
-  bool isTensor(size_t i) const { return i < info_.Length() && handleOf(info_[i]) != nullptr; }
+  bool isTensor(size_t i) const { return i < info_.Length() && lookupHandle(info_[i], nullptr) != HandleState::NotAHandle; }
   bool isNumber(size_t i) const { return i < info_.Length() && info_[i].IsNumber(); }
   bool isString(size_t i) const { return i < info_.Length() && info_[i].IsString(); }
   Napi::Value raw(size_t i) const { return info_[i]; }

@@ -2,39 +2,95 @@
 #include "common.h"
 
 #include <cmath>
+#include <deque>
 #include <sstream>
 
 namespace selfsup {
-
-std::atomic<int64_t>& liveHandles() {
-  static std::atomic<int64_t> count{0};
-  return count;
-}
 
 std::vector<OpEntry>& opRegistry() {
   static std::vector<OpEntry> ops;
   return ops;
 }
 
-static void finalizeHandle(Napi::Env, Handle* handle) {
-  if (!handle->disposed) liveHandles().fetch_sub(1, std::memory_order_relaxed);
-  handle->magic = 0;
-  delete handle;
+namespace {
+
+struct Slot {
+  at::Tensor tensor;
+  uint32_t generation = 0;
+  bool live = false;
+};
+
+// A deque keeps references to slots valid while new slots are added.
+struct SlotTable {
+  std::deque<Slot> slots;
+  std::vector<uint32_t> free;
+  int64_t live = 0;
+};
+
+thread_local SlotTable table;
+
+// handle value = tag | generation << 32 | index; the tag (bit 63) never appears in a user-space pointer.
+constexpr uint64_t kTag = uint64_t(1) << 63;
+constexpr uint64_t kGenerationMask = 0x7fffffffULL;
+
+void* encode(uint32_t index, uint32_t generation) {
+  return reinterpret_cast<void*>(kTag | (uint64_t(generation & kGenerationMask) << 32) | index);
+}
+
+/** The slot `value` names (live or not), or nullptr when it is not one of our handles. */
+Slot* slotOf(const Napi::Value& value, uint32_t* generation, uint32_t* indexOut = nullptr) {
+  if (!value.IsExternal()) return nullptr;
+  auto bits = reinterpret_cast<uint64_t>(value.As<Napi::External<void>>().Data());
+  if ((bits & kTag) == 0) return nullptr;
+  uint32_t index = static_cast<uint32_t>(bits & 0xffffffffULL);
+  if (index >= table.slots.size()) return nullptr;
+  *generation = static_cast<uint32_t>((bits >> 32) & kGenerationMask);
+  if (indexOut != nullptr) *indexOut = index;
+  return &table.slots[index];
+}
+
+}  // namespace
+
+HandleState lookupHandle(const Napi::Value& value, at::Tensor** tensor) {
+  uint32_t generation = 0;
+  Slot* slot = slotOf(value, &generation);
+  if (slot == nullptr) return HandleState::NotAHandle;
+  if (!slot->live || (slot->generation & kGenerationMask) != generation) return HandleState::Disposed;
+  if (tensor != nullptr) *tensor = &slot->tensor;
+  return HandleState::Live;
 }
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor tensor) {
-  auto* handle = new Handle();
-  handle->tensor = std::move(tensor);
-  liveHandles().fetch_add(1, std::memory_order_relaxed);
-  return Napi::External<Handle>::New(env, handle, finalizeHandle);
+  uint32_t index;
+  if (!table.free.empty()) {
+    index = table.free.back();
+    table.free.pop_back();
+  } else {
+    if (table.slots.size() >= 0xffffffffULL) throw std::runtime_error("too many live tensors");
+    index = static_cast<uint32_t>(table.slots.size());
+    table.slots.emplace_back();
+  }
+  Slot& slot = table.slots[index];
+  slot.tensor = std::move(tensor);
+  slot.live = true;
+  table.live++;
+  return Napi::External<void>::New(env, encode(index, slot.generation));
 }
 
-Handle* handleOf(const Napi::Value& value) {
-  if (!value.IsExternal()) return nullptr;
-  auto* handle = value.As<Napi::External<Handle>>().Data();
-  if (handle == nullptr || handle->magic != Handle::kMagic) return nullptr;
-  return handle;
+bool disposeHandle(const Napi::Value& value) {
+  uint32_t generation = 0, index = 0;
+  Slot* slot = slotOf(value, &generation, &index);
+  if (slot == nullptr) throw ArgError("argument 0: expected a Tensor");
+  if (!slot->live || (slot->generation & kGenerationMask) != generation) return false;
+  slot->tensor = at::Tensor();
+  slot->live = false;
+  slot->generation++;
+  table.live--;
+  table.free.push_back(index);
+  return true;
 }
+
+int64_t liveHandles() { return table.live; }
 
 static const std::pair<const char*, at::ScalarType> kDtypes[] = {
     {"float32", at::kFloat}, {"float64", at::kDouble}, {"float16", at::kHalf},  {"bfloat16", at::kBFloat16},
@@ -62,7 +118,7 @@ static const char* jsType(const Napi::Value& v) {
     case napi_number: return "number";
     case napi_string: return "string";
     case napi_object: return v.IsArray() ? "array" : "object";
-    case napi_external: return handleOf(v) ? "Tensor" : "foreign external";
+    case napi_external: return lookupHandle(v, nullptr) == HandleState::NotAHandle ? "foreign external" : "Tensor";
     case napi_bigint: return "bigint";
     default: return "other";
   }
@@ -75,10 +131,11 @@ void Args::fail(size_t i, const std::string& expected) const {
 
 const at::Tensor& Args::tensor(size_t i) const {
   if (i >= info_.Length()) fail(i, "a Tensor");
-  Handle* h = handleOf(info_[i]);
-  if (h == nullptr) fail(i, "a Tensor");
-  if (h->disposed) throw ArgError("argument " + std::to_string(i) + ": tensor was disposed");
-  return h->tensor;
+  at::Tensor* t = nullptr;
+  HandleState state = lookupHandle(info_[i], &t);
+  if (state == HandleState::NotAHandle) fail(i, "a Tensor");
+  if (state == HandleState::Disposed) throw ArgError("argument " + std::to_string(i) + ": tensor was disposed");
+  return *t;
 }
 
 c10::optional<at::Tensor> Args::optTensor(size_t i) const {
@@ -92,10 +149,11 @@ std::vector<at::Tensor> Args::tensors(size_t i) const {
   std::vector<at::Tensor> out;
   out.reserve(array.Length());
   for (uint32_t k = 0; k < array.Length(); ++k) {
-    Handle* h = handleOf(array.Get(k));
-    if (h == nullptr) throw ArgError("argument " + std::to_string(i) + "[" + std::to_string(k) + "]: expected a Tensor");
-    if (h->disposed) throw ArgError("argument " + std::to_string(i) + "[" + std::to_string(k) + "]: tensor was disposed");
-    out.push_back(h->tensor);
+    at::Tensor* t = nullptr;
+    HandleState state = lookupHandle(array.Get(k), &t);
+    if (state == HandleState::NotAHandle) throw ArgError("argument " + std::to_string(i) + "[" + std::to_string(k) + "]: expected a Tensor");
+    if (state == HandleState::Disposed) throw ArgError("argument " + std::to_string(i) + "[" + std::to_string(k) + "]: tensor was disposed");
+    out.push_back(*t);
   }
   return out;
 }
@@ -216,9 +274,11 @@ Napi::Value newGenerator(Napi::Env env, at::Generator generator) {
 
 static std::string describeValue(const Napi::Value& v, int depth) {
   std::ostringstream out;
-  if (Handle* h = handleOf(v)) {
-    if (h->disposed) return "<disposed tensor>";
-    const at::Tensor& t = h->tensor;
+  at::Tensor* handle = nullptr;
+  HandleState state = lookupHandle(v, &handle);
+  if (state == HandleState::Disposed) return "<disposed tensor>";
+  if (state == HandleState::Live) {
+    const at::Tensor& t = *handle;
     if (!t.defined()) return "<undefined tensor>";
     out << dtypeName(t.scalar_type()) << t.sizes();
     if (!t.device().is_cpu()) out << "@" << t.device();

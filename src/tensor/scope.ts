@@ -1,8 +1,10 @@
 /**
  * Deterministic memory: every tensor created inside {@link tidy} is freed when the
  * function returns, except the tensors it returns (and those passed to {@link keep}).
- * As tfjs's `tf.tidy`. Tensors made outside any scope live until `dispose()` or, as a
- * safety net, until the garbage collector finalises their native handle.
+ * As tfjs's `tf.tidy`. Tensors that no scope owns (made outside any scope, kept, or
+ * returned from the outermost scope) live until `dispose()` or, as a safety net, until
+ * the garbage collector collects them (a FinalizationRegistry then frees the native
+ * tensor). Scoped tensors need no such registration, which keeps hot loops cheap.
  *
  * ```ts
  * const loss = tidy(() => logits.logSoftmax(1).neg().mean()); // intermediates freed
@@ -12,6 +14,8 @@ export interface Disposable {
   dispose(): void;
   /** @internal the scope that will free this tensor, if any */
   scope?: Set<Disposable>;
+  /** @internal called when no scope owns this tensor any more */
+  unowned?(): void;
 }
 
 const scopes: Set<Disposable>[] = [];
@@ -22,14 +26,19 @@ export function track<T extends Disposable>(t: T): T {
   if (scope !== undefined) {
     scope.add(t);
     t.scope = scope;
+  } else {
+    t.unowned?.();
   }
   return t;
 }
 
 /** Exempts `t` from the scope that would free it (it must then be disposed by hand). */
 export function keep<T extends Disposable>(t: T): T {
-  t.scope?.delete(t);
-  t.scope = undefined;
+  if (t.scope !== undefined) {
+    t.scope.delete(t);
+    t.scope = undefined;
+    t.unowned?.();
+  }
   return t;
 }
 
@@ -56,7 +65,8 @@ export function tidy<T>(fn: () => T): T {
   for (const t of scope) {
     if (kept.has(t)) {
       t.scope = parent;
-      parent?.add(t);
+      if (parent) parent.add(t);
+      else t.unowned?.();
     } else {
       t.dispose();
     }

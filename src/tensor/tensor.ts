@@ -29,6 +29,9 @@ export type Reduction = 'mean' | 'sum' | 'none';
 /** Nested arrays of numbers, as `toArray()` returns and `tensor()` accepts. */
 export type NestedArray = number | NestedArray[];
 
+/** Frees the native tensors of unowned Tensors the garbage collector has collected. */
+const collected = new FinalizationRegistry<NativeHandle>((handle) => native.dispose(handle));
+
 function h(x: TensorOrScalar): NativeHandle | Scalar {
   return x instanceof Tensor ? x.handle : x;
 }
@@ -82,6 +85,12 @@ export class Tensor implements Disposable {
   }
   toString(): string {
     return this.isDisposed ? 'Tensor(disposed)' : `Tensor(${this.dtype}[${this.shape.join(', ')}]${this.device === 'cpu' ? '' : ' @' + this.device})`;
+  }
+
+  /** @internal no scope owns this tensor: let the garbage collector free it if it is dropped */
+  unowned(): void {
+    // A late callback after dispose() is harmless: the handle's generation no longer matches.
+    collected.register(this, this.handle);
   }
 
   /** Frees the native tensor now. Idempotent; any later use throws. */
