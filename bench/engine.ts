@@ -5,7 +5,7 @@
  * batch 128, 32x32, on T threads (2), side by side with the same step in PyTorch
  * (bench/peers/engine_resnet18.py), run at its best (tcmalloc preloaded) and at its
  * default (glibc malloc). ratio_vs_pytorch = ours / PyTorch at its best.
- * The two alternate for `rounds` rounds (3) and the medians are reported, so that a
+ * The two alternate for `rounds` rounds (5, of 4 steps) and the medians are reported, so that a
  * change in the machine's load hits both sides alike.
  */
 import { ones, randint, randn, setNumThreads, allocatorStats, engineInfo, tidy } from '../src/tensor/index.js';

@@ -16,8 +16,8 @@ const json = args.includes('--json');
 let result: Record<string, unknown>;
 if (name === 'engine') {
   result = engineBench({
-    steps: flag(args, '--steps', 5), warmup: flag(args, '--warmup', 2), threads: flag(args, '--threads', 2),
-    batch: flag(args, '--batch', 128), rounds: flag(args, '--rounds', 3), peer: !args.includes('--no-peer'),
+    steps: flag(args, '--steps', 4), warmup: flag(args, '--warmup', 2), threads: flag(args, '--threads', 2),
+    batch: flag(args, '--batch', 128), rounds: flag(args, '--rounds', 5), peer: !args.includes('--no-peer'),
   });
 } else if (name === 'memory') {
   result = memoryBench({ steps: flag(args, '--steps', 10_000), every: flag(args, '--every', 500), warmup: flag(args, '--warmup', 1000) });
