@@ -40,7 +40,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-# 3. The native addon: reconfigured when LIBTORCH changes, rebuilt (incrementally) when a source changed.
+# 3. The native addon, against this machine's Node headers (no download) where it has them.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ]; then export npm_config_nodedir=/usr; fi
+#    Reconfigured when LIBTORCH changes, rebuilt (incrementally) when a source changed.
 addon=native/build/Release/selfsup.node
 stamp=native/build/libtorch.txt
 want="${LIBTORCH:-debian}"

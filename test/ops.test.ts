@@ -225,6 +225,8 @@ describe('shape and indexing', () => {
     assert.deepEqual(tensor([1, 2]).repeat(2).toArray(), [1, 2, 1, 2]);
     assert.deepEqual(tensor([1, 2]).repeatInterleave(2).toArray(), [1, 1, 2, 2]);
     assert.deepEqual(t.tril().toArray(), [[0, 0, 0], [3, 4, 0]]);
+    assert.deepEqual(t.strides, [3, 1]);
+    assert.deepEqual(t.transpose(0, 1).strides, [1, 3]); // a view: same memory, swapped strides
     assert.ok(!t.transpose(0, 1).isContiguous());
     assert.ok(t.transpose(0, 1).contiguous().isContiguous());
   });

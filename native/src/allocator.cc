@@ -10,6 +10,8 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -22,6 +24,7 @@ namespace {
 constexpr size_t kAlignment = 64;             // as c10's alloc_cpu (AVX-512 friendly)
 constexpr size_t kHeader = kAlignment;        // block size lives just before the data
 constexpr size_t kMinCached = 64 * 1024;      // smaller blocks: glibc's bins are fast enough
+constexpr size_t kHugePage = 2 * 1024 * 1024;  // blocks this large are backed by transparent huge pages
 
 /** Rounds up to a size class: 1/8 steps between powers of two (at most 12.5% waste). */
 size_t sizeClass(size_t n) {
@@ -38,6 +41,8 @@ class CachingCpuAllocator final : public c10::Allocator {
     if (const char* env = std::getenv("SELFSUP_CPU_CACHE_MB")) limit = std::strtoull(env, nullptr, 10) << 20;
     if (limit == 0) limit = size_t(4) << 30;
     limit_ = limit;
+    const char* thp = std::getenv("SELFSUP_HUGE_PAGES");
+    hugePages_ = thp == nullptr || std::strcmp(thp, "0") != 0;
   }
 
   // libtorch 1.13 declares allocate const, 2.x non-const: define both, each overrides its own.
@@ -82,10 +87,11 @@ class CachingCpuAllocator final : public c10::Allocator {
       stats_.peakLiveBytes = std::max(stats_.peakLiveBytes, stats_.liveBytes);
     }
     if (base == nullptr) {
-      if (posix_memalign(&base, kAlignment, size + kHeader) != 0 || base == nullptr) {
+      base = fresh(size);
+      if (base == nullptr) {
         if (n >= kMinCached) {
           emptyCache();  // give the cache back and try once more before failing
-          if (posix_memalign(&base, kAlignment, size + kHeader) != 0) base = nullptr;
+          base = fresh(size);
         }
         if (base == nullptr) {
           if (n >= kMinCached) {
@@ -99,6 +105,20 @@ class CachingCpuAllocator final : public c10::Allocator {
     *static_cast<size_t*>(base) = size;
     char* data = static_cast<char*>(base) + kHeader;
     return c10::DataPtr(data, data, &release, cpu);
+  }
+
+  /** New memory for a block of `size` bytes plus its header, or nullptr. */
+  void* fresh(size_t size) {
+    void* base = nullptr;
+    if (hugePages_ && size >= 2 * kHugePage) {
+      // Huge-page aligned and advised, so the kernel backs it with 2 MiB pages (fewer TLB misses and faults).
+      size_t bytes = (size + kHeader + kHugePage - 1) / kHugePage * kHugePage;
+      if (posix_memalign(&base, kHugePage, bytes) != 0) return nullptr;
+      madvise(base, bytes, MADV_HUGEPAGE);
+      return base;
+    }
+    if (posix_memalign(&base, kAlignment, size + kHeader) != 0) return nullptr;
+    return base;
   }
 
   static void release(void* data) {
@@ -137,6 +157,7 @@ class CachingCpuAllocator final : public c10::Allocator {
   std::multimap<size_t, void*> free_;  // cached blocks by size
   AllocatorStats stats_;
   size_t limit_;
+  bool hugePages_;
 };
 
 }  // namespace

@@ -112,7 +112,6 @@ SELFSUP_REGISTER(creation) {
   def("device", [](Args& a) { return a.tensor(0).device().str(); });
   def("numel", [](Args& a) { return a.tensor(0).numel(); });
   def("isContiguous", [](Args& a) { return a.tensor(0).is_contiguous(); });
-  def("dataPtr", [](Args& a) { return static_cast<double>(reinterpret_cast<uintptr_t>(a.tensor(0).data_ptr())); });
 
   // ---- constructors: (shape, dtype?, device?) ----
   def("zeros", [](Args& a) { return at::zeros(a.ints(0), a.options(1, 2)); });

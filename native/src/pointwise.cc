@@ -98,8 +98,6 @@ SELFSUP_REGISTER(pointwise) {
   def("clone", [](Args& a) { return a.tensor(0).clone(); });
   def("contiguous", [](Args& a) { return a.tensor(0).contiguous(); });
   def("detach", [](Args& a) { return a.tensor(0).detach(); });
-  // The same tensor under a second handle (for callers that keep one and dispose the other).
-  def("share", [](Args& a) { return a.tensor(0); });
 
   // ---- in-place updates: (t, ...) -> undefined ----
   def("add_", [](Args& a) {

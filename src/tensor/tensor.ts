@@ -80,6 +80,10 @@ export class Tensor implements Disposable {
   get isDisposed(): boolean {
     return native.isDisposed(this.handle);
   }
+  /** Elements to step in memory per index of each dimension. */
+  get strides(): number[] {
+    return native.strides(this.handle);
+  }
   isContiguous(): boolean {
     return native.isContiguous(this.handle);
   }
