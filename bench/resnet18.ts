@@ -1,7 +1,8 @@
 /**
  * ResNet-18 (He et al., 2016) with the CIFAR stem (3x3 stride-1 conv, no max-pool),
- * written directly against the Tensor API for the engine benchmark: the same network
- * and initialisation as torchvision's resnet18 with that stem (bench/peers/engine_resnet18.py).
+ * written directly against the Tensor API for the engine benchmark: the same network,
+ * initialisation and in-place ReLUs as torchvision's resnet18 with that stem
+ * (bench/peers/engine_resnet18.py).
  */
 import {
   Tensor, adaptiveAvgPool2d, batchNorm, conv2d, crossEntropy, empty, linear, noGrad, ones, zeros, zerosLike, tidy, keep, Generator, pipe,
@@ -63,17 +64,17 @@ export class ResNet18 {
   /** x[N, 3, 32, 32] -> logits[N, classes] */
   forward(x: Tensor): Tensor {
     // Intermediates are disposed as soon as they are used (pipe), as Python frees temporaries.
-    let h = pipe(x, (t) => conv2d(t, this.stem, null, { padding: 1 }), (t) => this.norm(t, this.stemBn), (t) => t.relu()); // [N, 64, 32, 32]
+    let h = pipe(x, (t) => conv2d(t, this.stem, null, { padding: 1 }), (t) => this.norm(t, this.stemBn), (t) => t.relu_()); // [N, 64, 32, 32]
     for (const b of this.blocks) {
       const res = pipe(
         h,
-        (t) => conv2d(t, b.conv1, null, { stride: b.stride, padding: 1 }), (t) => this.norm(t, b.bn1), (t) => t.relu(),
+        (t) => conv2d(t, b.conv1, null, { stride: b.stride, padding: 1 }), (t) => this.norm(t, b.bn1), (t) => t.relu_(),
         (t) => conv2d(t, b.conv2, null, { padding: 1 }), (t) => this.norm(t, b.bn2),
       );
       const down = b.down;
       const skip = down ? pipe(h, (t) => conv2d(t, down.conv, null, { stride: b.stride }), (t) => this.norm(t, down.bn)) : h;
-      const next = pipe(res, (t) => t.add(skip), (t) => t.relu());
-      for (const t of new Set([res, skip, h])) if (t !== x) t.dispose();
+      const next = pipe(res, (t) => t.add_(skip), (t) => t.relu_()); // out += identity; relu(out), in place as torchvision
+      for (const t of new Set([skip, h])) if (t !== x) t.dispose();
       h = next;
     } // [N, 512, 4, 4]
     const pooled = pipe(h, (t) => adaptiveAvgPool2d(t, 1), (t) => t.flatten(1)); // [N, 512]

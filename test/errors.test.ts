@@ -31,6 +31,8 @@ describe('errors name the op, the inputs and the reason', () => {
     refuses(() => ones([3]).backward(), 'backward', /does not require grad/);
     refuses(() => ones([3]).requiresGrad_().mul(2).backward(), 'backward', /needs a gradient argument/);
     refuses(() => ones([3]).item(), 'item', /one element/);
+    // exp saves its output for backward; changing it in place must be caught, not silently wrong
+    refuses(() => ones([3]).requiresGrad_().exp().add_(1).sum().backward(), 'backward', /modified by an inplace operation/);
   });
   test('wrong dtypes', () => {
     refuses(() => ones([2, 2]).matmul(ones([2, 2], { dtype: 'int64' })), 'matmul', /expected .*(same dtype|scalar type)|dtype/i);

@@ -124,6 +124,8 @@ SELFSUP_REGISTER(pointwise) {
   def("zero_", [](Args& a) { a.tensor(0).zero_(); });
   def("fill_", [](Args& a) { a.tensor(0).fill_(a.scalar(1)); });
   def("sqrt_", [](Args& a) { a.tensor(0).sqrt_(); });
+  // In-place ReLU, as torchvision's ReLU(inplace=True): no new buffer for the activation.
+  def("relu_", [](Args& a) { a.tensor(0).relu_(); });
   def("clamp_", [](Args& a) {
     TORCH_CHECK(a.has(1) || a.has(2), "clamp_ needs a min or a max");
     a.tensor(0).clamp_(a.optScalar(1), a.optScalar(2));

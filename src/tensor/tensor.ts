@@ -346,6 +346,8 @@ export class Tensor implements Disposable {
   zero_(): this { return this.inplace('zero_'); }
   fill_(value: Scalar): this { return this.inplace('fill_', value); }
   sqrt_(): this { return this.inplace('sqrt_'); }
+  /** In-place ReLU (torchvision's ReLU(inplace=True)); allowed where backward does not need the input. */
+  relu_(): this { return this.inplace('relu_'); }
   clamp_(min?: number | null, max?: number | null): this { return this.inplace('clamp_', min ?? undefined, max ?? undefined); }
   maskedFill_(mask: Tensor, value: Scalar): this { return this.inplace('maskedFill_', mask.handle, value); }
   normal_(mean = 0, std = 1, generator?: Generator): this { return this.inplace('normal_', mean, std, generator?.handle); }
