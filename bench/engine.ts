@@ -48,6 +48,7 @@ export function engineBench(o: EngineOptions): Record<string, unknown> {
     ours.push((o.batch * o.steps) / (Number(process.hrtime.bigint() - start) / 1e9));
     if (o.peer) peer.push(runPeer('engine_resnet18.py', peerArgs, { LD_PRELOAD: TCMALLOC }));
   }
+  const peakRssMb = process.resourceUsage().maxRSS / 1024; // this process only (the peers are children)
   model.dispose();
   x.dispose();
   y.dispose();
@@ -65,6 +66,8 @@ export function engineBench(o: EngineOptions): Record<string, unknown> {
     overhead_us: round(overhead, 3),
     img_per_s: round(imgPerS, 2),
     img_per_s_rounds: ours.map((v) => round(v, 1)),
+    // the whole process: Node, libtorch and the step
+    peak_rss_mb: round(peakRssMb, 1),
   };
   if (o.peer) {
     const peerImgPerS = median(peer.map((p) => p.img_per_s as number));
@@ -74,6 +77,7 @@ export function engineBench(o: EngineOptions): Record<string, unknown> {
     result.peer_img_per_s_rounds = peer.map((p) => round(p.img_per_s as number, 1));
     result.peer_overhead_us = round(median(peer.map((p) => p.overhead_us as number)), 3);
     result.peer_default_img_per_s = round(plain.img_per_s as number, 2);
+    result.peer_peak_rss_mb = round(median(peer.map((p) => p.peak_rss_mb as number)), 1);
     result.ratio_vs_pytorch = round(imgPerS / peerImgPerS, 3);
   }
   return result;

@@ -1,10 +1,11 @@
 """Peer of `npm run bench -- engine`: the same ResNet-18 (CIFAR stem) SGD step in PyTorch.
 
 Run with Debian's python3 (/usr/bin/python3, python3-torch + python3-torchvision).
-Prints one JSON line: {"img_per_s": ..., "overhead_us": ..., "torch": ...}.
+Prints one JSON line: {"img_per_s": ..., "overhead_us": ..., "torch": ..., "peak_rss_mb": ...}.
 """
 import argparse
 import json
+import resource
 import time
 
 import torch
@@ -61,6 +62,7 @@ def main():
         "overhead_us": overhead_us,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }))
 
 

@@ -3,8 +3,9 @@
 // glibc serves every buffer over its mmap threshold (up to 32 MB) with mmap and
 // returns it with munmap, so each training step pays page faults for all its large
 // activations again (measured: ResNet-18 step 20 img/s with glibc, 77 with tcmalloc).
-// Like PyTorch's CUDA caching allocator, this keeps freed large blocks in per-size
-// free lists and hands them out again; small blocks go straight to malloc.
+// Like PyTorch's CUDA caching allocator, this keeps freed large blocks and hands them
+// out again (best fit, without splitting or coalescing); blocks of 4 MiB and more are
+// backed by transparent huge pages; small blocks go straight to malloc.
 #include "allocator.h"
 
 #include <c10/core/Allocator.h>
@@ -22,9 +23,10 @@ namespace selfsup {
 namespace {
 
 constexpr size_t kAlignment = 64;             // as c10's alloc_cpu (AVX-512 friendly)
-constexpr size_t kHeader = kAlignment;        // block size lives just before the data
+constexpr size_t kHeader = kAlignment;        // the block's size lives just before the data
 constexpr size_t kMinCached = 64 * 1024;      // smaller blocks: glibc's bins are fast enough
-constexpr size_t kHugePage = 2 * 1024 * 1024;  // blocks this large are backed by transparent huge pages
+constexpr size_t kHugePage = 2 * 1024 * 1024;
+constexpr size_t kMinHuge = 2 * kHugePage;    // blocks this large are backed by transparent huge pages
 
 /** Rounds up to a size class: 1/8 steps between powers of two (at most 12.5% waste). */
 size_t sizeClass(size_t n) {
@@ -68,13 +70,15 @@ class CachingCpuAllocator final : public c10::Allocator {
   c10::DataPtr allocateBlock(size_t n) {
     const c10::Device cpu(c10::DeviceType::CPU);
     if (n == 0) return c10::DataPtr(nullptr, nullptr, &release, cpu);
-    size_t size = n >= kMinCached ? sizeClass(n) : n;
+    // `size` counts the whole block, header included.
+    size_t size = blockSize(n + kHeader);
     void* base = nullptr;
-    if (n >= kMinCached) {
+    if (size >= kMinCached) {
       std::lock_guard<std::mutex> lock(mutex_);
-      // Best fit among cached blocks up to 25% larger (the block keeps its own size).
+      // Best fit among cached blocks up to twice the size (the block keeps its own size): reusing
+      // a larger free block beats keeping it idle while mapping a new one (lower peak memory).
       auto it = free_.lower_bound(size);
-      if (it != free_.end() && it->first <= size + size / 4) {
+      if (it != free_.end() && it->first <= size * 2) {
         size = it->first;
         base = it->second;
         free_.erase(it);
@@ -89,12 +93,12 @@ class CachingCpuAllocator final : public c10::Allocator {
     if (base == nullptr) {
       base = fresh(size);
       if (base == nullptr) {
-        if (n >= kMinCached) {
+        if (size >= kMinCached) {
           emptyCache();  // give the cache back and try once more before failing
           base = fresh(size);
         }
         if (base == nullptr) {
-          if (n >= kMinCached) {
+          if (size >= kMinCached) {
             std::lock_guard<std::mutex> lock(mutex_);
             stats_.liveBytes -= size;
           }
@@ -107,17 +111,23 @@ class CachingCpuAllocator final : public c10::Allocator {
     return c10::DataPtr(data, data, &release, cpu);
   }
 
-  /** New memory for a block of `size` bytes plus its header, or nullptr. */
+  /** Bytes to reserve for a block of `total` bytes: huge-page multiples, size classes, or exact when small. */
+  size_t blockSize(size_t total) const {
+    if (total < kMinCached) return total;
+    if (hugePages_ && total >= kMinHuge) return (total + kHugePage - 1) / kHugePage * kHugePage;
+    return sizeClass(total);
+  }
+
+  /** New memory for a block of `size` bytes (header included), or nullptr. */
   void* fresh(size_t size) {
     void* base = nullptr;
-    if (hugePages_ && size >= 2 * kHugePage) {
+    if (hugePages_ && size >= kMinHuge) {
       // Huge-page aligned and advised, so the kernel backs it with 2 MiB pages (fewer TLB misses and faults).
-      size_t bytes = (size + kHeader + kHugePage - 1) / kHugePage * kHugePage;
-      if (posix_memalign(&base, kHugePage, bytes) != 0) return nullptr;
-      madvise(base, bytes, MADV_HUGEPAGE);
+      if (posix_memalign(&base, kHugePage, size) != 0) return nullptr;
+      madvise(base, size, MADV_HUGEPAGE);
       return base;
     }
-    if (posix_memalign(&base, kAlignment, size + kHeader) != 0) return nullptr;
+    if (posix_memalign(&base, kAlignment, size) != 0) return nullptr;
     return base;
   }
 
