@@ -11,17 +11,16 @@ import { Tensor } from './tensor.js';
 
 /** Runs `fn` with gradient recording off (torch.no_grad). */
 export function noGrad<T>(fn: () => T): T {
-  const previous = native.setGradEnabled(false);
-  try {
-    return fn();
-  } finally {
-    native.setGradEnabled(previous);
-  }
+  return withGradMode(false, fn);
 }
 
 /** Runs `fn` with gradient recording on, e.g. inside a noGrad region (torch.enable_grad). */
 export function enableGrad<T>(fn: () => T): T {
-  const previous = native.setGradEnabled(true);
+  return withGradMode(true, fn);
+}
+
+function withGradMode<T>(enabled: boolean, fn: () => T): T {
+  const previous = native.setGradEnabled(enabled);
   try {
     return fn();
   } finally {
