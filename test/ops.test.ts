@@ -163,6 +163,10 @@ describe('layers', () => {
     assertClose(interpolate(grid(2), 4, 'nearest').toArray(), [[[[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]]]);
     assertClose(interpolate(tensor([0, 1]).view(1, 1, 1, 2), [1, 3], 'bilinear', true).toArray(), [[[[0, 0.5, 1]]]]);
     assertClose(interpolate(tensor([0, 1]).view(1, 1, 1, 2), [1, 4], 'bilinear').toArray(), [[[[0, 0.25, 0.75, 1]]]]);
+    // Bicubic weights sum to one (constants stay constant); with aligned corners the corners are kept.
+    assertClose(interpolate(ones([1, 1, 3, 3]).mul(5), [5, 7], 'bicubic').toArray(), ones([1, 1, 5, 7]).mul(5).toArray());
+    const up = interpolate(grid(3), 5, 'bicubic', true);
+    assertClose([up.select(2, 0).select(2, 0).item(), up.select(2, 4).select(2, 4).item()], [1, 9]);
   });
   test('pad', () => {
     const row = tensor([1, 2, 3]).view(1, 1, 1, 3);
