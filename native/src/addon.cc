@@ -1,6 +1,7 @@
 // Entry point of the selfsup addon: installs the caching allocator, sets the thread
 // count, and exports every registered op behind one error-converting dispatcher.
 #include <ATen/Parallel.h>
+#include <torch/cuda.h>
 #include <torch/version.h>
 
 #include <sched.h>
@@ -86,10 +87,8 @@ SELFSUP_REGISTER(engine) {
     return previous;
   });
   def("isGradEnabled", [](Args&) { return at::GradMode::is_enabled(); });
-  def("cudaIsAvailable", [](Args&) { return at::hasCUDA(); });
-  def("cudaDeviceCount", [](Args&) {
-    return static_cast<int64_t>(at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0);
-  });
+  def("cudaIsAvailable", [](Args&) { return torch::cuda::is_available(); });
+  def("cudaDeviceCount", [](Args&) { return static_cast<int64_t>(torch::cuda::device_count()); });
   def("allocatorStats", [](Args& a) {
     AllocatorStats s = allocatorStats();
     Napi::Object o = Napi::Object::New(a.env);
@@ -106,7 +105,7 @@ SELFSUP_REGISTER(engine) {
     Napi::Object o = Napi::Object::New(a.env);
     o.Set("torchVersion", TORCH_VERSION);
     o.Set("numThreads", at::get_num_threads());
-    o.Set("cuda", at::hasCUDA());
+    o.Set("cuda", torch::cuda::is_available());
     o.Set("mkldnn", at::hasMKLDNN());
     o.Set("openmp", at::hasOpenMP());
     o.Set("cachingAllocator", cachingAllocatorInstalled());
