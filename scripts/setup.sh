@@ -50,6 +50,7 @@ if [ ! -f native/build/Makefile ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" 
   say "configuring the addon against libtorch: $want"
   (cd native && npx --no-install node-gyp configure)
   echo "$want" >"$stamp"
+  rm -f "$addon"  # built against the previous libtorch: rebuild
 fi
 if [ ! -f "$addon" ] || [ -n "$(find native/src native/binding.gyp -newer "$addon" -print -quit)" ]; then
   say "building the addon (about a minute on 2 cores)"
