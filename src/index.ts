@@ -1,2 +1,4 @@
 /** selfsup: self-supervised visual representation learning on libtorch. */
 export * from './tensor/index.js';
+export * as nn from './nn/index.js';
+export * as models from './models/index.js';

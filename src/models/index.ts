@@ -1,0 +1,2 @@
+/** Backbones and heads. */
+export * from './resnet.js';

@@ -1,0 +1,53 @@
+/**
+ * Multi-head self-attention (Vaswani et al., 2017) as in ViT (Dosovitskiy et al., 2021)
+ * and timm's Attention: one qkv projection, scaled dot-product attention per head, an
+ * output projection. Keys `qkv.weight`, `qkv.bias`, `proj.weight`, `proj.bias`, as timm.
+ *
+ * ```ts
+ * const attn = new MultiheadSelfAttention(192, 3);
+ * const [y, weights] = attn.forwardWithWeights(tokens);   // [B, N, 192], [B, 3, N, N]
+ * ```
+ */
+import { type Generator, type Tensor, attention, attentionWithWeights, dropout, tidy } from '../tensor/index.js';
+import { Linear } from './linear.js';
+import { Layer } from './module.js';
+
+export interface AttentionOptions { qkvBias?: boolean; attnDrop?: number; projDrop?: number; generator?: Generator }
+
+export class MultiheadSelfAttention extends Layer {
+  readonly qkv: Linear;
+  readonly proj: Linear;
+  readonly headDim: number;
+
+  constructor(readonly dim: number, readonly heads: number, readonly o: AttentionOptions = {}) {
+    super();
+    if (dim % heads !== 0) throw new Error(`MultiheadSelfAttention: dim ${dim} is not divisible by ${heads} heads`);
+    this.headDim = dim / heads;
+    this.qkv = this.registerModule('qkv', new Linear(dim, dim * 3, { bias: o.qkvBias ?? true, generator: o.generator }));
+    this.proj = this.registerModule('proj', new Linear(dim, dim, { generator: o.generator }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.run(x, false)[0];
+  }
+
+  /** Also returns the attention weights [B, heads, N, N] (for DINO's attention maps). */
+  forwardWithWeights(x: Tensor): [Tensor, Tensor] {
+    return this.run(x, true) as [Tensor, Tensor];
+  }
+
+  private run(x: Tensor, needWeights: boolean): Tensor[] {
+    return tidy(() => {
+      const [b, n, c] = x.shape;
+      // [B, N, 3C] -> [3, B, heads, N, headDim]
+      const qkv = this.qkv.forward(x).reshape(b, n, 3, this.heads, this.headDim).permute(2, 0, 3, 1, 4);
+      const [q, k, v] = qkv.unbind(0);
+      const drop = this.training ? this.o.attnDrop ?? 0 : 0;
+      const [out, weights] = needWeights ? attentionWithWeights(q, k, v, { dropout: drop }) : [attention(q, k, v, { dropout: drop }), null];
+      // [B, heads, N, headDim] -> [B, N, C]
+      const merged = out.transpose(1, 2).reshape(b, n, c);
+      const y = dropout(this.proj.forward(merged), this.o.projDrop ?? 0, this.training);
+      return weights ? [y, weights] : [y];
+    });
+  }
+}
