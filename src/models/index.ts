@@ -1,2 +1,3 @@
 /** Backbones and heads. */
 export * from './resnet.js';
+export * from './vit.js';

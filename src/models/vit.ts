@@ -1,0 +1,247 @@
+/**
+ * Vision Transformer (Dosovitskiy et al., 2021) with timm's structure and state-dict
+ * names (patch_embed.proj, cls_token, pos_embed, blocks.N.{norm1, attn.qkv, attn.proj,
+ * norm2, mlp.fc1, mlp.fc2}, norm, head), so parameter counts and weights line up with
+ * timm. Besides the plain forward it has the forwards the SSL methods need: only the
+ * visible patches (MAE), masked patches replaced by a mask token (BEiT/iBOT), and the
+ * last block's attention (DINO's attention maps).
+ *
+ * ```ts
+ * const vit = vitTiny({ imageSize: 32, patchSize: 4 });   // 64 patches of 4x4
+ * const cls = vit.forward(images);                          // [B, 192]
+ * const tokens = vit.forwardVisible(images, keepIds);       // [B, 1 + 16, 192]
+ * ```
+ */
+import {
+  type Generator, type Tensor, cat, empty, interpolate, keep, noGrad, pipe, tidy, zeros, arange, where,
+} from '../tensor/index.js';
+import { Conv2d, DropPath, GELU, Layer, LayerNorm, Linear, Module, MultiheadSelfAttention, init } from '../nn/index.js';
+
+export interface ViTOptions {
+  imageSize?: number;
+  patchSize?: number;
+  dim?: number;
+  depth?: number;
+  heads?: number;
+  mlpRatio?: number;
+  /** classifier outputs; 0 (default) gives a backbone whose forward returns the cls feature */
+  numClasses?: number;
+  /** 'learned' (timm, trunc-normal 0.02) or fixed 2-D sin-cos (MAE) */
+  posEmbed?: 'learned' | 'sincos';
+  /** stochastic depth rate of the last block (linearly increasing from 0) */
+  dropPath?: number;
+  qkvBias?: boolean;
+  generator?: Generator;
+}
+
+/** fc1 -> GELU -> fc2, timm's Mlp. */
+class FeedForward extends Layer {
+  readonly fc1: Linear;
+  readonly act = new GELU();
+  readonly fc2: Linear;
+  constructor(dim: number, hidden: number, g?: Generator) {
+    super();
+    this.fc1 = this.registerModule('fc1', new Linear(dim, hidden, { generator: g }));
+    this.fc2 = this.registerModule('fc2', new Linear(hidden, dim, { generator: g }));
+  }
+  forward(x: Tensor): Tensor {
+    return pipe(x, (t) => this.fc1.forward(t), (t) => this.act.forward(t), (t) => this.fc2.forward(t));
+  }
+}
+
+/** Pre-norm transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)). */
+export class Block extends Layer {
+  readonly norm1: LayerNorm;
+  readonly attn: MultiheadSelfAttention;
+  readonly norm2: LayerNorm;
+  readonly mlp: FeedForward;
+  readonly dropPath: DropPath;
+
+  constructor(dim: number, heads: number, mlpRatio: number, dropPath: number, qkvBias: boolean, g?: Generator) {
+    super();
+    this.norm1 = this.registerModule('norm1', new LayerNorm(dim, { eps: 1e-6 }));
+    this.attn = this.registerModule('attn', new MultiheadSelfAttention(dim, heads, { qkvBias, generator: g }));
+    this.norm2 = this.registerModule('norm2', new LayerNorm(dim, { eps: 1e-6 }));
+    this.mlp = this.registerModule('mlp', new FeedForward(dim, Math.round(dim * mlpRatio), g));
+    this.dropPath = this.registerModule('drop_path', new DropPath(dropPath));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.run(x, false)[0];
+  }
+
+  /** Also returns the attention weights [B, heads, N, N]. */
+  forwardWithWeights(x: Tensor): [Tensor, Tensor] {
+    return this.run(x, true) as [Tensor, Tensor];
+  }
+
+  private run(x: Tensor, needWeights: boolean): Tensor[] {
+    return tidy(() => {
+      const normed = this.norm1.forward(x);
+      const [a, weights] = needWeights ? this.attn.forwardWithWeights(normed) : [this.attn.forward(normed), null];
+      const h = x.add(this.dropPath.forward(a));
+      const out = h.add(this.dropPath.forward(pipe(h, (t) => this.norm2.forward(t), (t) => this.mlp.forward(t))));
+      return weights ? [out, weights] : [out];
+    });
+  }
+}
+
+/**
+ * Fixed 2-D sin-cos position embeddings [grid*grid, dim] as MAE's get_2d_sincos_pos_embed:
+ * the first half encodes the column, the second the row, each as [sin(p w_k), cos(p w_k)]
+ * with w_k = 1 / 10000^(k / (dim/4)).
+ */
+export function sincosPositionEmbedding(grid: number, dim: number): Tensor {
+  if (dim % 4 !== 0) throw new Error(`sincosPositionEmbedding: dim ${dim} must be a multiple of 4`);
+  return tidy(() => {
+    const quarter = dim / 4;
+    const omega = arange(0, quarter, 1, { dtype: 'float64' }).div(quarter).rpow(10000).reciprocal(); // [dim/4]
+    const pos = arange(0, grid, 1, { dtype: 'float64' });
+    const col = pos.repeat(grid); // [grid*grid]: 0,1,..,0,1,..
+    const row = pos.repeatInterleave(grid); // 0,0,..,1,1,..
+    const axis = (p: Tensor) => { const out = p.outer(omega); return cat([out.sin(), out.cos()], 1); }; // [grid*grid, dim/2]
+    return cat([axis(col), axis(row)], 1).float();
+  });
+}
+
+export class VisionTransformer extends Module {
+  readonly patchEmbed: Conv2d;
+  readonly clsToken: Tensor; // [1, 1, dim]
+  posEmbed: Tensor; // [1, 1 + patches, dim]
+  readonly blocks: Block[];
+  readonly norm: LayerNorm;
+  readonly head: Linear | null;
+  readonly dim: number;
+  readonly patchSize: number;
+  gridSize: number;
+
+  constructor(o: ViTOptions = {}) {
+    super();
+    const g = o.generator;
+    const imageSize = o.imageSize ?? 224;
+    this.patchSize = o.patchSize ?? 16;
+    if (imageSize % this.patchSize !== 0) throw new Error(`ViT: patch size ${this.patchSize} does not divide image size ${imageSize}`);
+    this.gridSize = imageSize / this.patchSize;
+    this.dim = o.dim ?? 192;
+    const depth = o.depth ?? 12;
+    const heads = o.heads ?? 3;
+    const patches = this.gridSize * this.gridSize;
+
+    const patchEmbed = new Module0();
+    this.patchEmbed = patchEmbed.registerModule('proj', new Conv2d(3, this.dim, this.patchSize, { stride: this.patchSize, generator: g }));
+    this.registerModule('patch_embed', patchEmbed);
+    this.clsToken = this.registerParameter('cls_token', init.truncNormal_(empty([1, 1, this.dim]), 0.02, g));
+    if (o.posEmbed === 'sincos') {
+      const table = tidy(() => cat([zeros([1, this.dim]), sincosPositionEmbedding(this.gridSize, this.dim)], 0).unsqueeze(0));
+      this.posEmbed = this.registerParameter('pos_embed', table).requiresGrad_(false);
+    } else {
+      this.posEmbed = this.registerParameter('pos_embed', init.truncNormal_(empty([1, 1 + patches, this.dim]), 0.02, g));
+    }
+    const blocks = new Module0();
+    this.blocks = Array.from({ length: depth }, (_, i) =>
+      blocks.registerModule(String(i), new Block(this.dim, heads, o.mlpRatio ?? 4, depth > 1 ? ((o.dropPath ?? 0) * i) / (depth - 1) : 0, o.qkvBias ?? true, g)));
+    this.registerModule('blocks', blocks);
+    this.norm = this.registerModule('norm', new LayerNorm(this.dim, { eps: 1e-6 }));
+    this.head = o.numClasses ? this.registerModule('head', new Linear(this.dim, o.numClasses, { generator: g })) : null;
+
+    // timm / MAE init: trunc-normal(0.02) linears with zero bias, xavier-uniform patch projection.
+    for (const [, m] of this.namedModules()) {
+      if (m instanceof Linear) {
+        init.truncNormal_(m.weight, 0.02, g);
+        if (m.bias) init.constant_(m.bias, 0);
+      }
+    }
+    tidy(() => init.xavierUniform_(this.patchEmbed.weight.view(this.dim, -1), g));
+    init.constant_(this.patchEmbed.bias!, 0);
+  }
+
+  /** Patch tokens with their position embeddings: [B, 3, H, W] -> [B, N, dim]. */
+  embed(x: Tensor): Tensor {
+    return tidy(() => {
+      const tokens = this.patchEmbed.forward(x).flatten(2).transpose(1, 2); // [B, N, dim]
+      if (tokens.size(1) !== this.gridSize * this.gridSize) {
+        throw new Error(`ViT: ${tokens.size(1)} patches, but the position embeddings are for ${this.gridSize}x${this.gridSize}; call interpolatePositionEmbedding()`);
+      }
+      return tokens.add(this.posEmbed.slice(1, 1));
+    });
+  }
+
+  /** Prepends the cls token (with its position embedding) and runs the blocks and final norm. */
+  private encode(tokens: Tensor): Tensor {
+    return tidy(() => {
+      const cls = this.clsToken.add(this.posEmbed.slice(1, 0, 1)).expand(tokens.size(0), 1, this.dim);
+      let h = cat([cls, tokens], 1); // [B, 1 + N, dim]
+      h = pipe(h, ...this.blocks.map((b) => (t: Tensor) => b.forward(t)));
+      return this.norm.forward(h);
+    });
+  }
+
+  /** All tokens after the final norm: [B, 1 + N, dim]. */
+  forwardTokens(x: Tensor): Tensor {
+    return tidy(() => this.encode(this.embed(x)));
+  }
+
+  /** The cls feature [B, dim], or class logits when built with numClasses. */
+  forward(x: Tensor): Tensor {
+    return tidy(() => {
+      const cls = this.forwardTokens(x).select(1, 0);
+      return this.head ? this.head.forward(cls) : cls;
+    });
+  }
+
+  /** MAE: encodes only the patches in `keepIds` [B, V] (int64): [B, 1 + V, dim]. */
+  forwardVisible(x: Tensor, keepIds: Tensor): Tensor {
+    return tidy(() => {
+      const tokens = this.embed(x); // [B, N, dim]
+      const index = keepIds.unsqueeze(-1).expand(keepIds.size(0), keepIds.size(1), this.dim);
+      return this.encode(tokens.gather(1, index)); // [B, V, dim] -> [B, 1 + V, dim]
+    });
+  }
+
+  /** BEiT/iBOT: patches where `mask` [B, N] (bool) is true are replaced by `maskToken` [1, 1, dim]. */
+  forwardMasked(x: Tensor, mask: Tensor, maskToken: Tensor): Tensor {
+    return tidy(() => {
+      const tokens = this.patchEmbed.forward(x).flatten(2).transpose(1, 2);
+      const replaced = where(mask.unsqueeze(-1), maskToken.expand(...tokens.shape), tokens);
+      return this.encode(replaced.add(this.posEmbed.slice(1, 1)));
+    });
+  }
+
+  /** The last block's attention weights [B, heads, 1 + N, 1 + N] (row 0: the cls token's attention). */
+  lastAttention(x: Tensor): Tensor {
+    return tidy(() => {
+      const tokens = this.embed(x);
+      const cls = this.clsToken.add(this.posEmbed.slice(1, 0, 1)).expand(tokens.size(0), 1, this.dim);
+      const h = pipe(cat([cls, tokens], 1), ...this.blocks.slice(0, -1).map((b) => (t: Tensor) => b.forward(t)));
+      return this.blocks[this.blocks.length - 1].forwardWithWeights(h)[1];
+    });
+  }
+
+  /** Resizes the patch position embeddings (bicubic, as timm) for images of another size. */
+  interpolatePositionEmbedding(imageSize: number): void {
+    if (imageSize % this.patchSize !== 0) throw new Error(`ViT: patch size ${this.patchSize} does not divide image size ${imageSize}`);
+    const grid = imageSize / this.patchSize;
+    if (grid === this.gridSize) return;
+    const resized = tidy(() => noGrad(() => {
+      const patches = this.posEmbed.slice(1, 1).reshape(1, this.gridSize, this.gridSize, this.dim).permute(0, 3, 1, 2);
+      const table = interpolate(patches, grid, 'bicubic').permute(0, 2, 3, 1).reshape(1, grid * grid, this.dim);
+      return cat([this.posEmbed.slice(1, 0, 1), table], 1);
+    }));
+    const trainable = this.posEmbed.requiresGrad;
+    this.posEmbed.dispose();
+    this.posEmbed = keep(resized).requiresGrad_(trainable);
+    this._parameters.set('pos_embed', this.posEmbed);
+    this.gridSize = grid;
+  }
+}
+
+/** A bare container for timm's nested names (patch_embed.proj, blocks.N). */
+class Module0 extends Module {
+  override registerModule<M extends Module>(name: string, m: M): M {
+    return super.registerModule(name, m);
+  }
+}
+
+export const vitTiny = (o: ViTOptions = {}) => new VisionTransformer({ dim: 192, depth: 12, heads: 3, ...o });
+export const vitSmall = (o: ViTOptions = {}) => new VisionTransformer({ dim: 384, depth: 12, heads: 6, ...o });
+export const vitBase = (o: ViTOptions = {}) => new VisionTransformer({ dim: 768, depth: 12, heads: 12, ...o });
