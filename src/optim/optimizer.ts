@@ -1,0 +1,77 @@
+/**
+ * Base of the optimizers: parameter groups with their own hyper-parameters, per-parameter
+ * state, and updates done in place under no-grad (no new tensor per parameter per step
+ * beyond libtorch's temporaries, which a scope frees).
+ *
+ * ```ts
+ * const opt = new SGD(model.parameterGroups(5e-4), { lr: 0.1, momentum: 0.9 });
+ * loss.backward(); opt.step(); opt.zeroGrad();
+ * ```
+ */
+import { type Tensor, noGrad, tidy } from '../tensor/index.js';
+
+export interface ParamGroupInput {
+  params: Tensor[];
+  lr?: number;
+  weightDecay?: number;
+  [option: string]: unknown;
+}
+
+export type ParamGroup<O> = O & { params: Tensor[] };
+
+export abstract class Optimizer<O extends { lr: number; weightDecay: number }> {
+  readonly groups: ParamGroup<O>[];
+  /** per-parameter state (momentum buffers, moments), created on first use */
+  protected readonly state = new Map<Tensor, Record<string, Tensor>>();
+  /** steps taken */
+  stepCount = 0;
+
+  constructor(params: Tensor[] | ParamGroupInput[], defaults: O) {
+    const groups: ParamGroupInput[] = params.length > 0 && !isGroup(params[0]) ? [{ params: params as Tensor[] }] : (params as ParamGroupInput[]);
+    this.groups = groups.map((g) => {
+      const group = { ...defaults, ...g } as ParamGroup<O>;
+      if (!(group.lr >= 0)) throw new Error(`${this.constructor.name}: learning rate must be >= 0, got ${group.lr}`);
+      if (!(group.weightDecay >= 0)) throw new Error(`${this.constructor.name}: weight decay must be >= 0, got ${group.weightDecay}`);
+      return group;
+    });
+  }
+
+  /** Applies one update to every parameter that has a gradient. */
+  step(): void {
+    this.stepCount++;
+    noGrad(() => tidy(() => {
+      for (const group of this.groups) {
+        for (const p of group.params) {
+          const grad = p.grad;
+          if (grad === null) continue;
+          let state = this.state.get(p);
+          if (state === undefined) this.state.set(p, (state = {}));
+          this.update(p, grad, state, group);
+        }
+      }
+    }));
+  }
+
+  /** Updates `p` in place from `grad`; tensors stored in `state` must be kept (see keepState). */
+  protected abstract update(p: Tensor, grad: Tensor, state: Record<string, Tensor>, group: ParamGroup<O>): void;
+
+  /** Drops every parameter's gradient. */
+  zeroGrad(): void {
+    for (const group of this.groups) for (const p of group.params) p.zeroGrad();
+  }
+
+  /** Sets the learning rate of every group (schedules call this each step). */
+  setLearningRate(lr: number): void {
+    for (const group of this.groups) group.lr = lr;
+  }
+
+  /** Frees the optimizer state. */
+  dispose(): void {
+    for (const s of this.state.values()) for (const t of Object.values(s)) t.dispose();
+    this.state.clear();
+  }
+}
+
+function isGroup(x: unknown): x is ParamGroupInput {
+  return typeof x === 'object' && x !== null && Array.isArray((x as ParamGroupInput).params);
+}

@@ -1,0 +1,120 @@
+// Optimizers against hand-computed steps and against torch.optim (fixtures made by
+// test/fixtures/make_optim_fixtures.py); clipping and schedules against their formulas.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { AdamW, LARS, SGD, clipGradNorm, linearWarmup, warmupCosine, type Optimizer } from '../src/optim/index.js';
+import { type Tensor, liveTensors, tensor, tidy } from '../src/tensor/index.js';
+import { assertClose } from './helpers/gradcheck.js';
+
+const P0 = [[1, 2], [3, 4]];
+const G = [[0.1, -0.2], [0.3, 0.4]];
+const map2 = (f: (p: number, g: number) => number, p: number[][]) => p.map((row, i) => row.map((v, j) => f(v, G[i][j])));
+
+/** One parameter P0 with gradient G set by hand, stepped `n` times. */
+function stepWithFixedGrad(make: (p: Tensor) => Optimizer<{ lr: number; weightDecay: number }>, n: number): number[][] {
+  const p = tensor(P0, { dtype: 'float64' }).requiresGrad_();
+  const opt = make(p);
+  for (let i = 0; i < n; i++) {
+    p.grad = tensor(G, { dtype: 'float64' });
+    opt.step();
+  }
+  const out = p.toArray() as number[][];
+  opt.dispose();
+  p.dispose();
+  return out;
+}
+
+describe('optimizers: hand-computed steps on a 2x2 problem', () => {
+  test('SGD with momentum and weight decay, two steps', () => {
+    const d1 = map2((p, g) => g + 0.01 * p, P0);
+    const p1 = P0.map((row, i) => row.map((v, j) => v - 0.1 * d1[i][j]));
+    const d2 = map2((p, g) => g + 0.01 * p, p1);
+    const buf2 = d1.map((row, i) => row.map((v, j) => 0.9 * v + d2[i][j]));
+    const p2 = p1.map((row, i) => row.map((v, j) => v - 0.1 * buf2[i][j]));
+    assertClose(stepWithFixedGrad((p) => new SGD([p], { lr: 0.1, momentum: 0.9, weightDecay: 0.01 }), 2), p2, 1e-12);
+  });
+  test('AdamW: the first step moves each weight by lr against the gradient sign, after decay', () => {
+    const expected = map2((p, g) => p * (1 - 0.01 * 0.1) - (0.01 * g) / (Math.abs(g) + 1e-8), P0);
+    assertClose(stepWithFixedGrad((p) => new AdamW([p], { lr: 0.01, weightDecay: 0.1 }), 1), expected, 1e-12);
+  });
+  test('LARS: trust ratio eta ||p|| / ||g + wd p||, momentum; biases excluded', () => {
+    const d = map2((p, g) => g + 0.1 * p, P0);
+    const norm = (m: number[][]) => Math.sqrt(m.flat().reduce((s, v) => s + v * v, 0));
+    const trust = (0.001 * norm(P0)) / norm(d);
+    const expected = P0.map((row, i) => row.map((v, j) => v - 0.5 * trust * d[i][j]));
+    assertClose(stepWithFixedGrad((p) => new LARS([p], { lr: 0.5, weightDecay: 0.1 }), 1), expected, 1e-12);
+    const bias = tensor([1, 2], { dtype: 'float64' }).requiresGrad_();
+    const opt = new LARS([bias], { lr: 0.5, weightDecay: 0.1 });
+    bias.grad = tensor([0.1, -0.2], { dtype: 'float64' });
+    opt.step();
+    assertClose(bias.toArray(), [1 - 0.05, 2 + 0.1], 1e-12);
+  });
+  test('bad hyper-parameters are refused', () => {
+    const p = tensor([1]).requiresGrad_();
+    assert.throws(() => new SGD([p], { lr: -1 }), /learning rate must be >= 0/);
+    assert.throws(() => new SGD([p], { lr: 0.1, nesterov: true }), /Nesterov momentum needs momentum > 0/);
+    assert.throws(() => new AdamW([p], { lr: 0.1, weightDecay: -1 }), /weight decay must be >= 0/);
+  });
+});
+
+describe('optimizers: 10 steps against torch.optim', () => {
+  interface Fixture {
+    X: number[][]; Y: number[][]; W0: number[][]; B0: number[];
+    configs: Record<string, { optimizer: string; options: Record<string, unknown>; steps: { loss: number; w: number[][]; b: number[] }[] }>;
+  }
+  const fixture = JSON.parse(readFileSync(new URL('../../test/fixtures/optim_peer.json', import.meta.url), 'utf8')) as Fixture;
+  const toOurs = (o: Record<string, unknown>) => ({
+    lr: o.lr as number, momentum: o.momentum as number | undefined, dampening: o.dampening as number | undefined,
+    nesterov: o.nesterov as boolean | undefined, weightDecay: o.weight_decay as number | undefined,
+    betas: o.betas as [number, number] | undefined, eps: o.eps as number | undefined,
+  });
+  for (const [name, config] of Object.entries(fixture.configs)) {
+    test(name, () => {
+      const w = tensor(fixture.W0, { dtype: 'float64' }).requiresGrad_();
+      const b = tensor(fixture.B0, { dtype: 'float64' }).requiresGrad_();
+      const x = tensor(fixture.X, { dtype: 'float64' });
+      const y = tensor(fixture.Y, { dtype: 'float64' });
+      const options = Object.fromEntries(Object.entries(toOurs(config.options)).filter(([, v]) => v !== undefined)) as { lr: number };
+      const opt = config.optimizer === 'SGD' ? new SGD([w, b], options) : new AdamW([w, b], options);
+      const before = liveTensors();
+      for (const expected of config.steps) {
+        const loss = tidy(() => {
+          const l = x.matmul(w.T).add(b).sub(y).square().mean();
+          l.backward();
+          return l.item();
+        });
+        opt.step();
+        opt.zeroGrad();
+        assertClose(loss, expected.loss, 1e-10);
+        assertClose(w.toArray(), expected.w, 1e-10);
+        assertClose(b.toArray(), expected.b, 1e-10);
+      }
+      assert.ok(liveTensors() - before <= 4, 'only the optimizer state stays alive');
+      opt.dispose();
+    });
+  }
+});
+
+describe('clipping and schedules', () => {
+  test('clipGradNorm scales all gradients together to maxNorm and returns the norm before', () => {
+    const a = tensor([1, 1]).requiresGrad_();
+    const b = tensor([1]).requiresGrad_();
+    a.grad = tensor([3, 0]);
+    b.grad = tensor([4]);
+    assert.ok(Math.abs(clipGradNorm([a, b], 1) - 5) < 1e-6);
+    assertClose(a.grad!.toArray(), [0.6, 0], 1e-5);
+    assertClose(b.grad!.toArray(), [0.8], 1e-5);
+    assert.ok(Math.abs(clipGradNorm([a, b], 10) - 1) < 1e-5);
+    assertClose(b.grad!.toArray(), [0.8], 1e-5, 'below the bound nothing changes');
+  });
+  test('warm-up + cosine, momentum 0.996 -> 1, temperature warm-up', () => {
+    const lr = warmupCosine({ base: 1, final: 0.1, warmupSteps: 10, totalSteps: 110 });
+    assertClose([lr(0), lr(5), lr(10), lr(60), lr(110), lr(200)], [0, 0.5, 1, 0.55, 0.1, 0.1]);
+    const m = warmupCosine({ base: 0.996, final: 1, totalSteps: 100 });
+    assertClose([m(0), m(50), m(100)], [0.996, 0.998, 1]);
+    const temp = linearWarmup(0.04, 0.07, 30);
+    assertClose([temp(0), temp(15), temp(30), temp(90)], [0.04, 0.055, 0.07, 0.07]);
+    assert.throws(() => warmupCosine({ base: 1, final: 0, warmupSteps: 20, totalSteps: 10 }), /warmupSteps/);
+  });
+});
