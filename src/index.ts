@@ -3,3 +3,4 @@ export * from './tensor/index.js';
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
 export * as optim from './optim/index.js';
+export * as io from './io/index.js';

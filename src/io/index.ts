@@ -1,0 +1,3 @@
+/** Files: safetensors, atomic writes. */
+export * from './atomicWrite.js';
+export * from './safetensors.js';
