@@ -1,3 +1,7 @@
 /** Backbones and heads. */
 export * from './resnet.js';
 export * from './vit.js';
+export * from './projectionHeads.js';
+export * from './dinoHead.js';
+export * from './maeDecoder.js';
+export * from './beitHead.js';
