@@ -5,12 +5,12 @@
  * batch 128, 32x32, on T threads (2), side by side with the same step in PyTorch
  * (bench/peers/engine_resnet18.py), run at its best (tcmalloc preloaded) and at its
  * default (glibc malloc). ratio_vs_pytorch = ours / PyTorch at its best.
- * The two alternate for `rounds` rounds (5, of 4 steps) and the medians are reported, so that a
- * change in the machine's load hits both sides alike.
+ * The two alternate for `rounds` rounds (5, of 4 steps) and the medians are reported (sideBySide.ts).
  */
 import { ones, randint, randn, setNumThreads, allocatorStats, engineInfo, tidy } from '../src/tensor/index.js';
 import { ResNet18 } from './resnet18.js';
 import { runPeer, TCMALLOC } from './peer.js';
+import { median, round, sideBySide } from './sideBySide.js';
 
 export interface EngineOptions { steps: number; warmup: number; threads: number; batch: number; rounds: number; peer: boolean }
 
@@ -35,24 +35,16 @@ export function engineBench(o: EngineOptions): Record<string, unknown> {
   const overhead = overheadMicroseconds(100_000);
   const model = new ResNet18(10, 0);
   const [x, y] = [randn([o.batch, 3, 32, 32]), randint(0, 10, [o.batch])];
-  for (let i = 0; i < o.warmup; i++) model.step(x, y);
   const peerArgs = ['--threads', String(o.threads), '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup)];
-  const ours: number[] = [];
-  const peer: Record<string, unknown>[] = [];
-  for (let r = 0; r < o.rounds; r++) {
-    // The peer run in between evicts our working set: one untimed step brings it back,
-    // as each peer run has its own warm-up.
-    if (r > 0) model.step(x, y);
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < o.steps; i++) model.step(x, y);
-    ours.push((o.batch * o.steps) / (Number(process.hrtime.bigint() - start) / 1e9));
-    if (o.peer) peer.push(runPeer('engine_resnet18.py', peerArgs, { LD_PRELOAD: TCMALLOC }));
-  }
+  const timing = sideBySide({
+    rounds: o.rounds, steps: o.steps, warmup: o.warmup, batch: o.batch,
+    step: () => model.step(x, y),
+    peer: o.peer ? () => runPeer('engine_resnet18.py', peerArgs, { LD_PRELOAD: TCMALLOC }) : undefined,
+  });
   const peakRssMb = process.resourceUsage().maxRSS / 1024; // this process only (the peers are children)
   model.dispose();
   x.dispose();
   y.dispose();
-  const imgPerS = median(ours);
   const result: Record<string, unknown> = {
     bench: 'engine',
     model: 'resnet18-cifar-stem',
@@ -64,29 +56,20 @@ export function engineBench(o: EngineOptions): Record<string, unknown> {
     libtorch: engineInfo().torchVersion,
     caching_allocator: allocatorStats().caching,
     overhead_us: round(overhead, 3),
-    img_per_s: round(imgPerS, 2),
-    img_per_s_rounds: ours.map((v) => round(v, 1)),
+    img_per_s: round(timing.imgPerS, 2),
+    img_per_s_rounds: timing.rounds.map((v) => round(v, 1)),
     // the whole process: Node, libtorch and the step
     peak_rss_mb: round(peakRssMb, 1),
   };
-  if (o.peer) {
-    const peerImgPerS = median(peer.map((p) => p.img_per_s as number));
+  if (timing.peer) {
     const plain = runPeer('engine_resnet18.py', peerArgs, {});
-    result.peer = `PyTorch ${peer[0].torch} (python3-torch), tcmalloc preloaded`;
-    result.peer_img_per_s = round(peerImgPerS, 2);
-    result.peer_img_per_s_rounds = peer.map((p) => round(p.img_per_s as number, 1));
-    result.peer_overhead_us = round(median(peer.map((p) => p.overhead_us as number)), 3);
+    result.peer = `PyTorch ${timing.peer.runs[0].torch} (python3-torch), tcmalloc preloaded`;
+    result.peer_img_per_s = round(timing.peer.imgPerS, 2);
+    result.peer_img_per_s_rounds = timing.peer.rounds.map((v) => round(v, 1));
+    result.peer_overhead_us = round(median(timing.peer.runs.map((p) => p.overhead_us as number)), 3);
     result.peer_default_img_per_s = round(plain.img_per_s as number, 2);
-    result.peer_peak_rss_mb = round(median(peer.map((p) => p.peak_rss_mb as number)), 1);
-    result.ratio_vs_pytorch = round(imgPerS / peerImgPerS, 3);
+    result.peer_peak_rss_mb = round(median(timing.peer.runs.map((p) => p.peak_rss_mb as number)), 1);
+    result.ratio_vs_pytorch = round(timing.imgPerS / timing.peer.imgPerS, 3);
   }
   return result;
 }
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const round = (x: number, digits: number): number => Number(x.toFixed(digits));

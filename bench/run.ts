@@ -1,10 +1,12 @@
 /**
  * Benchmarks (never run as tests): `npm run bench -- <name> [--json] [options]`.
  *   engine   per-call overhead and a ResNet-18 training step vs PyTorch
+ *   models   train steps of ResNet-18, ViT-Tiny and ViT-Tiny on 25% of tokens vs PyTorch
  *   memory   RSS over a long run of small training steps (flat after warm-up?)
  */
 import { engineBench } from './engine.js';
 import { memoryBench } from './memory.js';
+import { modelsBench } from './models.js';
 
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
@@ -19,10 +21,15 @@ if (name === 'engine') {
     steps: flag(args, '--steps', 4), warmup: flag(args, '--warmup', 2), threads: flag(args, '--threads', 2),
     batch: flag(args, '--batch', 128), rounds: flag(args, '--rounds', 5), peer: !args.includes('--no-peer'),
   });
+} else if (name === 'models') {
+  result = modelsBench({
+    steps: flag(args, '--steps', 3), warmup: flag(args, '--warmup', 1), rounds: flag(args, '--rounds', 3),
+    threads: flag(args, '--threads', 2), batch: flag(args, '--batch', 128), peer: !args.includes('--no-peer'),
+  });
 } else if (name === 'memory') {
   result = memoryBench({ steps: flag(args, '--steps', 10_000), every: flag(args, '--every', 500), warmup: flag(args, '--warmup', 1000) });
 } else {
-  console.error('usage: npm run bench -- engine|memory [--json] [options]');
+  console.error('usage: npm run bench -- engine|models|memory [--json] [options]');
   process.exit(2);
 }
 if (json) console.log(JSON.stringify(result));
