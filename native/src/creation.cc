@@ -2,6 +2,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cstring>
+#include <mutex>
 
 #include "common.h"
 
@@ -150,6 +151,18 @@ SELFSUP_REGISTER(creation) {
   });
   def("multinomial", [](Args& a) {
     return at::multinomial(a.tensor(0), a.integer(1), a.booleanOr(2, false), a.generator(3));
+  });
+  // rngState(generator?) -> uint8 tensor; setRngState(state, generator?): the global CPU
+  // generator when none is given (checkpoints restore it for exact resumption).
+  def("rngState", [](Args& a) {
+    at::Generator gen = a.has(0) ? *a.generator(0) : at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    return gen.get_state();
+  });
+  def("setRngState", [](Args& a) {
+    at::Generator gen = a.has(1) ? *a.generator(1) : at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(a.tensor(0));
   });
   // In-place initialisers (used under noGrad by nn.init).
   def("normal_", [](Args& a) { a.tensor(0).normal_(a.numberOr(1, 0.0), a.numberOr(2, 1.0), a.generator(3)); });

@@ -1,3 +1,4 @@
 /** Files: safetensors, atomic writes. */
 export * from './atomicWrite.js';
 export * from './safetensors.js';
+export * from './checkpoint.js';

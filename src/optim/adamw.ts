@@ -7,22 +7,20 @@
  * const opt = new AdamW(vit.parameterGroups(0.05), { lr: 1.5e-4, betas: [0.9, 0.95] });  // MAE
  * ```
  */
-import { type Tensor, keep, zerosLike } from '../tensor/index.js';
+import { type Tensor, keep, zeros, zerosLike } from '../tensor/index.js';
 import { Optimizer, type ParamGroup, type ParamGroupInput } from './optimizer.js';
 
 export interface AdamWOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number }
 
 export class AdamW extends Optimizer<AdamWOptions> {
-  private readonly steps = new Map<Tensor, number>();
-
   constructor(params: Tensor[] | ParamGroupInput[], o: Partial<AdamWOptions> & { lr: number }) {
     super(params, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, ...o });
   }
 
   protected update(p: Tensor, grad: Tensor, state: Record<string, Tensor>, g: ParamGroup<AdamWOptions>): void {
     const [b1, b2] = g.betas;
-    const t = (this.steps.get(p) ?? 0) + 1;
-    this.steps.set(p, t);
+    state.step ??= keep(zeros([], { dtype: 'float64' })); // a tensor, so checkpoints carry it
+    const t = state.step.add_(1).item();
     state.m ??= keep(zerosLike(p));
     state.v ??= keep(zerosLike(p));
     if (g.weightDecay !== 0) p.mul_(1 - g.lr * g.weightDecay);

@@ -8,7 +8,7 @@
  * loss.backward(); opt.step(); opt.zeroGrad();
  * ```
  */
-import { type Tensor, noGrad, tidy } from '../tensor/index.js';
+import { type Tensor, keep, noGrad, tidy } from '../tensor/index.js';
 
 export interface ParamGroupInput {
   params: Tensor[];
@@ -63,6 +63,43 @@ export abstract class Optimizer<O extends { lr: number; weightDecay: number }> {
   /** Sets the learning rate of every group (schedules call this each step). */
   setLearningRate(lr: number): void {
     for (const group of this.groups) group.lr = lr;
+  }
+
+  /**
+   * The state for a checkpoint: tensors keyed `<parameter index>.<name>` (parameters
+   * numbered across groups in order) and the hyper-parameters of each group.
+   */
+  stateDict(): { tensors: Map<string, Tensor>; groups: Record<string, unknown>[]; stepCount: number } {
+    const tensors = new Map<string, Tensor>();
+    this.parameters().forEach((p, i) => {
+      for (const [name, t] of Object.entries(this.state.get(p) ?? {})) tensors.set(`${i}.${name}`, t.detach());
+    });
+    const groups = this.groups.map(({ params, ...rest }) => ({ ...rest, size: params.length }));
+    return { tensors, groups, stepCount: this.stepCount };
+  }
+
+  /** Restores a {@link stateDict} taken from an optimizer over parameters of the same shapes. */
+  loadStateDict(saved: { tensors: Map<string, Tensor>; groups: Record<string, unknown>[]; stepCount: number }): void {
+    const params = this.parameters();
+    if (saved.groups.length !== this.groups.length || saved.groups.some((g, i) => g.size !== this.groups[i].params.length)) {
+      throw new Error(`${this.constructor.name}.loadStateDict: the saved state has groups of ${saved.groups.map((g) => g.size).join('/')} parameters, this optimizer ${this.groups.map((g) => g.params.length).join('/')}`);
+    }
+    for (const [key, t] of saved.tensors) {
+      const [index, name] = [Number(key.slice(0, key.indexOf('.'))), key.slice(key.indexOf('.') + 1)];
+      const p = params[index];
+      if (p === undefined || !name) throw new Error(`${this.constructor.name}.loadStateDict: state '${key}' names no parameter`);
+      let state = this.state.get(p);
+      if (state === undefined) this.state.set(p, (state = {}));
+      state[name]?.dispose();
+      state[name] = keep(t.clone());
+    }
+    saved.groups.forEach(({ size, ...hyper }, i) => Object.assign(this.groups[i], hyper));
+    this.stepCount = saved.stepCount;
+  }
+
+  /** Every parameter, across groups in order. */
+  parameters(): Tensor[] {
+    return this.groups.flatMap((g) => g.params);
   }
 
   /** Frees the optimizer state. */

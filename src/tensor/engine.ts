@@ -6,6 +6,7 @@
  * allocator, so a plain `node` process is fast with nothing set by the user.
  */
 import { native } from './native.js';
+import { Generator, Tensor } from './tensor.js';
 
 export function setNumThreads(n: number): void {
   native.setNumThreads(n);
@@ -17,6 +18,15 @@ export function getNumThreads(): number {
 export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
+/** The state of a random generator (the global one by default) as a uint8 tensor, for checkpoints. */
+export function rngState(generator?: Generator): Tensor {
+  return new Tensor(native.rngState(generator?.handle));
+}
+/** Restores a state from {@link rngState}: the following draws repeat exactly. */
+export function setRngState(state: Tensor, generator?: Generator): void {
+  native.setRngState(state.handle, generator?.handle);
+}
+
 /** Tensor handles alive in the addon (created and not yet disposed or collected). */
 export function liveTensors(): number {
   return native.liveTensors();
