@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { readSafetensors, writeSafetensors } from '../src/io/index.js';
-import { resnet18 } from '../src/models/index.js';
+import { resnet18, vitTiny } from '../src/models/index.js';
 import { Generator, noGrad, randn, tensor, type DType } from '../src/tensor/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-io-'));
@@ -77,5 +77,18 @@ describe('safetensors', () => {
     assert.deepEqual(result.metadata, { arch: 'resnet18', stem: 'cifar' });
     assert.ok(result.max_abs_diff < 1e-5, `max |selfsup - torchvision| = ${result.max_abs_diff}`);
     net.dispose();
+  });
+  test('ViT weights load into a timm-shaped PyTorch ViT and give the same outputs (python3-torch)', () => {
+    const vit = vitTiny({ imageSize: 32, patchSize: 4, depth: 2, numClasses: 10, generator: new Generator(4) }).eval();
+    const input = randn([2, 3, 32, 32], { generator: new Generator(5) });
+    const output = vit.forward(input);
+    const weights = join(dir, 'vit.safetensors');
+    const io = join(dir, 'vit-io.safetensors');
+    writeSafetensors(weights, vit.stateDict(), { arch: 'vit_tiny', heads: '3' });
+    writeSafetensors(io, { input, output });
+    const script = fileURLToPath(new URL('../../test/fixtures/check_timm_vit.py', import.meta.url));
+    const result = JSON.parse(execFileSync('/usr/bin/python3', [script, weights, io], { encoding: 'utf8' })) as { max_abs_diff: number };
+    assert.ok(result.max_abs_diff < 1e-5, `max |selfsup - PyTorch| = ${result.max_abs_diff}`);
+    vit.dispose();
   });
 });

@@ -98,6 +98,25 @@ describe('optimizers: 10 steps against torch.optim', () => {
   }
 });
 
+describe('accumulation and weight-decay schedule', () => {
+  test('two half-batches accumulated equal the full batch', () => {
+    const x = tensor([[1, 2], [3, -1], [0.5, 0.5], [-2, 1]], { dtype: 'float64' });
+    const grads = [1, 2].map((parts) => {
+      const w = tensor([[0.3, -0.2]], { dtype: 'float64' }).requiresGrad_();
+      for (const chunk of x.chunk(parts)) tidy(() => chunk.matmul(w.T).square().mean().div(parts).backward());
+      return w.grad!.toArray();
+    });
+    assertClose(grads[1], grads[0], 1e-12);
+  });
+  test('setWeightDecay changes decaying groups only', () => {
+    const a = tensor([[1]]).requiresGrad_();
+    const b = tensor([1]).requiresGrad_();
+    const opt = new AdamW([{ params: [a], weightDecay: 0.04 }, { params: [b], weightDecay: 0 }], { lr: 0.1 });
+    opt.setWeightDecay(0.4);
+    assert.deepEqual(opt.groups.map((g) => g.weightDecay), [0.4, 0]);
+  });
+});
+
 describe('clipping and schedules', () => {
   test('clipGradNorm scales all gradients together to maxNorm and returns the norm before', () => {
     const a = tensor([1, 1]).requiresGrad_();

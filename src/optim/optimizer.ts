@@ -7,6 +7,10 @@
  * const opt = new SGD(model.parameterGroups(5e-4), { lr: 0.1, momentum: 0.9 });
  * loss.backward(); opt.step(); opt.zeroGrad();
  * ```
+ *
+ * Gradient accumulation: gradients add up in `.grad` across backward calls, so
+ * `k` micro-batches each backpropagating `loss / k` before one `step()` equal one batch
+ * k times larger (tested).
  */
 import { type Tensor, keep, noGrad, tidy } from '../tensor/index.js';
 
@@ -63,6 +67,11 @@ export abstract class Optimizer<O extends { lr: number; weightDecay: number }> {
   /** Sets the learning rate of every group (schedules call this each step). */
   setLearningRate(lr: number): void {
     for (const group of this.groups) group.lr = lr;
+  }
+
+  /** Sets the weight decay of every group that has any (DINO's 0.04 -> 0.4 schedule); no-decay groups stay at 0. */
+  setWeightDecay(weightDecay: number): void {
+    for (const group of this.groups) if (group.weightDecay > 0) group.weightDecay = weightDecay;
   }
 
   /**
