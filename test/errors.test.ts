@@ -64,6 +64,8 @@ describe('errors name the op, the inputs and the reason', () => {
     assert.equal(String(t), 'Tensor(disposed)');
     refuses(() => native.matmul(ones([1]).handle, 'a string'), 'matmul', /argument 1: expected a Tensor, got string/);
     refuses(() => native.exp({}), 'exp', /expected a Tensor, got object/);
+    refuses(() => native.rand([2], undefined, undefined, ones([1]).handle), 'rand', /argument 3: expected a Generator, got Tensor/);
+    refuses(() => native.rngState(ones([1]).handle), 'rngState', /expected a Generator/);
     refuses(() => ones([2.5]), 'ones', /argument 0\[0\]: expected an integer/);
     refuses(() => zeros([-1]), 'zeros', /negative/i);
     refuses(() => tensor(new Float32Array(3), { shape: [2, 2] }), 'fromTypedArray', /3 elements do not fill shape of 4/);

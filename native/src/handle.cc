@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <deque>
+#include <unordered_set>
 #include <sstream>
 
 namespace selfsup {
@@ -250,24 +251,26 @@ at::TensorOptions Args::options(size_t dtypeIndex, size_t deviceIndex) const {
 }
 
 struct GeneratorBox {
-  static constexpr uint64_t kMagic = 0x5e1f5a9e6e4e0001ULL;
-  uint64_t magic = kMagic;
   at::Generator generator;
 };
+
+// Live generator boxes of this thread: a pointer is dereferenced only when it is one of them.
+thread_local std::unordered_set<GeneratorBox*> liveGenerators;
 
 c10::optional<at::Generator> Args::generator(size_t i) const {
   if (!has(i)) return c10::nullopt;
   if (!info_[i].IsExternal()) fail(i, "a Generator");
-  auto* box = reinterpret_cast<GeneratorBox*>(info_[i].As<Napi::External<void>>().Data());
-  if (box == nullptr || box->magic != GeneratorBox::kMagic) fail(i, "a Generator");
+  auto* box = static_cast<GeneratorBox*>(info_[i].As<Napi::External<void>>().Data());
+  if (liveGenerators.count(box) == 0) fail(i, "a Generator");
   return box->generator;
 }
 
 Napi::Value newGenerator(Napi::Env env, at::Generator generator) {
   auto* box = new GeneratorBox();
   box->generator = std::move(generator);
+  liveGenerators.insert(box);
   return Napi::External<GeneratorBox>::New(env, box, [](Napi::Env, GeneratorBox* b) {
-    b->magic = 0;
+    liveGenerators.erase(b);
     delete b;
   });
 }
