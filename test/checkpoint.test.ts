@@ -68,6 +68,18 @@ describe('checkpoints', () => {
     assert.ok(losses.every(Number.isFinite));
     assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp-')));
   });
+  test('named generators are saved and restored', () => {
+    const net = new Net(0);
+    const g = new Generator(3);
+    rand([4], { generator: g });
+    const path = join(dir, 'gen.safetensors');
+    saveCheckpoint(path, { model: net, step: 0, generators: { augment: g } });
+    const next = rand([4], { generator: g }).toArray();
+    const other = new Generator(99);
+    loadCheckpoint(path, { model: net, generators: { augment: other } });
+    assert.deepEqual(rand([4], { generator: other }).toArray(), next);
+    assert.throws(() => loadCheckpoint(path, { model: net, generators: { masks: other } }), /no state for generator 'masks'/);
+  });
   test('a checkpoint of another architecture, a weights-only file, another optimizer: clear errors', () => {
     const path = join(dir, 'small.safetensors');
     const net = new Net(0);

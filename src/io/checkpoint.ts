@@ -12,7 +12,7 @@
  */
 import type { Module } from '../nn/index.js';
 import type { Optimizer } from '../optim/index.js';
-import { type Tensor, rngState, setRngState, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, rngState, setRngState, tidy } from '../tensor/index.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 
 const FORMAT = 'selfsup.checkpoint.v1';
@@ -24,6 +24,8 @@ export interface CheckpointContents {
   step: number;
   /** JSON-serialisable state of the caller: config, schedules, data order position, ... */
   extra?: Record<string, unknown>;
+  /** named generators besides the global one (data order, augmentations, masks) */
+  generators?: Record<string, Generator>;
 }
 
 export function saveCheckpoint(path: string, c: CheckpointContents): void {
@@ -33,6 +35,7 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
     const optimizer = c.optimizer?.stateDict();
     if (optimizer) for (const [k, t] of optimizer.tensors) tensors.set(`optimizer.${k}`, t);
     tensors.set('rng.global', rngState());
+    for (const [name, g] of Object.entries(c.generators ?? {})) tensors.set(`rng.${name}`, rngState(g));
     const meta = {
       format: FORMAT,
       step: c.step,
@@ -44,7 +47,10 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
 }
 
 /** Restores `model` (strictly: another architecture is an error naming the file) and `optimizer`. */
-export function loadCheckpoint(path: string, into: { model: Module; optimizer?: AnyOptimizer }): { step: number; extra: Record<string, unknown> } {
+export function loadCheckpoint(
+  path: string,
+  into: { model: Module; optimizer?: AnyOptimizer; generators?: Record<string, Generator> },
+): { step: number; extra: Record<string, unknown> } {
   return tidy(() => {
     const { tensors, metadata } = readSafetensors(path);
     let meta: { format: string; step: number; optimizer: { type: string; groups: Record<string, unknown>[]; stepCount: number } | null; extra: Record<string, unknown> };
@@ -69,6 +75,11 @@ export function loadCheckpoint(path: string, into: { model: Module; optimizer?: 
     }
     const rng = tensors.get('rng.global');
     if (rng) setRngState(rng);
+    for (const [name, g] of Object.entries(into.generators ?? {})) {
+      const state = tensors.get(`rng.${name}`);
+      if (state === undefined) throw new Error(`${path}: the checkpoint has no state for generator '${name}'`);
+      setRngState(state, g);
+    }
     return { step: meta.step, extra: meta.extra };
   });
 }
