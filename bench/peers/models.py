@@ -1,10 +1,12 @@
 """Peer of `npm run bench -- models`: train steps of ResNet-18 (CIFAR stem), ViT-Tiny/4 on all
 64 tokens and ViT-Tiny/4 on 25% of the tokens (MAE-style visible patches), at 32x32, in PyTorch.
-The ViT is written here with timm's structure (Debian has no python3-timm), as selfsup's is.
+The ViT is tools/timm_vit.py: timm's structure (Debian has no python3-timm), as selfsup's.
 Prints one JSON line {"img_per_s": ..., "torch": ...} for --model resnet18|vit_tiny|vit_tiny_mask75.
 """
 import argparse
 import json
+import os
+import sys
 import time
 
 import torch
@@ -12,52 +14,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-
-class Attention(nn.Module):
-    def __init__(self, dim, heads):
-        super().__init__()
-        self.heads = heads
-        self.qkv = nn.Linear(dim, dim * 3)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        b, n, c = x.shape
-        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
-        attn = (q @ k.transpose(-2, -1) * (c // self.heads) ** -0.5).softmax(-1)
-        return self.proj((attn @ v).transpose(1, 2).reshape(b, n, c))
-
-
-class Block(nn.Module):
-    def __init__(self, dim, heads):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
-        self.attn = Attention(dim, heads)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = nn.Sequential(nn.Linear(dim, dim * 4), nn.GELU(), nn.Linear(dim * 4, dim))
-
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
-
-
-class ViT(nn.Module):
-    def __init__(self, image=32, patch=4, dim=192, depth=12, heads=3, classes=10):
-        super().__init__()
-        n = (image // patch) ** 2
-        self.proj = nn.Conv2d(3, dim, patch, patch)
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.pos_embed = nn.Parameter(torch.randn(1, 1 + n, dim) * 0.02)
-        self.blocks = nn.Sequential(*[Block(dim, heads) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim, eps=1e-6)
-        self.head = nn.Linear(dim, classes)
-
-    def forward(self, x, keep_ids=None):
-        t = self.proj(x).flatten(2).transpose(1, 2) + self.pos_embed[:, 1:]
-        if keep_ids is not None:
-            t = torch.gather(t, 1, keep_ids.unsqueeze(-1).expand(-1, -1, t.shape[-1]))
-        cls = (self.cls_token + self.pos_embed[:, :1]).expand(t.shape[0], -1, -1)
-        h = self.norm(self.blocks(torch.cat([cls, t], 1)))
-        return self.head(h[:, 0])
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+from timm_vit import VisionTransformer  # noqa: E402
 
 
 def main():
@@ -79,7 +37,8 @@ def main():
         model.maxpool = nn.Identity()
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     else:
-        model = ViT()
+        model = VisionTransformer(patch=4, dim=192, depth=12, heads=3, patches=64, classes=10)
+        nn.init.trunc_normal_(model.pos_embed, std=0.02)
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
         if a.model == "vit_tiny_mask75":
             keep = torch.rand(a.batch, 64).argsort(1)[:, :16]
