@@ -11,7 +11,7 @@
  * ```
  */
 import { type Generator, type Tensor, cat, empty, pipe, tidy, zeros } from '../tensor/index.js';
-import { LayerNorm, Linear, Module, init } from '../nn/index.js';
+import { LayerNorm, Linear, Module, ModuleList, init } from '../nn/index.js';
 import { Block, sincosPositionEmbedding } from './vit.js';
 
 export interface MAEDecoderOptions {
@@ -24,12 +24,6 @@ export interface MAEDecoderOptions {
   mlpRatio?: number;
   channels?: number;
   generator?: Generator;
-}
-
-class Blocks extends Module {
-  override registerModule<M extends Module>(name: string, m: M): M {
-    return super.registerModule(name, m);
-  }
 }
 
 export class MAEDecoder extends Module {
@@ -51,10 +45,8 @@ export class MAEDecoder extends Module {
     this.maskToken = this.registerParameter('mask_token', init.truncNormal_(empty([1, 1, this.dim]), 0.02, g));
     const table = tidy(() => cat([zeros([1, this.dim]), sincosPositionEmbedding(grid, this.dim)], 0).unsqueeze(0));
     this.posEmbed = this.registerParameter('decoder_pos_embed', table).requiresGrad_(false);
-    const blocks = new Blocks();
-    this.blocks = Array.from({ length: o.depth ?? 8 }, (_, i) =>
-      blocks.registerModule(String(i), new Block(this.dim, o.heads ?? 16, o.mlpRatio ?? 4, 0, true, g)));
-    this.registerModule('decoder_blocks', blocks);
+    this.blocks = this.registerModule('decoder_blocks', new ModuleList(Array.from({ length: o.depth ?? 8 }, () =>
+      new Block(this.dim, o.heads ?? 16, o.mlpRatio ?? 4, 0, true, g)))).items;
     this.norm = this.registerModule('decoder_norm', new LayerNorm(this.dim, { eps: 1e-6 }));
     this.pred = this.registerModule('decoder_pred', new Linear(this.dim, o.patchSize * o.patchSize * (o.channels ?? 3), { generator: g }));
     for (const [, m] of this.namedModules()) {

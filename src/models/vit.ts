@@ -15,7 +15,7 @@
 import {
   type Generator, type Tensor, cat, empty, interpolate, keep, noGrad, pipe, tidy, zeros, arange, where,
 } from '../tensor/index.js';
-import { Conv2d, DropPath, GELU, Layer, LayerNorm, Linear, Module, MultiheadSelfAttention, init } from '../nn/index.js';
+import { Conv2d, DropPath, GELU, Layer, LayerNorm, Linear, Module, ModuleList, MultiheadSelfAttention, init } from '../nn/index.js';
 
 export interface ViTOptions {
   imageSize?: number;
@@ -32,6 +32,18 @@ export interface ViTOptions {
   dropPath?: number;
   qkvBias?: boolean;
   generator?: Generator;
+}
+
+/** Non-overlapping patches to tokens: [B, 3, H, W] -> [B, N, dim] (timm's PatchEmbed). */
+class PatchEmbed extends Layer {
+  readonly proj: Conv2d;
+  constructor(patchSize: number, dim: number, g?: Generator) {
+    super();
+    this.proj = this.registerModule('proj', new Conv2d(3, dim, patchSize, { stride: patchSize, generator: g }));
+  }
+  forward(x: Tensor): Tensor {
+    return pipe(x, (t) => this.proj.forward(t), (t) => t.flatten(2), (t) => t.transpose(1, 2));
+  }
 }
 
 /** fc1 -> GELU -> fc2, timm's Mlp. */
@@ -105,7 +117,7 @@ export function sincosPositionEmbedding(grid: number, dim: number): Tensor {
 }
 
 export class VisionTransformer extends Module {
-  readonly patchEmbed: Conv2d;
+  readonly patchEmbed: PatchEmbed;
   readonly clsToken: Tensor; // [1, 1, dim]
   posEmbed: Tensor; // [1, 1 + patches, dim]
   readonly blocks: Block[];
@@ -127,9 +139,7 @@ export class VisionTransformer extends Module {
     const heads = o.heads ?? 3;
     const patches = this.gridSize * this.gridSize;
 
-    const patchEmbed = new Module0();
-    this.patchEmbed = patchEmbed.registerModule('proj', new Conv2d(3, this.dim, this.patchSize, { stride: this.patchSize, generator: g }));
-    this.registerModule('patch_embed', patchEmbed);
+    this.patchEmbed = this.registerModule('patch_embed', new PatchEmbed(this.patchSize, this.dim, g));
     this.clsToken = this.registerParameter('cls_token', init.truncNormal_(empty([1, 1, this.dim]), 0.02, g));
     if (o.posEmbed === 'sincos') {
       const table = tidy(() => cat([zeros([1, this.dim]), sincosPositionEmbedding(this.gridSize, this.dim)], 0).unsqueeze(0));
@@ -137,10 +147,8 @@ export class VisionTransformer extends Module {
     } else {
       this.posEmbed = this.registerParameter('pos_embed', init.truncNormal_(empty([1, 1 + patches, this.dim]), 0.02, g));
     }
-    const blocks = new Module0();
-    this.blocks = Array.from({ length: depth }, (_, i) =>
-      blocks.registerModule(String(i), new Block(this.dim, heads, o.mlpRatio ?? 4, depth > 1 ? ((o.dropPath ?? 0) * i) / (depth - 1) : 0, o.qkvBias ?? true, g)));
-    this.registerModule('blocks', blocks);
+    this.blocks = this.registerModule('blocks', new ModuleList(Array.from({ length: depth }, (_, i) =>
+      new Block(this.dim, heads, o.mlpRatio ?? 4, depth > 1 ? ((o.dropPath ?? 0) * i) / (depth - 1) : 0, o.qkvBias ?? true, g)))).items;
     this.norm = this.registerModule('norm', new LayerNorm(this.dim, { eps: 1e-6 }));
     this.head = o.numClasses ? this.registerModule('head', new Linear(this.dim, o.numClasses, { generator: g })) : null;
 
@@ -151,14 +159,15 @@ export class VisionTransformer extends Module {
         if (m.bias) init.constant_(m.bias, 0);
       }
     }
-    tidy(() => init.xavierUniform_(this.patchEmbed.weight.view(this.dim, -1), g));
-    init.constant_(this.patchEmbed.bias!, 0);
+    const proj = this.patchEmbed.proj;
+    tidy(() => init.xavierUniform_(proj.weight.view(this.dim, -1), g));
+    init.constant_(proj.bias!, 0);
   }
 
   /** Patch tokens with their position embeddings: [B, 3, H, W] -> [B, N, dim]. */
   embed(x: Tensor): Tensor {
     return tidy(() => {
-      const tokens = this.patchEmbed.forward(x).flatten(2).transpose(1, 2); // [B, N, dim]
+      const tokens = this.patchEmbed.forward(x); // [B, N, dim]
       if (tokens.size(1) !== this.gridSize * this.gridSize) {
         throw new Error(`ViT: ${tokens.size(1)} patches, but the position embeddings are for ${this.gridSize}x${this.gridSize}; call interpolatePositionEmbedding()`);
       }
@@ -201,7 +210,7 @@ export class VisionTransformer extends Module {
   /** BEiT/iBOT: patches where `mask` [B, N] (bool) is true are replaced by `maskToken` [1, 1, dim]. */
   forwardMasked(x: Tensor, mask: Tensor, maskToken: Tensor): Tensor {
     return tidy(() => {
-      const tokens = this.patchEmbed.forward(x).flatten(2).transpose(1, 2);
+      const tokens = this.patchEmbed.forward(x);
       const replaced = where(mask.unsqueeze(-1), maskToken.expand(...tokens.shape), tokens);
       return this.encode(replaced.add(this.posEmbed.slice(1, 1)));
     });
@@ -232,13 +241,6 @@ export class VisionTransformer extends Module {
     this.posEmbed = keep(resized).requiresGrad_(trainable);
     this._parameters.set('pos_embed', this.posEmbed);
     this.gridSize = grid;
-  }
-}
-
-/** A bare container for timm's nested names (patch_embed.proj, blocks.N). */
-class Module0 extends Module {
-  override registerModule<M extends Module>(name: string, m: M): M {
-    return super.registerModule(name, m);
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * Identity, activations and Sequential (torch.nn.Identity, ReLU, GELU, SiLU, Sequential).
+ * Identity, activations, Sequential and ModuleList (torch.nn.Identity, ReLU, GELU, SiLU,
+ * Sequential, ModuleList).
  *
  * ```ts
  * const block = new Sequential(new Linear(8, 16), new ReLU(), new Linear(16, 4));
@@ -7,7 +8,7 @@
  * ```
  */
 import { type Tensor, pipe } from '../tensor/index.js';
-import { Layer } from './module.js';
+import { Layer, Module } from './module.js';
 
 export class Identity extends Layer {
   forward(x: Tensor): Tensor {
@@ -45,5 +46,14 @@ export class Sequential extends Layer {
   }
   forward(x: Tensor): Tensor {
     return pipe(x, ...this.layers.map((layer) => (t: Tensor) => layer.forward(t)));
+  }
+}
+
+/** Holds modules under the names '0', '1', ... without running them (transformer blocks). */
+export class ModuleList<M extends Module> extends Module {
+  readonly items: M[];
+  constructor(items: M[]) {
+    super();
+    this.items = items.map((m, i) => this.registerModule(String(i), m));
   }
 }
