@@ -13,6 +13,12 @@ import { Generator, noGrad, randn, tensor, type DType } from '../src/tensor/inde
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-io-'));
 
+/** Runs a checker from test/fixtures with Debian's python3-torch on weights and an input/output pair. */
+function checkInPyTorch(script: string, weights: string, io: string): { max_abs_diff: number; metadata: Record<string, string> } {
+  const path = fileURLToPath(new URL(`../../test/fixtures/${script}`, import.meta.url));
+  return JSON.parse(execFileSync('/usr/bin/python3', [path, weights, io], { encoding: 'utf8' }));
+}
+
 describe('safetensors', () => {
   test('byte layout: u64 header length, space-padded JSON, raw little-endian data', () => {
     const path = join(dir, 'layout.safetensors');
@@ -72,8 +78,7 @@ describe('safetensors', () => {
     const io = join(dir, 'io.safetensors');
     writeSafetensors(weights, net.stateDict(), { arch: 'resnet18', stem: 'cifar' });
     writeSafetensors(io, { input, output });
-    const script = fileURLToPath(new URL('../../test/fixtures/check_torchvision_resnet.py', import.meta.url));
-    const result = JSON.parse(execFileSync('/usr/bin/python3', [script, weights, io], { encoding: 'utf8' })) as { max_abs_diff: number; metadata: Record<string, string> };
+    const result = checkInPyTorch('check_torchvision_resnet.py', weights, io);
     assert.deepEqual(result.metadata, { arch: 'resnet18', stem: 'cifar' });
     assert.ok(result.max_abs_diff < 1e-5, `max |selfsup - torchvision| = ${result.max_abs_diff}`);
     net.dispose();
@@ -86,8 +91,7 @@ describe('safetensors', () => {
     const io = join(dir, 'vit-io.safetensors');
     writeSafetensors(weights, vit.stateDict(), { arch: 'vit_tiny', heads: '3' });
     writeSafetensors(io, { input, output });
-    const script = fileURLToPath(new URL('../../test/fixtures/check_timm_vit.py', import.meta.url));
-    const result = JSON.parse(execFileSync('/usr/bin/python3', [script, weights, io], { encoding: 'utf8' })) as { max_abs_diff: number };
+    const result = checkInPyTorch('check_timm_vit.py', weights, io);
     assert.ok(result.max_abs_diff < 1e-5, `max |selfsup - PyTorch| = ${result.max_abs_diff}`);
     vit.dispose();
   });

@@ -50,11 +50,6 @@ export class Tensor implements Disposable {
     track(this);
   }
 
-  /** @internal */
-  static wrap(handle: NativeHandle): Tensor {
-    return new Tensor(handle);
-  }
-
   // ---------------------------------------------------------------- metadata
   get shape(): readonly number[] {
     return (this.#shape ??= Object.freeze(native.shape(this.handle) as number[]));
