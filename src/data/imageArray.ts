@@ -1,0 +1,58 @@
+/**
+ * A data set held in memory as one uint8 array of images in NCHW order (planar
+ * channels, as CIFAR stores them and as the engine wants them) with optional labels.
+ * The binary readers (CIFAR, STL-10, IDX) return it.
+ *
+ * ```ts
+ * const train = readCifar10('data/cifar-10-batches-bin', 'train');
+ * train.length;                         // 50000
+ * const x = train.batch([0, 1, 2]);     // uint8 [3, 3, 32, 32]
+ * ```
+ */
+import { type Tensor, tensor } from '../tensor/index.js';
+
+export class ImageArray {
+  readonly length: number;
+
+  constructor(
+    /** N x C x H x W bytes */
+    readonly pixels: Uint8Array,
+    readonly channels: number,
+    readonly height: number,
+    readonly width: number,
+    /** one label per image, or null for unlabeled data */
+    readonly labels: Int32Array | null,
+    readonly classes: string[] = [],
+  ) {
+    const size = channels * height * width;
+    if (size === 0 || pixels.length % size !== 0) {
+      throw new Error(`ImageArray: ${pixels.length} bytes are not a whole number of ${channels}x${height}x${width} images`);
+    }
+    this.length = pixels.length / size;
+    if (labels !== null && labels.length !== this.length) {
+      throw new Error(`ImageArray: ${labels.length} labels for ${this.length} images`);
+    }
+  }
+
+  /** The bytes of image `i` (C x H x W, a view, no copy). */
+  image(i: number): Uint8Array {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`image ${i} out of range [0, ${this.length})`);
+    const size = this.channels * this.height * this.width;
+    return this.pixels.subarray(i * size, (i + 1) * size);
+  }
+
+  /** uint8 [B, C, H, W] of the given images (one copy). */
+  batch(indices: number[]): Tensor {
+    const size = this.channels * this.height * this.width;
+    const out = new Uint8Array(indices.length * size);
+    indices.forEach((i, k) => out.set(this.image(i), k * size));
+    return tensor(out, { shape: [indices.length, this.channels, this.height, this.width] });
+  }
+
+  /** int64 [B] labels of the given images. */
+  batchLabels(indices: number[]): Tensor {
+    if (this.labels === null) throw new Error('batchLabels: this data set has no labels');
+    const labels = this.labels;
+    return tensor(Float64Array.from(indices, (i) => labels[i]), { dtype: 'int64' });
+  }
+}

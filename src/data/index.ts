@@ -1,0 +1,3 @@
+/** Data sets. */
+export * from './imageArray.js';
+export * from './binaryFormats.js';
