@@ -1,0 +1,2 @@
+/** Augmentations, view and mask generators. */
+export * from './masking.js';
