@@ -1,3 +1,4 @@
 /** Data sets. */
 export * from './imageArray.js';
 export * from './binaryFormats.js';
+export * from './imageFolder.js';

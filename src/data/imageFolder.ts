@@ -1,0 +1,178 @@
+/**
+ * A folder of images (JPEG, PNG, WebP, TIFF, GIF), labelled by sub-folder
+ * (`root/<class>/.../*.jpg`, classes sorted by name as torchvision's ImageFolder) or
+ * unlabeled (every image below root), or listed in a CSV of `path,label`. Decoded with
+ * sharp (libvips) to 8-bit RGB whatever the source: grayscale, RGBA, CMYK, 16-bit.
+ * A file that cannot be decoded is skipped with one warning line naming it and counted;
+ * a missing root, a folder without images or a class folder without images is an error
+ * before any decoding.
+ *
+ * ```ts
+ * const folder = ImageFolder.scan('data/train');            // labelled by sub-folder
+ * const images = await folder.load({ size: 32 });            // ImageArray, NCHW uint8
+ * console.log(folder.skipped);                               // [{ path, reason }]
+ * ```
+ */
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import sharp from 'sharp';
+import { tensor, tidy } from '../tensor/index.js';
+import { ImageArray } from './imageArray.js';
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif'];
+
+export interface ScanOptions {
+  /** 'auto' (default): labelled when root holds class sub-folders and no images of its own */
+  labels?: 'auto' | 'subfolders' | 'none';
+  extensions?: string[];
+}
+
+export interface LoadOptions {
+  /** resize every image to size x size (or [h, w]); required when images differ in size */
+  size?: number | [number, number];
+  /** images decoded at once (libvips also uses its own threads) */
+  concurrency?: number;
+  /** where warnings go (default: stderr) */
+  warn?: (line: string) => void;
+}
+
+function imagesBelow(dir: string, extensions: string[], seen: Set<string>): string[] {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return [];
+  }
+  if (seen.has(real)) return []; // a symlink loop or a folder reached twice
+  seen.add(real);
+  const out: string[] = [];
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return []; // unreadable folder: nothing to list
+  }
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const path = join(dir, e.name);
+    let isDir = e.isDirectory();
+    if (e.isSymbolicLink()) {
+      try {
+        isDir = statSync(path).isDirectory();
+      } catch {
+        continue; // dangling link
+      }
+    }
+    if (isDir) out.push(...imagesBelow(path, extensions, seen));
+    else if (extensions.includes(extname(e.name).toLowerCase())) out.push(path);
+  }
+  return out;
+}
+
+export class ImageFolder {
+  /** files that could not be decoded by the last load(), with the reason */
+  skipped: { path: string; reason: string }[] = [];
+
+  private constructor(
+    readonly root: string,
+    readonly files: string[],
+    readonly labels: Int32Array | null,
+    readonly classes: string[],
+  ) {}
+
+  get length(): number {
+    return this.files.length;
+  }
+
+  /** Lists the images under `root` (no decoding yet). */
+  static scan(root: string, o: ScanOptions = {}): ImageFolder {
+    if (!existsSync(root)) throw new Error(`${root}: no such folder`);
+    if (!statSync(root).isDirectory()) throw new Error(`${root}: not a folder (expected a folder of images or of class folders)`);
+    const extensions = o.extensions ?? IMAGE_EXTENSIONS;
+    const entries = readdirSync(root, { withFileTypes: true });
+    const subfolders = entries.filter((e) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(root, e.name), { throwIfNoEntry: false })?.isDirectory())).map((e) => e.name).sort();
+    const ownImages = entries.some((e) => e.isFile() && extensions.includes(extname(e.name).toLowerCase()));
+    const labelled = o.labels === 'subfolders' || (o.labels !== 'none' && subfolders.length > 0 && !ownImages);
+    if (!labelled) {
+      const files = imagesBelow(root, extensions, new Set());
+      if (files.length === 0) throw new Error(`${root}: no images (${extensions.join(', ')}) in this folder or below`);
+      return new ImageFolder(root, files, null, []);
+    }
+    const files: string[] = [];
+    const labels: number[] = [];
+    const seen = new Set<string>();
+    subfolders.forEach((name, label) => {
+      const found = imagesBelow(join(root, name), extensions, seen);
+      if (found.length === 0) throw new Error(`${join(root, name)}: class folder '${name}' has no images`);
+      files.push(...found);
+      for (let i = 0; i < found.length; i++) labels.push(label);
+    });
+    if (files.length === 0) throw new Error(`${root}: no class folders with images`);
+    return new ImageFolder(root, files, Int32Array.from(labels), subfolders);
+  }
+
+  /** Lists the images of a CSV file of `path,label` lines (paths relative to the CSV; a header line is skipped). */
+  static fromCsv(csvPath: string): ImageFolder {
+    if (!existsSync(csvPath)) throw new Error(`${csvPath}: no such file`);
+    const base = dirname(resolve(csvPath));
+    const rows = readFileSync(csvPath, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+    if (rows.length > 0 && /^path\s*,/i.test(rows[0])) rows.shift();
+    if (rows.length === 0) throw new Error(`${csvPath}: no rows (expected lines of path,label)`);
+    const names = [...new Set(rows.map((r, i) => {
+      const comma = r.lastIndexOf(',');
+      if (comma <= 0) throw new Error(`${csvPath}: line ${i + 1} '${r}' is not path,label`);
+      return r.slice(comma + 1).trim();
+    }))].sort();
+    const files = rows.map((r) => r.slice(0, r.lastIndexOf(',')).trim()).map((p) => (isAbsolute(p) ? p : join(base, p)));
+    const labels = Int32Array.from(rows, (r) => names.indexOf(r.slice(r.lastIndexOf(',') + 1).trim()));
+    return new ImageFolder(base, files, labels, names);
+  }
+
+  /**
+   * Decodes every image into an {@link ImageArray} (for small images such as CIFAR's),
+   * skipping and reporting files that fail. Images must share a size unless `size` is given.
+   */
+  async load(o: LoadOptions = {}): Promise<ImageArray> {
+    const warn = o.warn ?? ((line: string) => process.stderr.write(line + '\n'));
+    const target = o.size === undefined ? undefined : typeof o.size === 'number' ? [o.size, o.size] : o.size;
+    const decoded: ({ data: Buffer; height: number; width: number } | null)[] = new Array(this.files.length).fill(null);
+    this.skipped = [];
+    const skip = (path: string, reason: string): void => {
+      this.skipped.push({ path, reason });
+      warn(`selfsup: skipping ${relative(process.cwd(), path) || path}: ${reason}`);
+    };
+    const decodeOne = async (i: number): Promise<void> => {
+      const path = this.files[i];
+      try {
+        let pipeline = sharp(path, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb');
+        if (target) pipeline = pipeline.resize(target[1], target[0], { fit: 'fill' });
+        const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+        if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+        decoded[i] = { data, height: info.height, width: info.width };
+      } catch (error) {
+        skip(path, (error as Error).message.split('\n')[0]);
+      }
+    };
+    const concurrency = Math.max(1, o.concurrency ?? 8);
+    for (let start = 0; start < this.files.length; start += concurrency) {
+      await Promise.all(Array.from({ length: Math.min(concurrency, this.files.length - start) }, (_, k) => decodeOne(start + k)));
+    }
+    // Without a target size, the first decodable image (in file order) sets it.
+    const first = decoded.find((d) => d !== null);
+    const [h, w] = target ?? (first ? [first.height, first.width] : [0, 0]);
+    decoded.forEach((d, i) => {
+      if (d !== null && (d.height !== h || d.width !== w)) {
+        skip(this.files[i], `is ${d.width}x${d.height}, the others ${w}x${h} (pass load({ size }) to resize)`);
+        decoded[i] = null;
+      }
+    });
+    const kept = decoded.flatMap((d, i) => (d === null ? [] : [i]));
+    if (kept.length === 0) throw new Error(`${this.root}: none of the ${this.files.length} images could be decoded`);
+    if (this.skipped.length > 0) warn(`selfsup: ${this.skipped.length} of ${this.files.length} images skipped in ${this.root}`);
+    // HWC interleaved from libvips -> NCHW planar, one permute in the engine.
+    const hwc = new Uint8Array(kept.length * h * w * 3);
+    kept.forEach((i, k) => hwc.set(decoded[i]!.data, k * h * w * 3));
+    const pixels = tidy(() => new Uint8Array(tensor(hwc, { shape: [kept.length, h, w, 3] }).permute(0, 3, 1, 2).contiguous().toBytes()));
+    const labels = this.labels ? Int32Array.from(kept, (i) => this.labels![i]) : null;
+    return new ImageArray(pixels, 3, h, w, labels, this.classes);
+  }
+}
