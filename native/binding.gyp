@@ -14,7 +14,8 @@
         "src/linalg.cc",
         "src/nn.cc",
         "src/loss.cc",
-        "src/autograd.cc"
+        "src/autograd.cc",
+        "src/mmap.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include_dir\")",

@@ -73,6 +73,32 @@ describe('ImageFolder', () => {
     copyFileSync(ImageFolder.scan(mini).files[0], join(dir, 'classes', 'cat', 'x.jpg'));
     assert.throws(() => ImageFolder.scan(join(dir, 'classes')), /class folder 'dog' has no images/);
   });
+  test('the decoded-image cache: memory-mapped on later loads, rebuilt when a file changes', async () => {
+    const root = join(dir, 'cached');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    mkdirSync(join(root, 'b'), { recursive: true });
+    const files = ImageFolder.scan(mini).files;
+    files.slice(0, 3).forEach((f, i) => copyFileSync(f, join(root, i < 2 ? 'a' : 'b', `${i}.jpg`)));
+    writeFileSync(join(root, 'b', 'broken.jpg'), 'nope');
+    const cacheDir = join(dir, 'cache');
+    const first = ImageFolder.scan(root);
+    const decoded = await first.load({ cache: cacheDir, warn: () => {} });
+    assert.equal(first.source, 'decoded');
+    const again = ImageFolder.scan(root);
+    const mapped = await again.load({ cache: cacheDir, warn: () => {} });
+    assert.equal(again.source, 'cache');
+    assert.deepEqual(Buffer.from(mapped.pixels), Buffer.from(decoded.pixels));
+    assert.deepEqual([...mapped.labels!], [...decoded.labels!]);
+    assert.deepEqual(again.skipped.map((x) => x.path), first.skipped.map((x) => x.path), 'the skip report survives');
+    const other = ImageFolder.scan(root);
+    await other.load({ cache: cacheDir, size: 16, warn: () => {} });
+    assert.equal(other.source, 'decoded', 'another size is another cache');
+    copyFileSync(files[5], join(root, 'a', '0.jpg')); // change a file
+    const changed = ImageFolder.scan(root);
+    const fresh = await changed.load({ cache: cacheDir, warn: () => {} });
+    assert.equal(changed.source, 'decoded');
+    assert.notDeepEqual(Buffer.from(fresh.image(0)), Buffer.from(decoded.image(0)));
+  });
   test('unlabeled folders and CSV lists', async () => {
     const flat = ImageFolder.scan(mini, { labels: 'none' });
     assert.equal(flat.labels, null);

@@ -5,7 +5,8 @@
  * sharp (libvips) to 8-bit RGB whatever the source: grayscale, RGBA, CMYK, 16-bit.
  * A file that cannot be decoded is skipped with one warning line naming it and counted;
  * a missing root, a folder without images or a class folder without images is an error
- * before any decoding.
+ * before any decoding. `load({ cache })` keeps the decoded images in one memory-mapped uint8
+ * file, so epochs and runs after the first do not decode again.
  *
  * ```ts
  * const folder = ImageFolder.scan('data/train');            // labelled by sub-folder
@@ -13,10 +14,12 @@
  * console.log(folder.skipped);                               // [{ path, reason }]
  * ```
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
-import { tensor, tidy } from '../tensor/index.js';
+import { atomicWriteFile } from '../io/atomicWrite.js';
+import { mapFile, tensor, tidy } from '../tensor/index.js';
 import { ImageArray } from './imageArray.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif'];
@@ -34,6 +37,12 @@ export interface LoadOptions {
   concurrency?: number;
   /** where warnings go (default: stderr) */
   warn?: (line: string) => void;
+  /**
+   * a folder for the decoded-image cache: the first load writes every decoded image to one
+   * uint8 file there, later loads memory-map it instead of decoding (invalidated when any
+   * file's size or time, the file list or the size option changes)
+   */
+  cache?: string;
 }
 
 function imagesBelow(dir: string, extensions: string[], seen: Set<string>): string[] {
@@ -71,6 +80,8 @@ function imagesBelow(dir: string, extensions: string[], seen: Set<string>): stri
 export class ImageFolder {
   /** files that could not be decoded by the last load(), with the reason */
   skipped: { path: string; reason: string }[] = [];
+  /** where the last load() got its pixels */
+  source: 'decoded' | 'cache' | null = null;
 
   private constructor(
     readonly root: string,
@@ -132,8 +143,55 @@ export class ImageFolder {
    * skipping and reporting files that fail. Images must share a size unless `size` is given.
    */
   async load(o: LoadOptions = {}): Promise<ImageArray> {
-    const warn = o.warn ?? ((line: string) => process.stderr.write(line + '\n'));
     const target = o.size === undefined ? undefined : typeof o.size === 'number' ? [o.size, o.size] : o.size;
+    const cache = o.cache === undefined ? null : this.cachePaths(o.cache, target);
+    const cached = cache && this.readCache(cache);
+    if (cached) {
+      this.source = 'cache';
+      return cached;
+    }
+    const images = await this.decodeAll(target, o);
+    this.source = 'decoded';
+    if (cache) {
+      mkdirSync(o.cache!, { recursive: true });
+      atomicWriteFile(cache.pixels, [images.pixels]);
+      const meta = { count: images.length, channels: 3, height: images.height, width: images.width,
+        labels: images.labels ? [...images.labels] : null, classes: this.classes, skipped: this.skipped };
+      atomicWriteFile(cache.meta, [Buffer.from(JSON.stringify(meta))]); // written last: marks the cache complete
+    }
+    return images;
+  }
+
+  /** The cache files for this folder's current contents and `target` size. */
+  private cachePaths(dir: string, target: number[] | undefined): { pixels: string; meta: string } {
+    const hash = createHash('sha1');
+    hash.update(JSON.stringify({ root: resolve(this.root), target, labels: this.labels ? [...this.labels] : null }));
+    for (const f of this.files) {
+      const st = statSync(f, { throwIfNoEntry: false });
+      hash.update(`${f}\0${st?.size}\0${st?.mtimeMs}\n`);
+    }
+    const stem = join(dir, `${basename(resolve(this.root))}-${hash.digest('hex').slice(0, 16)}`);
+    return { pixels: `${stem}.u8`, meta: `${stem}.json` };
+  }
+
+  /** The cached images, or null when there is no complete, consistent cache. */
+  private readCache(cache: { pixels: string; meta: string }): ImageArray | null {
+    if (!existsSync(cache.meta) || !existsSync(cache.pixels)) return null;
+    try {
+      const meta = JSON.parse(readFileSync(cache.meta, 'utf8')) as {
+        count: number; channels: number; height: number; width: number; labels: number[] | null; classes: string[]; skipped: { path: string; reason: string }[];
+      };
+      const bytes = mapFile(cache.pixels);
+      if (bytes.length !== meta.count * meta.channels * meta.height * meta.width) return null;
+      this.skipped = meta.skipped;
+      return new ImageArray(bytes, meta.channels, meta.height, meta.width, meta.labels ? Int32Array.from(meta.labels) : null, meta.classes);
+    } catch {
+      return null; // unreadable or half-written: decode again
+    }
+  }
+
+  private async decodeAll(target: number[] | undefined, o: LoadOptions): Promise<ImageArray> {
+    const warn = o.warn ?? ((line: string) => process.stderr.write(line + '\n'));
     const decoded: ({ data: Buffer; height: number; width: number } | null)[] = new Array(this.files.length).fill(null);
     this.skipped = [];
     const skip = (path: string, reason: string): void => {

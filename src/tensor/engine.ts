@@ -27,6 +27,14 @@ export function setRngState(state: Tensor, generator?: Generator): void {
   native.setRngState(state.handle, generator?.handle);
 }
 
+/**
+ * The file's bytes through a private memory mapping (pages load on demand; writes stay in
+ * this process). Used by the decoded-image cache.
+ */
+export function mapFile(path: string): Buffer {
+  return native.mapFile(path);
+}
+
 /** Tensor handles alive in the addon (created and not yet disposed or collected). */
 export function liveTensors(): number {
   return native.liveTensors();
