@@ -15,7 +15,7 @@
  * ```
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { type Dirent, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import { atomicWriteFile } from '../io/atomicWrite.js';
@@ -45,6 +45,12 @@ export interface LoadOptions {
   cache?: string;
 }
 
+/** Whether a directory entry is a folder, following symbolic links (a dangling link is not). */
+function isFolder(parent: string, e: Dirent): boolean {
+  if (e.isDirectory()) return true;
+  return e.isSymbolicLink() && (statSync(join(parent, e.name), { throwIfNoEntry: false })?.isDirectory() ?? false);
+}
+
 function imagesBelow(dir: string, extensions: string[], seen: Set<string>): string[] {
   let real: string;
   try {
@@ -63,15 +69,8 @@ function imagesBelow(dir: string, extensions: string[], seen: Set<string>): stri
   }
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const path = join(dir, e.name);
-    let isDir = e.isDirectory();
-    if (e.isSymbolicLink()) {
-      try {
-        isDir = statSync(path).isDirectory();
-      } catch {
-        continue; // dangling link
-      }
-    }
-    if (isDir) out.push(...imagesBelow(path, extensions, seen));
+    if (isFolder(dir, e)) out.push(...imagesBelow(path, extensions, seen));
+    else if (e.isSymbolicLink() && !existsSync(path)) continue; // dangling link
     else if (extensions.includes(extname(e.name).toLowerCase())) out.push(path);
   }
   return out;
@@ -100,7 +99,7 @@ export class ImageFolder {
     if (!statSync(root).isDirectory()) throw new Error(`${root}: not a folder (expected a folder of images or of class folders)`);
     const extensions = o.extensions ?? IMAGE_EXTENSIONS;
     const entries = readdirSync(root, { withFileTypes: true });
-    const subfolders = entries.filter((e) => e.isDirectory() || (e.isSymbolicLink() && statSync(join(root, e.name), { throwIfNoEntry: false })?.isDirectory())).map((e) => e.name).sort();
+    const subfolders = entries.filter((e) => isFolder(root, e)).map((e) => e.name).sort();
     const ownImages = entries.some((e) => e.isFile() && extensions.includes(extname(e.name).toLowerCase()));
     const labelled = o.labels === 'subfolders' || (o.labels !== 'none' && subfolders.length > 0 && !ownImages);
     if (!labelled) {

@@ -10,9 +10,9 @@
  * const pred = decoder.forward(latent, idsRestore);   // [B, 1 + V, 192] -> [B, 64, 48]
  * ```
  */
-import { type Generator, type Tensor, cat, empty, pipe, tidy, zeros } from '../tensor/index.js';
+import { type Generator, type Tensor, cat, empty, pipe, tidy } from '../tensor/index.js';
 import { LayerNorm, Linear, Module, ModuleList, init } from '../nn/index.js';
-import { Block, sincosPositionEmbedding } from './vit.js';
+import { Block, sincosPositionTable } from './vit.js';
 
 export interface MAEDecoderOptions {
   encoderDim: number;
@@ -43,8 +43,7 @@ export class MAEDecoder extends Module {
     if (grid * grid !== o.patches) throw new Error(`MAEDecoder: ${o.patches} patches do not form a square grid`);
     this.embed = this.registerModule('decoder_embed', new Linear(o.encoderDim, this.dim, { generator: g }));
     this.maskToken = this.registerParameter('mask_token', init.truncNormal_(empty([1, 1, this.dim]), 0.02, g));
-    const table = tidy(() => cat([zeros([1, this.dim]), sincosPositionEmbedding(grid, this.dim)], 0).unsqueeze(0));
-    this.posEmbed = this.registerParameter('decoder_pos_embed', table).requiresGrad_(false);
+    this.posEmbed = this.registerParameter('decoder_pos_embed', sincosPositionTable(grid, this.dim)).requiresGrad_(false);
     this.blocks = this.registerModule('decoder_blocks', new ModuleList(Array.from({ length: o.depth ?? 8 }, () =>
       new Block(this.dim, o.heads ?? 16, o.mlpRatio ?? 4, 0, true, g)))).items;
     this.norm = this.registerModule('decoder_norm', new LayerNorm(this.dim, { eps: 1e-6 }));

@@ -116,6 +116,11 @@ export function sincosPositionEmbedding(grid: number, dim: number): Tensor {
   });
 }
 
+/** The sin-cos table with a zero row for the cls token in front: [1, 1 + grid*grid, dim] (MAE's cls_token=True). */
+export function sincosPositionTable(grid: number, dim: number): Tensor {
+  return tidy(() => cat([zeros([1, dim]), sincosPositionEmbedding(grid, dim)], 0).unsqueeze(0));
+}
+
 export class VisionTransformer extends Module {
   readonly patchEmbed: PatchEmbed;
   readonly clsToken: Tensor; // [1, 1, dim]
@@ -142,8 +147,7 @@ export class VisionTransformer extends Module {
     this.patchEmbed = this.registerModule('patch_embed', new PatchEmbed(this.patchSize, this.dim, g));
     this.clsToken = this.registerParameter('cls_token', init.truncNormal_(empty([1, 1, this.dim]), 0.02, g));
     if (o.posEmbed === 'sincos') {
-      const table = tidy(() => cat([zeros([1, this.dim]), sincosPositionEmbedding(this.gridSize, this.dim)], 0).unsqueeze(0));
-      this.posEmbed = this.registerParameter('pos_embed', table).requiresGrad_(false);
+      this.posEmbed = this.registerParameter('pos_embed', sincosPositionTable(this.gridSize, this.dim)).requiresGrad_(false);
     } else {
       this.posEmbed = this.registerParameter('pos_embed', init.truncNormal_(empty([1, 1 + patches, this.dim]), 0.02, g));
     }
