@@ -15,7 +15,8 @@
         "src/nn.cc",
         "src/loss.cc",
         "src/autograd.cc",
-        "src/mmap.cc"
+        "src/mmap.cc",
+        "src/augment.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include_dir\")",
@@ -24,6 +25,7 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "<!@(node libtorch.cjs defines)"
       ],
       "cflags!": ["-fno-exceptions"],

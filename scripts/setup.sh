@@ -42,11 +42,11 @@ fi
 
 # 3. The native addon, against this machine's Node headers (no download) where it has them.
 if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node_api.h ]; then export npm_config_nodedir=/usr; fi
-#    Reconfigured when LIBTORCH changes, rebuilt (incrementally) when a source changed.
+#    Reconfigured when LIBTORCH or binding.gyp changes, rebuilt (incrementally) when a source changed.
 addon=native/build/Release/selfsup.node
 stamp=native/build/libtorch.txt
 want="${LIBTORCH:-debian}"
-if [ ! -f native/build/Makefile ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+if [ ! -f native/build/Makefile ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ native/binding.gyp -nt native/build/Makefile ]; then
   say "configuring the addon against libtorch: $want"
   (cd native && npx --no-install node-gyp configure)
   echo "$want" >"$stamp"

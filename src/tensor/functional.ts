@@ -124,6 +124,14 @@ export function attentionWithWeights(q: Tensor, k: Tensor, v: Tensor, o: Attenti
 export function interpolate(x: Tensor, size: Pair, mode: 'bilinear' | 'bicubic' | 'nearest' = 'bilinear', alignCorners = false): Tensor {
   return wrap(native.interpolate(x.handle, size, mode, alignCorners));
 }
+/**
+ * Crops each image of [B, C, H, W] (uint8 or float) to its own box (int [B, 4]: top, left, height,
+ * width) and resizes it to `size`, as torchvision's F.resized_crop per image: float32 out, uint8
+ * values kept on their 0..255 scale (unrounded). Samples run in parallel.
+ */
+export function resizedCrops(x: Tensor, boxes: Tensor, size: Pair, mode: 'bilinear' | 'bicubic' | 'nearest' = 'bilinear', antialias = true): Tensor {
+  return wrap(native.resizedCrops(x.handle, boxes.handle, size, mode, antialias));
+}
 /** Pads the last dimensions: [left, right, top, bottom, ...]. */
 export function pad(x: Tensor, pads: number[], mode: 'constant' | 'reflect' | 'replicate' = 'constant', value = 0): Tensor {
   return wrap(native.pad(x.handle, pads, mode, value));

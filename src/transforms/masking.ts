@@ -12,6 +12,8 @@
  * ```
  */
 import { type Generator, type Tensor, rand, tensor, tidy, zeros } from '../tensor/index.js';
+import type { MaskConfig } from './presets.js';
+import { between, uniformStream } from './uniformStream.js';
 
 export interface PatchMask {
   /** int64 [B, V]: the visible patches, in shuffled order (MAE's ids_keep) */
@@ -43,19 +45,6 @@ export interface BlockwiseOptions {
   maxAspect?: number;
 }
 
-/** Uniform draws in [0, 1) from the engine generator, buffered. */
-function uniformStream(generator?: Generator): () => number {
-  let buffer: ArrayLike<number> = [];
-  let next = 0;
-  return () => {
-    if (next === buffer.length) {
-      buffer = tidy(() => rand([4096], { dtype: 'float64', generator }).data<Float64Array>());
-      next = 0;
-    }
-    return buffer[next++];
-  };
-}
-
 export function blockwiseMask(batch: number, height: number, width: number, o: BlockwiseOptions = {}, generator?: Generator): Tensor {
   const total = height * width;
   const target = o.maskPatches ?? Math.round(0.4 * total);
@@ -65,15 +54,14 @@ export function blockwiseMask(batch: number, height: number, width: number, o: B
   const logAspect = [Math.log(minAspect), Math.log(o.maxAspect ?? 1 / minAspect)];
   if (target > total) throw new Error(`blockwiseMask: ${target} patches to mask in a grid of ${total}`);
   const uniform = uniformStream(generator);
-  const between = (a: number, b: number) => a + (b - a) * uniform();
   const out = new Uint8Array(batch * total);
   for (let s = 0; s < batch; s++) {
     const mask = out.subarray(s * total, (s + 1) * total);
     // One block: up to 10 attempts at a rectangle that adds 1..budget new patches.
     const addBlock = (budget: number): number => {
       for (let attempt = 0; attempt < 10; attempt++) {
-        const area = between(minPatches, budget);
-        const aspect = Math.exp(between(logAspect[0], logAspect[1]));
+        const area = between(uniform, minPatches, budget);
+        const aspect = Math.exp(between(uniform, logAspect[0], logAspect[1]));
         const h = Math.round(Math.sqrt(area * aspect));
         const w = Math.round(Math.sqrt(area / aspect));
         if (w >= width || h >= height) continue;
@@ -96,4 +84,17 @@ export function blockwiseMask(batch: number, height: number, width: number, o: B
     }
   }
   return tensor(out, { shape: [batch, total], dtype: 'bool' });
+}
+
+/** The masks a view set asks for (bool [B, N], true = masked) on a side x side image's patch grid. */
+export function masksFor(config: MaskConfig, batch: number, side: number, generator?: Generator): Tensor {
+  if (!(Number.isInteger(config.patchSize) && config.patchSize > 0 && side % config.patchSize === 0)) {
+    throw new Error(`mask: patchSize ${config.patchSize} must divide the view side ${side}`);
+  }
+  if (!(config.ratio >= 0 && config.ratio < 1)) throw new Error(`mask: ratio must be in [0, 1), got ${config.ratio}`);
+  const grid = side / config.patchSize;
+  if (config.kind === 'random') return tidy(() => randomPatchMask(batch, grid * grid, config.ratio, generator).mask);
+  return blockwiseMask(batch, grid, grid, {
+    maskPatches: Math.round(config.ratio * grid * grid), minPatches: config.minPatches, minAspect: config.minAspect,
+  }, generator);
 }

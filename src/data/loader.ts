@@ -1,0 +1,228 @@
+/**
+ * The training data loader: batches of augmented views, made off the training thread.
+ *
+ * - Order: a seeded permutation per epoch, split across processes (see sampler.ts); iterate one
+ *   epoch (`for await (const b of loader.epoch())`) or forever (`await loader.next()`).
+ * - Work: each batch's views (and masks) are made by worker threads that each run the engine
+ *   single-threaded, `prefetch` batches ahead; the training thread only copies the finished
+ *   float32 bytes into a tensor. `workers: 0` makes batches in the calling thread.
+ * - Determinism: a batch's augmentations depend only on (seed, epoch, batch, rank), never on
+ *   which worker made it or on timing. `position` / `seek` save and restore the place in the
+ *   order, so a resumed run sees exactly the batches it would have seen.
+ *
+ * ```ts
+ * const loader = new DataLoader(images, { batchSize: 256, views: methodViews('simclr', { size: 32 }), seed: 0 });
+ * for await (const { views: [a, b] } of loader.epoch()) { ... }   // float32 [256, 3, 32, 32] each
+ * await loader.close();
+ * ```
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { type Tensor, fromBytes, tensor } from '../tensor/index.js';
+import { type ViewSet, checkViewConfig } from '../transforms/index.js';
+import type { ImageArray } from './imageArray.js';
+import type { EncodedTensor, WorkerReply, WorkerSetup, WorkerTask } from './loaderWorker.js';
+import { type SamplerOptions, checkSamplerOptions, epochBatches, mixSeed } from './sampler.js';
+import { type PixelSource, makeViewBatch } from './viewBatch.js';
+
+export interface LoaderOptions extends SamplerOptions {
+  views: ViewSet;
+  /** worker threads making batches (default: half the cores, at least 1); 0 = the calling thread */
+  workers?: number;
+  /** batches made ahead of the one being consumed (default 2 per worker) */
+  prefetch?: number;
+}
+
+export interface Batch {
+  /** one float32 [B, 3, s, s] per view */
+  views: Tensor[];
+  /** int64 [B] labels, or null for unlabeled data */
+  labels: Tensor | null;
+  /** bool [B, N] patch masks when the view set has them */
+  mask: Tensor | null;
+  /** the images of the batch (positions in the data set) */
+  indices: Int32Array;
+  epoch: number;
+  /** batch number within the epoch */
+  batch: number;
+}
+
+/** Where a loader is in its order: the next batch it will deliver. */
+export interface LoaderPosition {
+  epoch: number;
+  batch: number;
+}
+
+interface Pending {
+  position: LoaderPosition;
+  indices: Int32Array;
+  promise: Promise<Omit<Batch, 'labels' | 'indices' | 'epoch' | 'batch'>>;
+}
+
+function decode(e: EncodedTensor): Tensor {
+  return fromBytes(e.bytes, e.shape, e.dtype);
+}
+
+export class DataLoader {
+  private readonly source: PixelSource;
+  private readonly workerCount: number;
+  private readonly prefetch: number;
+  private workers: Worker[] = [];
+  private waiting = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: Error) => void }>();
+  private nextTaskId = 0;
+  private busy: number[] = [];
+  private queue: Pending[] = [];
+  /** the next batch to plan (ahead of `delivered` by the prefetched ones) */
+  private planned: LoaderPosition;
+  private delivered: LoaderPosition;
+  private plans = new Map<number, Int32Array[]>();
+  private failure: Error | null = null;
+  private closed = false;
+
+  constructor(readonly data: ImageArray, readonly options: LoaderOptions) {
+    checkSamplerOptions(data.length, options);
+    if (options.views.views.length === 0) throw new Error('views: the view set has no views');
+    options.views.views.forEach((v, i) => checkViewConfig(v, `views[${i}]`));
+    const workers = options.workers ?? Math.max(1, Math.floor(availableParallelism() / 2));
+    if (!(Number.isInteger(workers) && workers >= 0)) throw new Error(`workers must be a non-negative integer, got ${workers}`);
+    const prefetch = options.prefetch ?? 2 * Math.max(1, workers);
+    if (!(Number.isInteger(prefetch) && prefetch >= 1)) throw new Error(`prefetch must be a positive integer, got ${prefetch}`);
+    this.workerCount = workers;
+    this.prefetch = prefetch;
+    this.source = { pixels: data.pixels, channels: data.channels, height: data.height, width: data.width };
+    this.planned = { epoch: 0, batch: 0 };
+    this.delivered = { epoch: 0, batch: 0 };
+  }
+
+  /** Complete batches per epoch for this process. */
+  get batchesPerEpoch(): number {
+    return this.batchesOf(0).length;
+  }
+
+  /** The next batch `next()` will deliver (save it in checkpoints). */
+  get position(): LoaderPosition {
+    return { ...this.delivered };
+  }
+
+  /** Continues from `position` (a saved `loader.position`): batches already made are dropped. */
+  seek(position: LoaderPosition): void {
+    if (!(Number.isInteger(position.epoch) && position.epoch >= 0 && Number.isInteger(position.batch) && position.batch >= 0)) {
+      throw new Error(`seek: expected { epoch, batch } of non-negative integers, got ${JSON.stringify(position)}`);
+    }
+    if (position.batch > this.batchesPerEpoch) throw new Error(`seek: batch ${position.batch} is past the ${this.batchesPerEpoch} batches of an epoch`);
+    for (const p of this.queue) p.promise.then((b) => disposeBatch(b), () => undefined);
+    this.queue = [];
+    this.delivered = normalise(position, this.batchesPerEpoch);
+    this.planned = { ...this.delivered };
+  }
+
+  /** The next batch, rolling over into the next epoch (infinite iteration). */
+  async next(): Promise<Batch> {
+    if (this.closed) throw new Error('DataLoader: next() after close()');
+    if (this.failure) throw this.failure;
+    this.fill();
+    const pending = this.queue.shift()!;
+    this.delivered = normalise({ epoch: pending.position.epoch, batch: pending.position.batch + 1 }, this.batchesPerEpoch);
+    this.fill();
+    const made = await pending.promise;
+    const labels = this.data.labels ? tensor(Float64Array.from(pending.indices, (i) => this.data.labels![i]), { dtype: 'int64' }) : null;
+    return { ...made, labels, indices: pending.indices, ...pending.position };
+  }
+
+  /** The rest of the current epoch (all of it when at its start). */
+  async *epoch(): AsyncGenerator<Batch> {
+    const epoch = this.delivered.epoch;
+    while (this.delivered.epoch === epoch) yield await this.next();
+  }
+
+  /** Stops the workers; the loader cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue) p.promise.then((b) => disposeBatch(b), () => undefined);
+    this.queue = [];
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers = [];
+  }
+
+  private batchesOf(epoch: number): Int32Array[] {
+    let plan = this.plans.get(epoch);
+    if (!plan) {
+      plan = epochBatches(this.data.length, epoch, this.options);
+      this.plans.set(epoch, plan);
+      for (const e of this.plans.keys()) if (e < epoch - 1) this.plans.delete(e);
+    }
+    return plan;
+  }
+
+  /** Plans batches until `prefetch` are in flight. */
+  private fill(): void {
+    while (this.queue.length < (this.workerCount === 0 ? 1 : this.prefetch)) {
+      const position = this.planned;
+      const indices = this.batchesOf(position.epoch)[position.batch];
+      const seed = mixSeed(this.options.seed ?? 0, position.epoch, position.batch, this.options.rank ?? 0);
+      const promise = this.make(indices, seed);
+      promise.catch(() => undefined); // a failure is reported when this batch is awaited, not before
+      this.queue.push({ position, indices, promise });
+      this.planned = normalise({ epoch: position.epoch, batch: position.batch + 1 }, this.batchesPerEpoch);
+    }
+  }
+
+  private make(indices: Int32Array, seed: number): Pending['promise'] {
+    if (this.workerCount === 0) {
+      // Made when awaited, in the calling thread.
+      return Promise.resolve().then(() => makeViewBatch(this.source, indices, this.options.views, seed));
+    }
+    this.startWorkers();
+    const slot = this.busy.indexOf(Math.min(...this.busy));
+    // A worker with work keeps the process alive; an idle one does not hold it open.
+    if (this.busy[slot]++ === 0) this.workers[slot].ref();
+    const id = this.nextTaskId++;
+    return new Promise<WorkerReply>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.workers[slot].postMessage({ id, indices, seed } satisfies WorkerTask);
+    }).then((reply) => {
+      if (--this.busy[slot] === 0) this.workers[slot].unref();
+      if ('error' in reply) throw new Error(`DataLoader: making a batch failed: ${reply.error}`);
+      return { views: reply.views.map(decode), mask: reply.mask ? decode(reply.mask) : null };
+    });
+  }
+
+  private startWorkers(): void {
+    if (this.workers.length > 0) return;
+    // Workers read the images from shared memory: one copy when they are not shared yet.
+    if (!(this.source.pixels.buffer instanceof SharedArrayBuffer)) {
+      const shared = new Uint8Array(new SharedArrayBuffer(this.source.pixels.length));
+      shared.set(this.source.pixels);
+      this.source.pixels = shared;
+    }
+    const setup: WorkerSetup = { source: this.source, views: this.options.views, threads: 1 };
+    for (let i = 0; i < this.workerCount; i++) {
+      const worker = new Worker(new URL('./loaderWorker.js', import.meta.url), { workerData: setup });
+      worker.unref();
+      worker.on('message', (reply: WorkerReply) => {
+        const waiter = this.waiting.get(reply.id);
+        this.waiting.delete(reply.id);
+        waiter?.resolve(reply);
+      });
+      const fail = (error: Error) => {
+        if (this.closed) return;
+        this.failure = new Error(`DataLoader: a worker thread stopped: ${error.message}`);
+        for (const w of this.waiting.values()) w.reject(this.failure);
+        this.waiting.clear();
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+      this.workers.push(worker);
+      this.busy.push(0);
+    }
+  }
+}
+
+function normalise(p: LoaderPosition, perEpoch: number): LoaderPosition {
+  return p.batch >= perEpoch ? { epoch: p.epoch + 1, batch: 0 } : p;
+}
+
+function disposeBatch(b: { views: Tensor[]; mask: Tensor | null }): void {
+  for (const v of b.views) v.dispose();
+  b.mask?.dispose();
+}
