@@ -25,6 +25,12 @@ export interface RandomResizedCropOptions {
   antialias?: boolean;
 }
 
+/** Python's round(): halves go to the even neighbour, as in torchvision's box and offset arithmetic. */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** [top, left, height, width] of one crop of a height x width image, as torchvision's get_params. */
 export function sampleCropBox(height: number, width: number, scale: [number, number], ratio: [number, number], uniform: () => number): [number, number, number, number] {
   const area = height * width;
@@ -32,8 +38,8 @@ export function sampleCropBox(height: number, width: number, scale: [number, num
   for (let attempt = 0; attempt < 10; attempt++) {
     const targetArea = area * between(uniform, scale[0], scale[1]);
     const aspect = Math.exp(between(uniform, logRatio[0], logRatio[1]));
-    const w = Math.round(Math.sqrt(targetArea * aspect));
-    const h = Math.round(Math.sqrt(targetArea / aspect));
+    const w = roundHalfEven(Math.sqrt(targetArea * aspect));
+    const h = roundHalfEven(Math.sqrt(targetArea / aspect));
     if (w > 0 && w <= width && h > 0 && h <= height) {
       const top = Math.floor(uniform() * (height - h + 1));
       const left = Math.floor(uniform() * (width - w + 1));
@@ -44,8 +50,8 @@ export function sampleCropBox(height: number, width: number, scale: [number, num
   const inRatio = width / height;
   let w = width;
   let h = height;
-  if (inRatio < Math.min(...ratio)) h = Math.round(w / Math.min(...ratio));
-  else if (inRatio > Math.max(...ratio)) w = Math.round(h * Math.max(...ratio));
+  if (inRatio < Math.min(...ratio)) h = roundHalfEven(w / Math.min(...ratio));
+  else if (inRatio > Math.max(...ratio)) w = roundHalfEven(h * Math.max(...ratio));
   return [Math.floor((height - h) / 2), Math.floor((width - w) / 2), h, w];
 }
 

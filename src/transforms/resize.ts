@@ -9,16 +9,10 @@
  * ```
  */
 import { type Tensor, resizedCrops, tensor, tidy } from '../tensor/index.js';
-import type { Interpolation } from './randomResizedCrop.js';
+import { type Interpolation, roundHalfEven } from './randomResizedCrop.js';
 
 function checkImages(name: string, x: Tensor): void {
   if (x.ndim !== 4) throw new Error(`${name}: expected images [B, C, H, W], got [${x.shape.join(', ')}]`);
-}
-
-/** Python's round(): halves go to the even neighbour (torchvision's crop offsets use it). */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 function toUnit(x: Tensor): Tensor {
