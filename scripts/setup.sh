@@ -12,8 +12,9 @@ say() { printf 'setup: %s\n' "$*"; }
 
 # 1. System packages. libopenblas0-openmp matters: without it libtorch's matrix products fall
 #    back to the reference BLAS (a ViT-Tiny step about 30x slower). python3-torch(vision) and
-#    tcmalloc serve the benchmark peer in bench/peers/; libgloo-dev the distributed backend.
-packages=(libopenblas0-openmp libgloo-dev python3-torch python3-torchvision libtcmalloc-minimal4)
+#    tcmalloc serve the benchmark peer in bench/peers/; libgloo-dev the distributed backend;
+#    dataset-fashion-mnist is a real data set on every machine (`--data fashion-mnist`).
+packages=(libopenblas0-openmp libgloo-dev python3-torch python3-torchvision libtcmalloc-minimal4 dataset-fashion-mnist)
 [ -z "${LIBTORCH:-}" ] && packages=(libtorch-dev "${packages[@]}")
 if command -v dpkg-query >/dev/null; then
   missing=()

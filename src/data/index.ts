@@ -5,3 +5,4 @@ export * from './imageFolder.js';
 export * from './sampler.js';
 export * from './viewBatch.js';
 export * from './loader.js';
+export * from './openImages.js';
