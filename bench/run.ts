@@ -3,7 +3,11 @@
  *   engine   per-call overhead and a ResNet-18 training step vs PyTorch
  *   models   train steps of ResNet-18, ViT-Tiny and ViT-Tiny on 25% of tokens vs PyTorch
  *   memory   RSS over a long run of small training steps (flat after warm-up?)
+ *   augment  SimCLR two-view augmentation of CIFAR-10 JPEGs (32 and 96 px) vs torchvision + PIL
+ *   datawait the share of a SimCLR ResNet-18 step spent waiting for the loader
  */
+import { augmentBench } from './augment.js';
+import { dataWaitBench } from './dataWait.js';
 import { engineBench } from './engine.js';
 import { memoryBench } from './memory.js';
 import { modelsBench } from './models.js';
@@ -28,8 +32,15 @@ if (name === 'engine') {
   });
 } else if (name === 'memory') {
   result = memoryBench({ steps: flag(args, '--steps', 10_000), every: flag(args, '--every', 500), warmup: flag(args, '--warmup', 1000) });
+} else if (name === 'augment') {
+  result = await augmentBench({
+    perClass: flag(args, '--per-class', 512), batch: flag(args, '--batch', 256), workers: flag(args, '--workers', 2),
+    epochs: flag(args, '--epochs', 2), rounds: flag(args, '--rounds', 2), peer: !args.includes('--no-peer'),
+  });
+} else if (name === 'datawait') {
+  result = await dataWaitBench({ batch: flag(args, '--batch', 256), steps: flag(args, '--steps', 6), threads: flag(args, '--threads', 2), workers: flag(args, '--workers', 1) });
 } else {
-  console.error('usage: npm run bench -- engine|models|memory [--json] [options]');
+  console.error('usage: npm run bench -- engine|models|memory|augment|datawait [--json] [options]');
   process.exit(2);
 }
 if (json) console.log(JSON.stringify(result));

@@ -5,11 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { engineInfo, allocatorStats, cuda } from '../tensor/index.js';
+import { UsageError } from './options.js';
+import { PREVIEW_USAGE, preview } from './preview.js';
 
 const USAGE = `usage: selfsup <command> [options]
 
 commands:
   info        the engine: libtorch version, threads, CUDA, allocator
+  preview     a PNG grid of the augmented views a method's recipe makes
   help        this message
 
 options:
@@ -20,7 +23,7 @@ function version(): string {
   return pkg.version;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === '-v') {
     console.log(version());
@@ -45,8 +48,29 @@ function main(argv: string[]): number {
     else for (const [k, v] of Object.entries(report)) console.log(`${k.padEnd(17)} ${v}`);
     return 0;
   }
+  const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
+    preview: { run: preview, usage: PREVIEW_USAGE },
+  };
+  const found = commands[command];
+  if (found) {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(found.usage);
+      return 0;
+    }
+    try {
+      await found.run(rest);
+      return 0;
+    } catch (error) {
+      if (error instanceof UsageError) {
+        console.error(`selfsup ${command}: ${error.message}\n\n${found.usage}`);
+        return 2;
+      }
+      console.error(`selfsup ${command}: ${(error as Error).message}`);
+      return 1;
+    }
+  }
   console.error(`selfsup: unknown command '${command}'\n\n${USAGE}`);
   return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -132,6 +132,14 @@ export function interpolate(x: Tensor, size: Pair, mode: 'bilinear' | 'bicubic' 
 export function resizedCrops(x: Tensor, boxes: Tensor, size: Pair, mode: 'bilinear' | 'bicubic' | 'nearest' = 'bilinear', antialias = true): Tensor {
   return wrap(native.resizedCrops(x.handle, boxes.handle, size, mode, antialias));
 }
+/**
+ * Colour adjustments of float RGB images [B, 3, H, W] in [0, 1], per image: image b gets the
+ * adjustments order[b][0..3] (0 brightness, 1 contrast, 2 saturation, 3 hue; -1 ends its list)
+ * with factors[b][adjustment] ([B, 4]), by torchvision's formulas, fused in one native pass each.
+ */
+export function colorAdjust(x: Tensor, factors: Tensor, order: Tensor): Tensor {
+  return wrap(native.colorJitter(x.handle, factors.handle, order.handle));
+}
 /** Pads the last dimensions: [left, right, top, bottom, ...]. */
 export function pad(x: Tensor, pads: number[], mode: 'constant' | 'reflect' | 'replicate' = 'constant', value = 0): Tensor {
   return wrap(native.pad(x.handle, pads, mode, value));

@@ -10,3 +10,4 @@ export * from './gaussianBlur.js';
 export * from './flipsAndRotations.js';
 export * from './viewPipeline.js';
 export * from './presets.js';
+export * from './preview.js';

@@ -1,0 +1,2 @@
+/** Loss functions of the self-supervised methods. */
+export * from './ntxent.js';
