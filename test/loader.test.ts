@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { DataLoader, ImageArray, ImageFolder, epochBatches, epochIndices } from '../src/data/index.js';
+import { DataLoader, ImageArray, ImageFolder, epochBatches, epochIndices, openImages } from '../src/data/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, methodViews } from '../src/transforms/index.js';
 
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
@@ -105,5 +105,21 @@ describe('DataLoader', async () => {
     assert.throws(() => open({ batchSize: 64 }), /batchSize 64 is larger than the 40 images/);
     assert.throws(() => open({ workers: -1 }), /workers must be a non-negative integer/);
     assert.throws(() => open({ views: { views: [{ size: 32, horizontalFlip: 2 }] } }), /views\[0\].horizontalFlip must be a probability/);
+  });
+});
+
+describe('openImages', () => {
+  test('Fashion-MNIST from Debian (installed by the setup step): 60000 + 10000 grey 28x28 images', async () => {
+    const train = await openImages('fashion-mnist');
+    assert.deepEqual([train.length, train.channels, train.height, train.width], [60000, 1, 28, 28]);
+    const test = await openImages('fashion-mnist:test');
+    assert.equal(test.length, 10000);
+    assert.deepEqual(new Set(test.labels).size, 10);
+  });
+  test('folders, and clear errors for missing paths and splits', async () => {
+    assert.equal((await openImages(mini)).length, 40);
+    await assert.rejects(openImages('cifar10:/no/such/dir'), /cifar10:\/no\/such\/dir: no such folder \/no\/such\/dir/);
+    await assert.rejects(openImages('mnist:/tmp:unlabeled'), /only stl10 has an unlabeled split/);
+    await assert.rejects(openImages('/no/such/images'), /no such folder or file \(expected a folder of images/);
   });
 });
