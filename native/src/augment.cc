@@ -72,9 +72,10 @@ void rotateHue(T& r, T& g, T& b, T shift) {
   b = choices[(sextant + 2) % 6];
 }
 
-/** Applies the adjustments of `order` (0 brightness, 1 contrast, 2 saturation, 3 hue; -1 ends) to one RGB image. */
+/** Applies the adjustments of `order` (0 brightness, 1 contrast, 2 saturation, 3 hue; -1 ends) to one RGB image,
+ * then, when `grey`, replaces it by its luma in all three channels (torchvision's Grayscale(3)). */
 template <typename T>
-void jitterImage(T* rp, T* gp, T* bp, int64_t n, const double* factor, const int64_t* order) {
+void jitterImage(T* rp, T* gp, T* bp, int64_t n, const double* factor, const int64_t* order, bool grey) {
   for (int stage = 0; stage < 4 && order[stage] >= 0; stage++) {
     int64_t op = order[stage];
     T f = static_cast<T>(factor[op]);
@@ -105,14 +106,18 @@ void jitterImage(T* rp, T* gp, T* bp, int64_t n, const double* factor, const int
       for (int64_t k = 0; k < n; k++) rotateHue(rp[k], gp[k], bp[k], f);
     }
   }
+  if (grey) {
+    for (int64_t k = 0; k < n; k++) rp[k] = gp[k] = bp[k] = luma(rp[k], gp[k], bp[k]);
+  }
 }
 
 }  // namespace
 
 SELFSUP_REGISTER(augment) {
-  // colorJitter(x float [B,3,H,W] in [0,1], factors float64 [B,4], order int64 [B,4]) -> a new tensor:
-  // image b gets adjustments order[b][0..] (0 brightness, 1 contrast, 2 saturation, 3 hue; -1 ends the
-  // list) with factors[b][adjustment], by torchvision's formulas; one pass per adjustment, in cache.
+  // colorJitter(x float [B,3,H,W] in [0,1], factors float64 [B,4], order int64 [B,4], grey? bool [B]) -> a new
+  // tensor: image b gets adjustments order[b][0..] (0 brightness, 1 contrast, 2 saturation, 3 hue; -1 ends the
+  // list) with factors[b][adjustment], by torchvision's formulas, then becomes grey where grey[b]; one pass
+  // per adjustment, in cache.
   def("colorJitter", [](Args& a) {
     const at::Tensor& x = a.tensor(0);
     at::Tensor factors = a.tensor(1).to(at::kDouble).contiguous();
@@ -122,6 +127,9 @@ SELFSUP_REGISTER(augment) {
     const int64_t B = x.size(0);
     TORCH_CHECK(factors.dim() == 2 && factors.size(0) == B && factors.size(1) == 4, "factors must be [", B, ", 4], got ", factors.sizes());
     TORCH_CHECK(order.dim() == 2 && order.size(0) == B && order.size(1) == 4, "order must be [", B, ", 4], got ", order.sizes());
+    at::Tensor grey = a.has(3) ? a.tensor(3).to(at::kBool).contiguous() : at::zeros({B}, at::kBool);
+    TORCH_CHECK(grey.dim() == 1 && grey.size(0) == B, "grey must be [", B, "], got ", grey.sizes());
+    const bool* greyFlags = grey.data_ptr<bool>();
     const int64_t* ord = order.data_ptr<int64_t>();
     for (int64_t k = 0; k < 4 * B; k++) TORCH_CHECK(ord[k] >= -1 && ord[k] <= 3, "order values must be -1..3, got ", ord[k]);
     at::Tensor out = x.contiguous().clone();
@@ -132,7 +140,7 @@ SELFSUP_REGISTER(augment) {
       at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
         for (int64_t b = begin; b < end; b++) {
           scalar_t* img = base + b * 3 * n;
-          jitterImage<scalar_t>(img, img + n, img + 2 * n, n, fac + 4 * b, ord + 4 * b);
+          jitterImage<scalar_t>(img, img + n, img + 2 * n, n, fac + 4 * b, ord + 4 * b, greyFlags[b]);
         }
       });
     });
@@ -140,8 +148,9 @@ SELFSUP_REGISTER(augment) {
   });
 
   // resizedCrops(x[B,C,H,W] uint8|float, boxes int64[B,4] (top, left, height, width), size[2],
-  //              mode = "bilinear"|"bicubic"|"nearest", antialias = true) -> float32 [B, C, size0, size1]
-  // As torchvision's F.resized_crop on each sample (uint8 values stay on the 0..255 scale, unrounded).
+  //              mode = "bilinear"|"bicubic"|"nearest", antialias = true, flips? bool[B]) -> float32 [B, C, size0, size1]
+  // As torchvision's F.resized_crop on each sample (uint8 values stay on the 0..255 scale, unrounded),
+  // then F.hflip on the samples whose flips[b] is true.
   def("resizedCrops", [](Args& a) {
     const at::Tensor& x = a.tensor(0);
     at::Tensor boxes = a.tensor(1).to(at::kLong).contiguous();
@@ -149,6 +158,8 @@ SELFSUP_REGISTER(augment) {
     if (size.size() == 1) size.resize(2, size[0]);
     std::string mode = a.stringOr(3, "bilinear");
     bool antialias = a.booleanOr(4, true);
+    at::Tensor flips = a.has(5) ? a.tensor(5).to(at::kBool).contiguous() : at::zeros({x.size(0)}, at::kBool);
+    TORCH_CHECK(flips.dim() == 1 && flips.size(0) == x.size(0), "flips must be [", x.size(0), "], got ", flips.sizes());
     TORCH_CHECK(x.dim() == 4, "resizedCrops expects images [B, C, H, W], got ", x.dim(), "-D");
     TORCH_CHECK(x.scalar_type() == at::kByte || at::isFloatingType(x.scalar_type()), "resizedCrops expects uint8 or float images, got ", x.scalar_type());
     TORCH_CHECK(boxes.dim() == 2 && boxes.size(0) == x.size(0) && boxes.size(1) == 4, "boxes must be [", x.size(0), ", 4] (top, left, height, width), got ", boxes.sizes());
@@ -158,6 +169,7 @@ SELFSUP_REGISTER(augment) {
     }
     const int64_t B = x.size(0), H = x.size(2), W = x.size(3);
     const int64_t* box = boxes.data_ptr<int64_t>();
+    const bool* flip = flips.data_ptr<bool>();
     for (int64_t b = 0; b < B; b++) {
       const int64_t* r = box + 4 * b;
       TORCH_CHECK(r[0] >= 0 && r[1] >= 0 && r[2] > 0 && r[3] > 0 && r[0] + r[2] <= H && r[1] + r[3] <= W, "box ", b, " (top ",
@@ -170,7 +182,8 @@ SELFSUP_REGISTER(augment) {
       for (int64_t b = begin; b < end; b++) {
         const int64_t* r = box + 4 * b;
         at::Tensor crop = x.narrow(0, b, 1).narrow(2, r[0], r[2]).narrow(3, r[1], r[3]).to(outType);
-        out.narrow(0, b, 1).copy_(resizeOne(crop, size, mode, antialias));
+        at::Tensor resized = resizeOne(crop, size, mode, antialias);
+        out.narrow(0, b, 1).copy_(flip[b] ? resized.flip(3) : resized);
       }
     });
     return out;

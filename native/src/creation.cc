@@ -60,6 +60,18 @@ Napi::Value typedArrayOf(Napi::Env env, const at::Tensor& t) {
   }
 }
 
+/** The bytes a typed array views, whether its buffer is an ArrayBuffer or a SharedArrayBuffer. */
+std::pair<char*, size_t> viewedBytes(const Napi::TypedArray& array) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t offset = 0;
+  NAPI_THROW_IF_FAILED(array.Env(), napi_get_typedarray_info(array.Env(), array, &type, &length, &data, &buffer, &offset),
+                       std::make_pair(static_cast<char*>(nullptr), size_t(0)));
+  return {static_cast<char*>(data), array.ByteLength()};
+}
+
 }  // namespace
 
 SELFSUP_REGISTER(creation) {
@@ -74,7 +86,7 @@ SELFSUP_REGISTER(creation) {
     if (n != static_cast<int64_t>(array.ElementLength()))
       throw ArgError("argument 0: " + std::to_string(array.ElementLength()) + " elements do not fill shape of " + std::to_string(n) + " elements");
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(source));
-    if (n) std::memcpy(t.data_ptr(), static_cast<char*>(array.ArrayBuffer().Data()) + array.ByteOffset(), array.ByteLength());
+    if (n) std::memcpy(t.data_ptr(), viewedBytes(array).first, array.ByteLength());
     if (a.has(2) && a.dtype(2) != source) t = t.to(a.dtype(2));
     if (a.has(3)) t = t.to(a.options(2, 3).device());
     return t;
@@ -97,8 +109,19 @@ SELFSUP_REGISTER(creation) {
     if (array.ByteLength() != expected)
       throw ArgError("argument 0: " + std::to_string(array.ByteLength()) + " bytes, expected " + std::to_string(expected) + " for " + dtypeName(dtype) + " of " + std::to_string(n) + " elements");
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
-    if (expected) std::memcpy(t.data_ptr(), static_cast<char*>(array.ArrayBuffer().Data()) + array.ByteOffset(), expected);
+    if (expected) std::memcpy(t.data_ptr(), viewedBytes(array).first, expected);
     return t;
+  });
+  // copyToTypedArray(t, array): writes t's bytes (native order) into an existing typed array of exactly
+  // that many bytes, e.g. one on a SharedArrayBuffer that another thread reads.
+  def("copyToTypedArray", [](Args& a) {
+    at::Tensor t = a.tensor(0).detach().to(at::kCPU).contiguous();
+    Napi::Value v = a.raw(1);
+    if (!v.IsTypedArray()) throw ArgError("argument 1: expected a typed array");
+    auto [data, length] = viewedBytes(v.As<Napi::TypedArray>());
+    size_t bytes = static_cast<size_t>(t.numel()) * t.element_size();
+    if (length != bytes) throw ArgError("argument 1: " + std::to_string(length) + " bytes, expected " + std::to_string(bytes));
+    if (bytes) std::memcpy(data, t.data_ptr(), bytes);
   });
   def("item", [](Args& a) {
     const at::Tensor& t = a.tensor(0);

@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { type Tensor, fromBytes, tensor } from '../tensor/index.js';
 import { type ViewSet, checkViewConfig } from '../transforms/index.js';
 import type { ImageArray } from './imageArray.js';
-import type { EncodedTensor, WorkerReply, WorkerSetup, WorkerTask } from './loaderWorker.js';
+import type { TensorInfo, WorkerReply, WorkerSetup, WorkerTask } from './loaderWorker.js';
 import { type SamplerOptions, checkSamplerOptions, epochBatches, mixSeed } from './sampler.js';
 import { type PixelSource, makeViewBatch } from './viewBatch.js';
 
@@ -59,8 +59,9 @@ interface Pending {
   promise: Promise<Omit<Batch, 'labels' | 'indices' | 'epoch' | 'batch'>>;
 }
 
-function decode(e: EncodedTensor): Tensor {
-  return fromBytes(e.bytes, e.shape, e.dtype);
+/** The tensor a worker wrote to the start of `buffer` (or sent as bytes). */
+function decode(info: TensorInfo, buffer?: SharedArrayBuffer): Tensor {
+  return fromBytes(info.bytes ?? new Uint8Array(buffer!, 0, info.byteLength), info.shape, info.dtype);
 }
 
 export class DataLoader {
@@ -78,6 +79,8 @@ export class DataLoader {
   private plans = new Map<number, Int32Array[]>();
   private failure: Error | null = null;
   private closed = false;
+  /** output buffers (one per view) of finished tasks, reused by the next ones */
+  private freeOutputs: SharedArrayBuffer[][] = [];
 
   constructor(readonly data: ImageArray, readonly options: LoaderOptions) {
     checkSamplerOptions(data.length, options);
@@ -140,7 +143,8 @@ export class DataLoader {
     this.closed = true;
     for (const p of this.queue) p.promise.then((b) => disposeBatch(b), () => undefined);
     this.queue = [];
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    // ref(): an idle (unref'd) worker would not keep the event loop alive until its exit.
+    await Promise.all(this.workers.map((w) => { w.ref(); return w.terminate(); }));
     this.workers = [];
   }
 
@@ -177,13 +181,19 @@ export class DataLoader {
     // A worker with work keeps the process alive; an idle one does not hold it open.
     if (this.busy[slot]++ === 0) this.workers[slot].ref();
     const id = this.nextTaskId++;
+    const outputs = this.freeOutputs.pop()
+      ?? this.options.views.views.map((v) => new SharedArrayBuffer(this.options.batchSize * 3 * v.size * v.size * 4));
     return new Promise<WorkerReply>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.workers[slot].postMessage({ id, indices, seed } satisfies WorkerTask);
+      this.workers[slot].postMessage({ id, indices, seed, outputs } satisfies WorkerTask);
     }).then((reply) => {
       if (--this.busy[slot] === 0) this.workers[slot].unref();
-      if ('error' in reply) throw new Error(`DataLoader: making a batch failed: ${reply.error}`);
-      return { views: reply.views.map(decode), mask: reply.mask ? decode(reply.mask) : null };
+      try {
+        if ('error' in reply) throw new Error(`DataLoader: making a batch failed: ${reply.error}`);
+        return { views: reply.views.map((v, k) => decode(v, outputs[k])), mask: reply.mask ? decode(reply.mask) : null };
+      } finally {
+        this.freeOutputs.push(outputs); // copied into tensors: the buffers can take the next batch
+      }
     });
   }
 

@@ -1,7 +1,8 @@
 /**
- * A loader worker thread: receives batches to make (image indices + seed), makes their views
- * with {@link makeViewBatch} on its own engine thread, and posts the float32 bytes back.
- * Started by {@link DataLoader}; not an API.
+ * A loader worker thread: receives batches to make (image indices + seed + shared output
+ * buffers), makes their views with {@link makeViewBatch} on its own engine thread, writes the
+ * float32 views into the shared buffers (one copy, into memory that is reused batch after batch)
+ * and posts their shapes back. Started by {@link DataLoader}; not an API.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { setNumThreads } from '../tensor/index.js';
@@ -17,13 +18,17 @@ export interface WorkerTask {
   id: number;
   indices: Int32Array;
   seed: number;
+  /** one buffer per view, large enough for it */
+  outputs: SharedArrayBuffer[];
 }
-export interface EncodedTensor {
-  bytes: Uint8Array;
+/** A tensor written to the start of a task's output buffer (views) or sent as bytes (masks). */
+export interface TensorInfo {
   shape: number[];
   dtype: 'float32' | 'bool';
+  byteLength: number;
+  bytes?: Uint8Array;
 }
-export type WorkerReply = { id: number; views: EncodedTensor[]; mask: EncodedTensor | null } | { id: number; error: string };
+export type WorkerReply = { id: number; views: TensorInfo[]; mask: TensorInfo | null } | { id: number; error: string };
 
 const setup = workerData as WorkerSetup;
 setNumThreads(setup.threads);
@@ -31,17 +36,19 @@ setNumThreads(setup.threads);
 parentPort!.on('message', (task: WorkerTask) => {
   try {
     const batch = makeViewBatch(setup.source, task.indices, setup.views, task.seed);
-    const encode = (t: NonNullable<typeof batch.mask>): EncodedTensor => {
-      const raw = t.toBytes();
-      // Transfer the bytes' own buffer when they fill it; else one copy into a fresh one.
-      const bytes = raw.byteOffset === 0 && raw.buffer.byteLength === raw.length ? new Uint8Array(raw.buffer) : new Uint8Array(raw);
-      const out = { bytes, shape: t.shape.slice(), dtype: t.dtype as 'float32' | 'bool' };
-      t.dispose();
-      return out;
-    };
-    const reply: WorkerReply = { id: task.id, views: batch.views.map(encode), mask: batch.mask ? encode(batch.mask) : null };
-    const transfer = [...reply.views.map((v) => v.bytes.buffer), ...(reply.mask ? [reply.mask.bytes.buffer] : [])];
-    parentPort!.postMessage(reply, transfer as ArrayBuffer[]);
+    const views = batch.views.map((v, k): TensorInfo => {
+      const byteLength = v.numel * 4;
+      v.copyTo(new Uint8Array(task.outputs[k], 0, byteLength));
+      v.dispose();
+      return { shape: v.shape.slice(), dtype: 'float32', byteLength };
+    });
+    let mask: TensorInfo | null = null;
+    if (batch.mask) {
+      const bytes = new Uint8Array(batch.mask.toBytes());
+      mask = { shape: batch.mask.shape.slice(), dtype: 'bool', byteLength: bytes.length, bytes };
+      batch.mask.dispose();
+    }
+    parentPort!.postMessage({ id: task.id, views, mask } satisfies WorkerReply);
   } catch (error) {
     parentPort!.postMessage({ id: task.id, error: (error as Error).message } satisfies WorkerReply);
   }

@@ -127,18 +127,20 @@ export function interpolate(x: Tensor, size: Pair, mode: 'bilinear' | 'bicubic' 
 /**
  * Crops each image of [B, C, H, W] (uint8 or float) to its own box (int [B, 4]: top, left, height,
  * width) and resizes it to `size`, as torchvision's F.resized_crop per image: float32 out, uint8
- * values kept on their 0..255 scale (unrounded). Samples run in parallel.
+ * values kept on their 0..255 scale (unrounded); then mirrored left-right where `flips` (bool [B]) is
+ * true. Samples run in parallel.
  */
-export function resizedCrops(x: Tensor, boxes: Tensor, size: Pair, mode: 'bilinear' | 'bicubic' | 'nearest' = 'bilinear', antialias = true): Tensor {
-  return wrap(native.resizedCrops(x.handle, boxes.handle, size, mode, antialias));
+export function resizedCrops(x: Tensor, boxes: Tensor, size: Pair, mode: 'bilinear' | 'bicubic' | 'nearest' = 'bilinear', antialias = true, flips?: Tensor): Tensor {
+  return wrap(native.resizedCrops(x.handle, boxes.handle, size, mode, antialias, flips?.handle));
 }
 /**
  * Colour adjustments of float RGB images [B, 3, H, W] in [0, 1], per image: image b gets the
  * adjustments order[b][0..3] (0 brightness, 1 contrast, 2 saturation, 3 hue; -1 ends its list)
- * with factors[b][adjustment] ([B, 4]), by torchvision's formulas, fused in one native pass each.
+ * with factors[b][adjustment] ([B, 4]), by torchvision's formulas, then turns grey where `grey`
+ * (bool [B]) is true; fused, one native pass per adjustment.
  */
-export function colorAdjust(x: Tensor, factors: Tensor, order: Tensor): Tensor {
-  return wrap(native.colorJitter(x.handle, factors.handle, order.handle));
+export function colorAdjust(x: Tensor, factors: Tensor, order: Tensor, grey?: Tensor): Tensor {
+  return wrap(native.colorJitter(x.handle, factors.handle, order.handle, grey?.handle));
 }
 /** Pads the last dimensions: [left, right, top, bottom, ...]. */
 export function pad(x: Tensor, pads: number[], mode: 'constant' | 'reflect' | 'replicate' = 'constant', value = 0): Tensor {

@@ -125,6 +125,10 @@ export class Tensor implements Disposable {
   toBytes(): Buffer {
     return native.toBytes(this.handle);
   }
+  /** Writes the raw bytes into `target` (exactly as many bytes; may live on a SharedArrayBuffer). */
+  copyTo(target: TypedArray): void {
+    native.copyToTypedArray(this.handle, target);
+  }
 
   // ---------------------------------------------------------------- conversion
   to(dtypeOrDevice: DType | Device, device?: Device): Tensor {

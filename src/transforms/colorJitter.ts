@@ -59,6 +59,8 @@ export interface ColorJitterOptions {
   hue?: number | [number, number];
   /** probability that an image is jittered at all (RandomApply), default 1 */
   p?: number;
+  /** then RandomGrayscale with this probability (SimCLR's 0.2), fused into the same pass (default 0) */
+  grayscale?: number;
 }
 
 function factorRange(name: string, v: number | [number, number] | undefined, centre: number, bound: [number, number]): [number, number] | null {
@@ -77,6 +79,8 @@ export function colorJitter(x: Tensor, o: ColorJitterOptions, generator?: Genera
   checkRgb('colorJitter', x);
   const p = o.p ?? 1;
   if (!(p >= 0 && p <= 1)) throw new Error(`colorJitter: p must be in [0, 1], got ${p}`);
+  const greyP = o.grayscale ?? 0;
+  if (!(greyP >= 0 && greyP <= 1)) throw new Error(`colorJitter: grayscale must be a probability in [0, 1], got ${greyP}`);
   const ranges = [
     factorRange('brightness', o.brightness, 1, [0, Infinity]),
     factorRange('contrast', o.contrast, 1, [0, Infinity]),
@@ -88,8 +92,10 @@ export function colorJitter(x: Tensor, o: ColorJitterOptions, generator?: Genera
   // Per image, as torchvision's get_params: applied?, a random order of the four, a factor for each.
   const factors = new Float64Array(count * 4);
   const orders = new Float64Array(count * 4).fill(-1);
+  const grey = new Uint8Array(count);
   for (let b = 0; b < count; b++) {
     const applied = uniform() < p;
+    grey[b] = uniform() < greyP ? 1 : 0;
     const order = [0, 1, 2, 3];
     for (let k = 3; k > 0; k--) {
       const j = Math.floor(uniform() * (k + 1));
@@ -98,5 +104,6 @@ export function colorJitter(x: Tensor, o: ColorJitterOptions, generator?: Genera
     ranges.forEach((r, k) => { factors[b * 4 + k] = r ? between(uniform, r[0], r[1]) : 0; });
     if (applied) order.filter((k) => ranges[k] !== null).forEach((k, stage) => { orders[b * 4 + stage] = k; });
   }
-  return tidy(() => colorAdjust(x, tensor(factors, { shape: [count, 4] }), tensor(orders, { shape: [count, 4], dtype: 'int64' })));
+  return tidy(() => colorAdjust(x, tensor(factors, { shape: [count, 4] }), tensor(orders, { shape: [count, 4], dtype: 'int64' }),
+    greyP > 0 ? tensor(grey, { dtype: 'bool' }) : undefined));
 }

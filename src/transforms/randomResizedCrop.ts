@@ -9,7 +9,7 @@
  * const views = randomResizedCrop(images, { size: 32, scale: [0.08, 1] }, gen);  // uint8 [B,3,H,W] -> float [B,3,32,32] in [0,1]
  * ```
  */
-import { type Generator, type Tensor, resizedCrops, tensor, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, rand, resizedCrops, tensor, tidy } from '../tensor/index.js';
 import { between, uniformStream } from './uniformStream.js';
 
 export type Interpolation = 'bilinear' | 'bicubic' | 'nearest';
@@ -23,6 +23,8 @@ export interface RandomResizedCropOptions {
   ratio?: [number, number];
   interpolation?: Interpolation;
   antialias?: boolean;
+  /** then RandomHorizontalFlip with this probability, fused into the crop (default 0) */
+  horizontalFlip?: number;
 }
 
 /** Python's round(): halves go to the even neighbour, as in torchvision's box and offset arithmetic. */
@@ -76,9 +78,12 @@ export function randomResizedCrop(x: Tensor, o: RandomResizedCropOptions, genera
   const ratio = o.ratio ?? [3 / 4, 4 / 3];
   checkRange('scale', scale, 0, 1);
   checkRange('ratio', ratio, 0, Infinity);
+  const flipP = o.horizontalFlip ?? 0;
+  if (!(flipP >= 0 && flipP <= 1)) throw new Error(`randomResizedCrop: horizontalFlip must be a probability in [0, 1], got ${flipP}`);
   return tidy(() => {
     const boxes = sampleCropBoxes(x.size(0), x.size(2), x.size(3), scale, ratio, generator);
-    const out = resizedCrops(x, boxes, o.size, o.interpolation ?? 'bilinear', o.antialias ?? true);
+    const flips = flipP > 0 ? rand([x.size(0)], { generator }).lt(flipP) : undefined;
+    const out = resizedCrops(x, boxes, o.size, o.interpolation ?? 'bilinear', o.antialias ?? true, flips);
     return x.dtype === 'uint8' ? out.div(255) : out;
   });
 }

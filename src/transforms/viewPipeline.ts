@@ -82,8 +82,12 @@ function geometry(x: Tensor, view: ViewConfig, generator?: Generator): Tensor {
     const fraction = view.centerFraction ?? 1;
     return centerCrop(resize(x, Math.floor(view.size / fraction), view.interpolation), view.size);
   }
-  return randomResizedCrop(x, { size: view.size, scale: crop.scale, ratio: crop.ratio, interpolation: view.interpolation }, generator);
+  return randomResizedCrop(x, {
+    size: view.size, scale: crop.scale, ratio: crop.ratio, interpolation: view.interpolation, horizontalFlip: view.horizontalFlip,
+  }, generator);
 }
+
+const isRandomCrop = (view: ViewConfig): boolean => view.crop !== 'center' && view.crop !== 'resize';
 
 export function applyView(images: Tensor, view: ViewConfig, generator?: Generator): Tensor {
   if (images.ndim !== 4 || (images.size(1) !== 1 && images.size(1) !== 3)) {
@@ -91,12 +95,12 @@ export function applyView(images: Tensor, view: ViewConfig, generator?: Generato
   }
   return tidy(() => {
     const rgb = images.size(1) === 1 ? images.expand(images.size(0), 3, images.size(2), images.size(3)) : images;
-    let x = geometry(rgb, view, generator);
-    if (view.horizontalFlip) x = randomHorizontalFlip(x, view.horizontalFlip, generator);
+    let x = geometry(rgb, view, generator); // the random crop also flips (fused)
+    if (view.horizontalFlip && !isRandomCrop(view)) x = randomHorizontalFlip(x, view.horizontalFlip, generator);
     if (view.verticalFlip) x = randomVerticalFlip(x, view.verticalFlip, generator);
     if (view.rotate90) x = applyRandomly(x, view.rotate90, (t) => randomRotation90(t, generator), generator);
-    if (view.colorJitter) x = colorJitter(x, view.colorJitter, generator);
-    if (view.grayscale) x = randomGrayscale(x, view.grayscale, generator);
+    if (view.colorJitter) x = colorJitter(x, { ...view.colorJitter, grayscale: view.grayscale }, generator); // grey fused
+    else if (view.grayscale) x = randomGrayscale(x, view.grayscale, generator);
     if (view.blur && (view.blur.p ?? 1) > 0) x = gaussianBlur(x, view.blur, generator);
     if (view.solarize && view.solarize.p > 0) x = randomSolarize(x, view.solarize.p, view.solarize.threshold ?? 0.5, generator);
     if (view.normalize) x = normalize(x, view.normalize.mean, view.normalize.std);
