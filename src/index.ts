@@ -6,3 +6,4 @@ export * as optim from './optim/index.js';
 export * as io from './io/index.js';
 export * as data from './data/index.js';
 export * as transforms from './transforms/index.js';
+export * as losses from './losses/index.js';

@@ -101,6 +101,15 @@ describe('DataLoader', async () => {
     assert.equal(g.labels, null);
   });
 
+  test('close() ends the workers even when finished batches are still unread', async () => {
+    const loader = new DataLoader(images, { batchSize: 16, views, seed: 7, workers: 1, prefetch: 2 });
+    await loader.next();
+    const until = Date.now() + 300;
+    while (Date.now() < until); // a synchronous training step: the worker's replies wait in the queue
+    await loader.close();
+    await assert.rejects(loader.next(), /next\(\) after close\(\)/);
+  });
+
   test('bad options are refused before any work', () => {
     assert.throws(() => open({ batchSize: 64 }), /batchSize 64 is larger than the 40 images/);
     assert.throws(() => open({ workers: -1 }), /workers must be a non-negative integer/);

@@ -187,7 +187,8 @@ export class DataLoader {
       this.waiting.set(id, { resolve, reject });
       this.workers[slot].postMessage({ id, indices, seed, outputs } satisfies WorkerTask);
     }).then((reply) => {
-      if (--this.busy[slot] === 0) this.workers[slot].unref();
+      // (Not while closing: close() holds the workers until they have exited.)
+      if (--this.busy[slot] === 0 && !this.closed) this.workers[slot].unref();
       try {
         if ('error' in reply) throw new Error(`DataLoader: making a batch failed: ${reply.error}`);
         return { views: reply.views.map((v, k) => decode(v, outputs[k])), mask: reply.mask ? decode(reply.mask) : null };
