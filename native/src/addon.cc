@@ -1,6 +1,7 @@
 // Entry point of the selfsup addon: installs the caching allocator, sets the thread
 // count, and exports every registered op behind one error-converting dispatcher.
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -87,6 +88,23 @@ SELFSUP_REGISTER(engine) {
     return previous;
   });
   def("isGradEnabled", [](Args&) { return at::GradMode::is_enabled(); });
+  // setCpuAutocast(enabled, dtype = "bfloat16") -> whether it was enabled: ops that autocast lists run in
+  // that dtype on CPU (torch.autocast("cpu")). Leaving a region clears autocast's weight cache.
+  def("setCpuAutocast", [](Args& a) {
+    bool enable = a.boolean(0);
+    at::ScalarType dtype = a.has(1) ? a.dtype(1) : at::kBFloat16;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    bool previous = at::autocast::is_autocast_enabled(at::kCPU);
+    if (enable) at::autocast::set_autocast_dtype(at::kCPU, dtype);
+    at::autocast::set_autocast_enabled(at::kCPU, enable);
+#else
+    bool previous = at::autocast::is_cpu_enabled();
+    if (enable) at::autocast::set_autocast_cpu_dtype(dtype);
+    at::autocast::set_cpu_enabled(enable);
+#endif
+    if (!enable) at::autocast::clear_cache();
+    return previous;
+  });
   def("cudaIsAvailable", [](Args&) { return torch::cuda::is_available(); });
   def("cudaDeviceCount", [](Args&) { return static_cast<int64_t>(torch::cuda::device_count()); });
   def("allocatorStats", [](Args& a) {

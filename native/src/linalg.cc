@@ -52,6 +52,8 @@ SELFSUP_REGISTER(linalg) {
   def("cosineSimilarity", [](Args& a) {
     return at::cosine_similarity(a.tensor(0), a.tensor(1), a.integerOr(2, 1), a.numberOr(3, 1e-8));
   });
+  // svdvals(x[..., m, n]) -> singular values [..., min(m, n)], descending (torch.linalg.svdvals)
+  def("svdvals", [](Args& a) { return at::linalg_svdvals(a.tensor(0)); });
   def("cdist", [](Args& a) { return at::cdist(a.tensor(0), a.tensor(1), a.numberOr(2, 2.0)); });
 
   // attention(q[..., Lq, E], k[..., Lk, E], v[..., Lk, Ev], mask?, dropout = 0, causal = false,

@@ -6,13 +6,20 @@
 import { readFileSync } from 'node:fs';
 import { engineInfo, allocatorStats, cuda } from '../tensor/index.js';
 import { UsageError } from './options.js';
+import { DEMO_USAGE, demoCommand } from './demo.js';
+import { EVAL_USAGE, embedCommand, evalCommand } from './evaluate.js';
+import { PRETRAIN_USAGE, pretrainCommand } from './pretrain.js';
 import { PREVIEW_USAGE, preview } from './preview.js';
 
 const USAGE = `usage: selfsup <command> [options]
 
 commands:
   info        the engine: libtorch version, threads, CUDA, allocator
+  pretrain    self-supervised pretraining (SimCLR) with checkpoints, logs and a kNN monitor
+  eval        knn | linear | finetune a pretrained backbone on labelled data
+  embed       embeddings of a data set (safetensors, npy, CSV of paths)
   preview     a PNG grid of the augmented views a method's recipe makes
+  demo        SimCLR on the bundled CIFAR-10 subset, then kNN against a random encoder
   help        this message
 
 options:
@@ -49,7 +56,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
+    pretrain: { run: pretrainCommand, usage: PRETRAIN_USAGE },
+    eval: { run: evalCommand, usage: EVAL_USAGE },
+    embed: { run: embedCommand, usage: EVAL_USAGE },
     preview: { run: preview, usage: PREVIEW_USAGE },
+    demo: { run: demoCommand, usage: DEMO_USAGE },
   };
   const found = commands[command];
   if (found) {

@@ -31,6 +31,14 @@ export function integerOption(values: Record<string, unknown>, name: string, fal
   return n;
 }
 
+export function numberOption(values: Record<string, unknown>, name: string, fallback: number): number {
+  const v = values[name];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!(n > 0)) throw new UsageError(`--${name} must be a positive number, got '${String(v)}'`);
+  return n;
+}
+
 export function choiceOption<C extends string>(values: Record<string, unknown>, name: string, choices: readonly C[], fallback: C): C {
   const v = values[name];
   if (v === undefined) return fallback;

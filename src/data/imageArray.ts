@@ -23,6 +23,8 @@ export class ImageArray {
     /** one label per image, or null for unlabeled data */
     readonly labels: Int32Array | null,
     readonly classes: string[] = [],
+    /** where each image came from (file paths for image folders), when known */
+    readonly sources: string[] | null = null,
   ) {
     const size = channels * height * width;
     if (size === 0 || pixels.length % size !== 0) {
@@ -31,6 +33,9 @@ export class ImageArray {
     this.length = pixels.length / size;
     if (labels !== null && labels.length !== this.length) {
       throw new Error(`ImageArray: ${labels.length} labels for ${this.length} images`);
+    }
+    if (sources !== null && sources.length !== this.length) {
+      throw new Error(`ImageArray: ${sources.length} sources for ${this.length} images`);
     }
   }
 

@@ -156,7 +156,7 @@ export class ImageFolder {
       mkdirSync(o.cache!, { recursive: true });
       atomicWriteFile(cache.pixels, [images.pixels]);
       const meta = { count: images.length, channels: 3, height: images.height, width: images.width,
-        labels: images.labels ? [...images.labels] : null, classes: this.classes, skipped: this.skipped };
+        labels: images.labels ? [...images.labels] : null, classes: this.classes, skipped: this.skipped, sources: images.sources };
       atomicWriteFile(cache.meta, [Buffer.from(JSON.stringify(meta))]); // written last: marks the cache complete
     }
     return images;
@@ -179,12 +179,12 @@ export class ImageFolder {
     if (!existsSync(cache.meta) || !existsSync(cache.pixels)) return null;
     try {
       const meta = JSON.parse(readFileSync(cache.meta, 'utf8')) as {
-        count: number; channels: number; height: number; width: number; labels: number[] | null; classes: string[]; skipped: { path: string; reason: string }[];
+        count: number; channels: number; height: number; width: number; labels: number[] | null; classes: string[]; skipped: { path: string; reason: string }[]; sources?: string[];
       };
       const bytes = mapFile(cache.pixels);
       if (bytes.length !== meta.count * meta.channels * meta.height * meta.width) return null;
       this.skipped = meta.skipped;
-      return new ImageArray(bytes, meta.channels, meta.height, meta.width, meta.labels ? Int32Array.from(meta.labels) : null, meta.classes);
+      return new ImageArray(bytes, meta.channels, meta.height, meta.width, meta.labels ? Int32Array.from(meta.labels) : null, meta.classes, meta.sources ?? null);
     } catch {
       return null; // unreadable or half-written: decode again
     }
@@ -232,6 +232,6 @@ export class ImageFolder {
     kept.forEach((i, k) => hwc.set(decoded[i]!.data, k * h * w * 3));
     const pixels = tidy(() => new Uint8Array(tensor(hwc, { shape: [kept.length, h, w, 3] }).permute(0, 3, 1, 2).contiguous().toBytes()));
     const labels = this.labels ? Int32Array.from(kept, (i) => this.labels![i]) : null;
-    return new ImageArray(pixels, 3, h, w, labels, this.classes);
+    return new ImageArray(pixels, 3, h, w, labels, this.classes, kept.map((i) => this.files[i]));
   }
 }

@@ -6,3 +6,4 @@ export * from './sampler.js';
 export * from './viewBatch.js';
 export * from './loader.js';
 export * from './openImages.js';
+export * from './channelStats.js';

@@ -3,3 +3,4 @@ export * from './atomicWrite.js';
 export * from './safetensors.js';
 export * from './checkpoint.js';
 export * from './png.js';
+export * from './npy.js';

@@ -5,3 +5,4 @@ export * from './projectionHeads.js';
 export * from './dinoHead.js';
 export * from './maeDecoder.js';
 export * from './beitHead.js';
+export * from './buildBackbone.js';

@@ -64,9 +64,15 @@ export abstract class Optimizer<O extends { lr: number; weightDecay: number }> {
     for (const group of this.groups) for (const p of group.params) p.zeroGrad();
   }
 
-  /** Sets the learning rate of every group (schedules call this each step). */
+  /**
+   * Sets the learning rate of every group (schedules call this each step), times the group's
+   * `lrScale` where it has one (a smaller rate for a pretrained backbone, layer-wise decay).
+   */
   setLearningRate(lr: number): void {
-    for (const group of this.groups) group.lr = lr;
+    for (const group of this.groups) {
+      const scale = (group as { lrScale?: unknown }).lrScale;
+      group.lr = typeof scale === 'number' ? lr * scale : lr;
+    }
   }
 
   /** Sets the weight decay of every group that has any (DINO's 0.04 -> 0.4 schedule); no-decay groups stay at 0. */

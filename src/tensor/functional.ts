@@ -94,6 +94,8 @@ export function cosineSimilarity(a: Tensor, b: Tensor, dim = 1, eps = 1e-8): Ten
   return wrap(native.cosineSimilarity(a.handle, b.handle, dim, eps));
 }
 /** Pairwise p-norm distances [.., N, D] x [.., M, D] -> [.., N, M]. */
+/** Singular values of [..., m, n] matrices, descending (torch.linalg.svdvals). */
+export function svdvals(x: Tensor): Tensor { return wrap(native.svdvals(x.handle)); }
 export function cdist(a: Tensor, b: Tensor, p = 2): Tensor { return wrap(native.cdist(a.handle, b.handle, p)); }
 
 export interface AttentionOptions {

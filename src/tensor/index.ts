@@ -6,3 +6,4 @@ export * from './functional.js';
 export * from './autograd.js';
 export * from './engine.js';
 export { tidy, keep, dispose, pipe } from './scope.js';
+export * from './autocast.js';

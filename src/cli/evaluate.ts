@@ -1,0 +1,101 @@
+/**
+ * `selfsup eval knn|linear|finetune` and `selfsup embed`: the backbone of a pretraining
+ * checkpoint on labelled data (or any data, for embed), with the run's own size and normalisation.
+ */
+import { writeFileSync } from 'node:fs';
+import { type ImageArray, openImages } from '../data/index.js';
+import { type ClassificationReport, extractFeatures, finetune, knnAccuracy, linearProbe } from '../eval/index.js';
+import { writeNpy, writeSafetensors } from '../io/index.js';
+import { buildBackbone } from '../models/index.js';
+import { Generator, setNumThreads, tidy } from '../tensor/index.js';
+import { methodViews } from '../transforms/index.js';
+import { UsageError, integerOption, numberOption, parseOptions, requireString } from './options.js';
+import { loadRunBackbone } from './runBackbone.js';
+
+export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint <file> --train <spec> --test <spec> [options]
+       selfsup embed --checkpoint <file> --data <spec> --out <prefix>
+
+  knn        weighted kNN on frozen features (--k 200, --temperature 0.1)
+  linear     linear probe on frozen features (--epochs 100, --lr 0.1, --batch-size 256)
+  finetune   all layers, backbone at 0.1x the head's rate (--epochs 30, --lr 0.05, --batch-size 128);
+             --scratch trains the same architecture from random weights (the supervised baseline)
+  --out <file.json>  the report (eval); embed writes <prefix>.safetensors, <prefix>.npy, <prefix>.csv
+  --threads <n>  --workers <n>  --seed <n>`;
+
+function labelsOf(d: ImageArray) {
+  return d.batchLabels(Array.from({ length: d.length }, (_, i) => i));
+}
+
+function printReport(name: string, report: ClassificationReport & Record<string, unknown>, classes: string[]): void {
+  console.log(`${name}: top-1 ${(100 * report.top1).toFixed(2)}%, top-5 ${(100 * report.top5).toFixed(2)}%`);
+  if (report.perClass.length > 0) console.log(report.perClass.map((a, c) => `  ${(classes[c] ?? String(c)).padEnd(12)} ${(100 * a).toFixed(1)}%`).join('\n'));
+}
+
+export async function evalCommand(argv: string[]): Promise<void> {
+  const [kind, ...rest] = argv;
+  if (kind !== 'knn' && kind !== 'linear' && kind !== 'finetune') throw new UsageError(`expected knn, linear or finetune, got '${kind ?? ''}'`);
+  const v = parseOptions(rest, {
+    checkpoint: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, out: { type: 'string' },
+    k: { type: 'string' }, temperature: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' },
+    'batch-size': { type: 'string' }, scratch: { type: 'boolean' }, threads: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' },
+  });
+  const checkpoint = requireString(v, 'checkpoint');
+  const [trainSpec, testSpec] = [requireString(v, 'train'), requireString(v, 'test')];
+  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  const { backbone, featureDim, run } = loadRunBackbone(checkpoint);
+  const [train, test] = [await openImages(trainSpec, { size: run.size }), await openImages(testSpec, { size: run.size })];
+  if (!train.labels || !test.labels) throw new Error('--train and --test must have labels (class folders, a CSV, CIFAR, ...)');
+  const numClasses = Math.max(train.classes.length, ...train.labels) + (train.classes.length ? 0 : 1);
+  const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
+  let report: ClassificationReport & Record<string, unknown>;
+  if (kind === 'knn' || kind === 'linear') {
+    const result = tidy(() => {
+      const trainFeatures = extractFeatures(backbone, train, { view });
+      const testFeatures = extractFeatures(backbone, test, { view });
+      if (kind === 'knn') {
+        const acc = knnAccuracy(trainFeatures, labelsOf(train), testFeatures, labelsOf(test), { k: integerOption(v, 'k', 200), temperature: numberOption(v, 'temperature', 0.1), numClasses });
+        return { ...acc, perClass: [], confusion: [], k: integerOption(v, 'k', 200) } as ClassificationReport & Record<string, unknown>;
+      }
+      const probe = linearProbe(trainFeatures, labelsOf(train), testFeatures, labelsOf(test), {
+        numClasses, epochs: integerOption(v, 'epochs', 100), lr: numberOption(v, 'lr', 0.1), batchSize: integerOption(v, 'batch-size', 256), seed: integerOption(v, 'seed', 0, 0),
+      });
+      probe.head.dispose();
+      return { ...probe.report, trainLoss: probe.losses };
+    });
+    report = result;
+  } else {
+    const scratch = v.scratch === true;
+    const net = scratch ? buildBackbone(run.backboneSpec, new Generator(integerOption(v, 'seed', 0, 0))).backbone : backbone;
+    const normalize = run.normalize;
+    const result = await finetune(net, train, test, {
+      numClasses, featureDim, epochs: integerOption(v, 'epochs', 30), lr: numberOption(v, 'lr', 0.05), batchSize: integerOption(v, 'batch-size', 128),
+      backboneLrScale: scratch ? 1 : 0.1, seed: integerOption(v, 'seed', 0, 0), workers: v.workers === undefined ? undefined : integerOption(v, 'workers', 1, 0),
+      views: { train: methodViews('supervised', { size: run.size, normalize }).views[0], test: view },
+      onEpoch: (epoch, loss) => process.stderr.write(`finetune epoch ${epoch + 1}: loss ${loss.toFixed(4)}\n`),
+    });
+    report = { ...result.report, trainLoss: result.losses, scratch };
+  }
+  printReport(`${kind}${v.scratch ? ' (from scratch)' : ''}`, report, train.classes);
+  if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify({ kind, checkpoint, train: trainSpec, test: testSpec, ...report }, null, 2) + '\n');
+}
+
+export async function embedCommand(argv: string[]): Promise<void> {
+  const v = parseOptions(argv, { checkpoint: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' } });
+  const checkpoint = requireString(v, 'checkpoint');
+  const dataSpec = requireString(v, 'data');
+  const out = requireString(v, 'out');
+  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  const { backbone, run } = loadRunBackbone(checkpoint);
+  const images = await openImages(dataSpec, { size: run.size });
+  const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
+  const features = extractFeatures(backbone, images, { view });
+  const tensors: Record<string, ReturnType<typeof labelsOf>> = { embeddings: features };
+  if (images.labels) tensors.labels = labelsOf(images);
+  writeSafetensors(`${out}.safetensors`, tensors, { checkpoint, data: dataSpec });
+  writeNpy(`${out}.npy`, features);
+  const sources = images.sources ?? Array.from({ length: images.length }, (_, i) => `${dataSpec}#${i}`);
+  const csv = ['index,path,label', ...sources.map((p, i) => `${i},${JSON.stringify(p)},${images.labels ? (images.classes[images.labels[i]] ?? images.labels[i]) : ''}`)];
+  writeFileSync(`${out}.csv`, csv.join('\n') + '\n');
+  console.log(`wrote ${images.length} embeddings of size ${features.size(1)}: ${out}.safetensors, ${out}.npy, ${out}.csv`);
+  features.dispose();
+}

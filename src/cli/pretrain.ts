@@ -1,0 +1,75 @@
+/**
+ * `selfsup pretrain`: a self-supervised run from a config file and/or flags. Loads the data,
+ * measures its per-channel statistics, builds the backbone and the method with the paper's
+ * defaults, and trains with checkpoints, logs, the cost estimate and the kNN monitor. The run's
+ * description (backbone, size, normalisation) goes into every checkpoint, so that `selfsup eval`
+ * and `selfsup embed` rebuild the backbone from the checkpoint alone.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { channelStats, openImages } from '../data/index.js';
+import { SimCLR } from '../methods/index.js';
+import { buildBackbone } from '../models/index.js';
+import { Generator, setNumThreads } from '../tensor/index.js';
+import { pretrain as train } from '../train/index.js';
+import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, methodViews } from '../transforms/index.js';
+import { parseOptions } from './options.js';
+import { type PretrainConfig, pretrainFlags, readPretrainConfig } from './pretrainConfig.js';
+import type { RunDescription } from './runBackbone.js';
+
+export const PRETRAIN_USAGE = `usage: selfsup pretrain --method simclr --data <spec> --out <dir> [options]
+       selfsup pretrain --config run.yaml [options that override it]
+
+  --data <spec>          a folder of images, a CSV, cifar10:<dir>, stl10:<dir>:unlabeled, fashion-mnist, ...
+  --backbone <name>      resnet18 (default), resnet34, resnet50, vit_tiny, vit_small, vit_base
+  --epochs <n>           (default 100)        --batch-size <n>   (default 256)
+  --optimizer <name>     sgd (default), lars, adamw; --lr, --weight-decay, --warmup-epochs
+  --temperature <t>      NT-Xent temperature (default 0.5)
+  --size <px>            view side (default: the images' side)
+  --domain <d>           natural (default), grayscale, aerial
+  --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
+  --accumulate <k>  --clip-grad <norm>  --mixed-precision  --seed <n>  --workers <n>  --threads <n>
+  --checkpoint-every <steps>  --max-steps <n>  --resume
+Every option is also a key of the config file (camelCase: batchSize, weightDecay, ...).`;
+
+function lrDefault(c: PretrainConfig): number {
+  const base = { sgd: 0.06, lars: 0.3, adamw: 1e-3 }[c.optimizer];
+  return (base * c.batchSize * c.accumulate) / 256;
+}
+
+export async function pretrainCommand(argv: string[]): Promise<void> {
+  const config = readPretrainConfig(parseOptions(argv, pretrainFlags()));
+  if (config.threads) setNumThreads(config.threads);
+  const cache = config.cache ?? join(dirname(resolve(config.out)), '.cache');
+  const images = await openImages(config.data, { size: config.size, cache });
+  const size = config.size ?? Math.min(images.height, images.width);
+  const normalize = config.normalize === 'data' ? channelStats(images)
+    : config.normalize === 'cifar10' ? { mean: CIFAR10_MEAN, std: CIFAR10_STD } : { mean: IMAGENET_MEAN, std: IMAGENET_STD };
+  const views = methodViews(config.method, { size, domain: config.domain, normalize });
+  const generator = new Generator(config.seed);
+  const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize };
+  const { backbone, featureDim } = buildBackbone(backboneSpec, generator);
+  const method = new SimCLR(backbone, { featureDim, hiddenDim: config.hiddenDim, projectionDim: config.projectionDim, temperature: config.temperature, generator });
+  const run: RunDescription = { backboneSpec, normalize, size, method: config.method };
+  let knn;
+  if (config.knnTrain && config.knnTest) {
+    const [bank, queries] = [await openImages(config.knnTrain, { size, cache }), await openImages(config.knnTest, { size, cache })];
+    if (!bank.labels || !queries.labels) throw new Error('--knn-train and --knn-test must have labels (class folders, CIFAR, ...)');
+    knn = { train: bank, test: queries, view: methodViews('eval', { size, normalize }).views[0], every: config.knnEvery };
+  }
+  const summary = await train(method, images, views, {
+    out: config.out, epochs: config.epochs, batchSize: config.batchSize, accumulate: config.accumulate,
+    optimizer: {
+      name: config.optimizer, lr: config.lr ?? lrDefault(config), momentum: config.momentum,
+      weightDecay: config.weightDecay ?? (config.optimizer === 'lars' ? 1e-6 : config.optimizer === 'adamw' ? 0.05 : 5e-4),
+      warmupEpochs: config.warmupEpochs ?? Math.min(10, Math.ceil(config.epochs / 10)),
+    },
+    clipGrad: config.clipGrad, mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
+    checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume,
+    maxSteps: config.maxSteps, config: { ...config, run },
+  });
+  writeFileSync(join(config.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  const knnLine = summary.knn ? `, kNN top-1 ${(100 * summary.knn.top1).toFixed(2)}%` : '';
+  console.log(`pretrained ${config.method} (${config.backbone}) for ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}${knnLine}; ` +
+    `${summary.imagesPerSecond.toFixed(1)} img/s; checkpoint ${join(config.out, 'checkpoint.safetensors')}`);
+}

@@ -1,0 +1,124 @@
+/**
+ * The configuration of `selfsup pretrain`, from a YAML/JSON file and/or flags (flags win), checked
+ * with a schema before any work: unknown keys, wrong types and impossible values are refused with
+ * the key named. Defaults follow the method's paper, scaled to the data (see methodDefaults).
+ *
+ * ```yaml
+ * method: simclr
+ * backbone: resnet18
+ * data: cifar10:data/cifar-10-batches-bin
+ * epochs: 200
+ * batchSize: 256
+ * out: runs/simclr-cifar10
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { BACKBONES } from '../models/index.js';
+import { UsageError } from './options.js';
+
+export const METHODS = ['simclr'] as const;
+
+const positiveInt = z.number().int().positive();
+
+export const PretrainSchema = z.strictObject({
+  method: z.enum(METHODS),
+  data: z.string().min(1),
+  out: z.string().min(1),
+  backbone: z.enum(BACKBONES).default('resnet18'),
+  /** ResNet stem; default cifar for images of 64 px and less */
+  stem: z.enum(['cifar', 'imagenet']).optional(),
+  width: z.number().positive().default(1),
+  patchSize: positiveInt.optional(),
+  /** view side in pixels (default: the images' side); image folders are resized to it when loaded */
+  size: positiveInt.optional(),
+  domain: z.enum(['natural', 'grayscale', 'aerial']).default('natural'),
+  /** per-channel statistics: measured on the data (default), or ImageNet's / CIFAR-10's */
+  normalize: z.enum(['data', 'imagenet', 'cifar10']).default('data'),
+  epochs: positiveInt.default(100),
+  batchSize: z.number().int().min(2).default(256),
+  optimizer: z.enum(['sgd', 'lars', 'adamw']).default('sgd'),
+  /** default: 0.06 x batch/256 (SGD), 0.3 x batch/256 (LARS), 1e-3 x batch/256 (AdamW) */
+  lr: z.number().positive().optional(),
+  weightDecay: z.number().min(0).optional(),
+  momentum: z.number().min(0).max(1).default(0.9),
+  warmupEpochs: z.number().min(0).optional(),
+  temperature: z.number().positive().default(0.5),
+  projectionDim: positiveInt.default(128),
+  hiddenDim: positiveInt.default(2048),
+  accumulate: positiveInt.default(1),
+  clipGrad: z.number().positive().optional(),
+  mixedPrecision: z.boolean().default(false),
+  seed: z.number().int().min(0).default(0),
+  workers: z.number().int().min(0).optional(),
+  threads: positiveInt.optional(),
+  checkpointEvery: positiveInt.optional(),
+  diagnosticsEvery: positiveInt.default(10),
+  /** labelled data for the online kNN monitor (k = 200, T = 0.1): a bank and a query set */
+  knnTrain: z.string().min(1).optional(),
+  knnTest: z.string().min(1).optional(),
+  knnEvery: positiveInt.default(10),
+  maxSteps: positiveInt.optional(),
+  resume: z.boolean().default(false),
+  /** decoded-image cache folder for image folders (default: <out>/../.cache) */
+  cache: z.string().optional(),
+}).refine((c) => (c.knnTrain === undefined) === (c.knnTest === undefined), { message: 'knnTrain and knnTest go together', path: ['knnTest'] });
+
+export type PretrainConfig = z.infer<typeof PretrainSchema>;
+
+/** One line per problem, naming the key. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} (see selfsup pretrain --help)`;
+    }
+    const key = issue.path.join('.') || '(config)';
+    return `${key}: ${issue.message}`;
+  }).join('\n');
+}
+
+/** A flag's string value as the JSON type it spells (numbers, booleans), else the string. */
+function flagValue(v: string | boolean): unknown {
+  if (typeof v === 'boolean') return v;
+  if (/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v)) return Number(v);
+  if (v === 'true' || v === 'false') return v === 'true';
+  return v;
+}
+
+const camel = (kebab: string) => kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** The config from `--config file` (YAML or JSON) overridden by flags (`--batch-size 128`). */
+export function readPretrainConfig(flags: Record<string, string | boolean | undefined>): PretrainConfig {
+  let fromFile: Record<string, unknown> = {};
+  const file = flags.config;
+  if (typeof file === 'string') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--config ${file}: ${(error as Error).message}`);
+    }
+    try {
+      fromFile = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) ?? {};
+    } catch (error) {
+      throw new UsageError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    if (typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new UsageError(`${file}: expected a mapping of keys to values`);
+  }
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const [k, v] of Object.entries(flags)) if (k !== 'config' && v !== undefined) merged[camel(k)] = flagValue(v);
+  const parsed = PretrainSchema.safeParse(merged);
+  if (!parsed.success) throw new UsageError(`bad configuration${typeof file === 'string' ? ` (${file} and flags)` : ''}:\n${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Flags of `selfsup pretrain`: every schema key in kebab-case, plus --config. */
+export function pretrainFlags(): Record<string, { type: 'string' | 'boolean' }> {
+  const flags: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
+  for (const key of Object.keys(PretrainSchema.shape)) {
+    const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    flags[kebab] = { type: key === 'resume' || key === 'mixedPrecision' ? 'boolean' : 'string' };
+  }
+  return flags;
+}

@@ -1,0 +1,41 @@
+/**
+ * A model's outputs on a whole data set (frozen features of a backbone, or a classifier's class
+ * scores): eval mode, no gradients, the evaluation view (resize + centre crop + normalize), in
+ * batches. The model's train/eval mode is restored.
+ *
+ * ```ts
+ * const feats = extractFeatures(backbone, testImages, { size: 32, normalize: CIFAR });  // float [N, 512]
+ * ```
+ */
+import type { ImageArray } from '../data/index.js';
+import { gatherImages } from '../data/index.js';
+import type { Layer } from '../nn/index.js';
+import { type Tensor, cat, keep, noGrad, tidy } from '../tensor/index.js';
+import { type ViewConfig, applyView } from '../transforms/index.js';
+
+export interface FeatureOptions {
+  /** the evaluation view: default the images' own size, no crop, no normalisation */
+  view?: ViewConfig;
+  batchSize?: number;
+}
+
+export function extractFeatures(backbone: Layer, images: ImageArray, o: FeatureOptions = {}): Tensor {
+  const view: ViewConfig = o.view ?? { size: images.height, crop: 'resize' };
+  const batchSize = o.batchSize ?? 256;
+  const wasTraining = backbone.training;
+  backbone.eval();
+  try {
+    const parts: Tensor[] = [];
+    for (let start = 0; start < images.length; start += batchSize) {
+      const indices = Array.from({ length: Math.min(batchSize, images.length - start) }, (_, i) => start + i);
+      parts.push(keep(noGrad(() => tidy(() => backbone.forward(applyView(gatherImages(images, indices), view))))));
+    }
+    return tidy(() => {
+      const all = cat(parts, 0);
+      for (const p of parts) p.dispose();
+      return all;
+    });
+  } finally {
+    backbone.train(wasTraining);
+  }
+}

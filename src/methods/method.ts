@@ -1,0 +1,24 @@
+/**
+ * What every self-supervised method gives the trainer: a module holding everything it trains
+ * (backbone, heads; saved whole in checkpoints), the backbone that evaluation uses, and one
+ * training step's loss from a batch of views. The trainer does the rest (backward, optimizer,
+ * schedules, logging), so a method file reads as the paper's algorithm.
+ */
+import { Module, type Layer } from '../nn/index.js';
+import type { Tensor } from '../tensor/index.js';
+
+export interface MethodStep {
+  /** the scalar to minimise */
+  loss: Tensor;
+  /** two views' embeddings [N, D] (detached) for the collapse diagnostics, when the method has them */
+  embeddings?: [Tensor, Tensor];
+}
+
+export abstract class SSLMethod extends Module {
+  /** the encoder whose features are evaluated and exported */
+  abstract readonly backbone: Layer;
+  /** one step's loss on the views of a batch (float [B, 3, s, s] each) and its masks */
+  abstract step(views: Tensor[], mask: Tensor | null): MethodStep;
+  /** after each optimizer step (momentum encoders, temperature schedules), with the training progress in [0, 1] */
+  afterStep(_progress: number): void {}
+}

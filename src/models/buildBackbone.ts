@@ -1,0 +1,46 @@
+/**
+ * A backbone from its name, as configs and checkpoints name it: resnet18/34/50 (CIFAR stem for
+ * images of 64 px and less unless told otherwise, width multiplier) or vit_tiny/small/base (patch
+ * size; 4 for small images by default). Returns the module and the size of its features.
+ *
+ * ```ts
+ * const { backbone, featureDim } = buildBackbone({ name: 'resnet18', imageSize: 32 });   // 512
+ * ```
+ */
+import type { Layer } from '../nn/index.js';
+import type { Generator } from '../tensor/index.js';
+import { resnet18, resnet34, resnet50 } from './resnet.js';
+import { vitBase, vitSmall, vitTiny } from './vit.js';
+
+export const BACKBONES = ['resnet18', 'resnet34', 'resnet50', 'vit_tiny', 'vit_small', 'vit_base'] as const;
+export type BackboneName = typeof BACKBONES[number];
+
+export interface BackboneSpec {
+  name: BackboneName;
+  imageSize: number;
+  stem?: 'cifar' | 'imagenet';
+  width?: number;
+  patchSize?: number;
+}
+
+export function buildBackbone(spec: BackboneSpec, generator?: Generator): { backbone: Layer; featureDim: number } {
+  const small = spec.imageSize <= 64;
+  switch (spec.name) {
+    case 'resnet18':
+    case 'resnet34':
+    case 'resnet50': {
+      const make = { resnet18, resnet34, resnet50 }[spec.name];
+      const net = make({ stem: spec.stem ?? (small ? 'cifar' : 'imagenet'), width: spec.width ?? 1, generator });
+      return { backbone: net, featureDim: net.featureDim };
+    }
+    case 'vit_tiny':
+    case 'vit_small':
+    case 'vit_base': {
+      const make = { vit_tiny: vitTiny, vit_small: vitSmall, vit_base: vitBase }[spec.name];
+      const net = make({ imageSize: spec.imageSize, patchSize: spec.patchSize ?? (small ? 4 : 16), generator });
+      return { backbone: net, featureDim: net.dim };
+    }
+    default:
+      throw new Error(`unknown backbone '${String(spec.name)}' (expected one of ${BACKBONES.join(', ')})`);
+  }
+}

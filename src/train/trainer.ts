@@ -1,0 +1,237 @@
+/**
+ * The pretraining loop, the same for every method: a {@link DataLoader} of views, the method's
+ * loss, backward, gradient accumulation and clipping, an optimizer with linear warm-up and a
+ * cosine schedule set every step, optional bfloat16 autocast, and everything a long run needs:
+ * - checkpoints (atomic) every `checkpointEvery` steps and at the end; `resume: true` continues
+ *   from the last one with the same data order, augmentations, random state and schedule;
+ * - metrics.jsonl (one line per step) and TensorBoard event files (loss, lr, images/s, collapse
+ *   diagnostics, kNN accuracy);
+ * - progress with images/s and ETA, a cost estimate after the first steps, a warning line when the
+ *   representation collapses, and steps with a NaN/Inf loss skipped (after `maxBadSteps` in a row,
+ *   the weights go back to the last checkpoint).
+ *
+ * ```ts
+ * const summary = await pretrain(new SimCLR(backbone, { featureDim: 512 }), images, views, {
+ *   out: 'runs/simclr', epochs: 100, batchSize: 256, optimizer: { name: 'sgd', lr: 0.06, weightDecay: 5e-4 } });
+ * ```
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataLoader, type ImageArray } from '../data/index.js';
+import { collapseMetrics, extractFeatures, knnAccuracy } from '../eval/index.js';
+import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
+import type { SSLMethod } from '../methods/index.js';
+import { AdamW, LARS, type Optimizer, SGD, clipGradNorm, warmupCosine } from '../optim/index.js';
+import { allocatorStats, autocast, manualSeed, tidy } from '../tensor/index.js';
+import type { ViewConfig, ViewSet } from '../transforms/index.js';
+import { type CostEstimate, forwardFlops, formatCost } from './costEstimate.js';
+import { Progress } from './progress.js';
+import { TensorBoardWriter } from './tensorboard.js';
+
+export interface OptimizerConfig {
+  name: 'sgd' | 'lars' | 'adamw';
+  /** the learning rate after warm-up (already scaled for the batch size, if wanted) */
+  lr: number;
+  weightDecay: number;
+  momentum?: number;
+  warmupEpochs?: number;
+  /** the learning rate the cosine ends at (default 0) */
+  finalLr?: number;
+}
+
+export interface KnnMonitor {
+  train: ImageArray;
+  test: ImageArray;
+  view: ViewConfig;
+  /** every this many epochs, and at the end */
+  every: number;
+  k?: number;
+  temperature?: number;
+}
+
+export interface TrainerOptions {
+  out: string;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  /** loader batches per optimizer step (the effective batch is batchSize x accumulate) */
+  accumulate?: number;
+  /** clip the global gradient norm to this */
+  clipGrad?: number;
+  mixedPrecision?: boolean;
+  seed?: number;
+  workers?: number;
+  /** steps between checkpoints (default: one epoch) */
+  checkpointEvery?: number;
+  /** steps between collapse diagnostics (default 10) */
+  diagnosticsEvery?: number;
+  knn?: KnnMonitor;
+  resume?: boolean;
+  /** stop after this many steps in total (a budget shorter than the epochs) */
+  maxSteps?: number;
+  maxBadSteps?: number;
+  /** the run's configuration, saved in config.json and in checkpoints */
+  config?: Record<string, unknown>;
+  log?: (line: string) => void;
+}
+
+export interface TrainSummary {
+  steps: number;
+  firstLoss: number;
+  lastLoss: number;
+  imagesPerSecond: number;
+  knn?: { top1: number; top5: number };
+  cost?: CostEstimate;
+  resumedFrom?: number;
+}
+
+function makeOptimizer(method: SSLMethod, c: OptimizerConfig): Optimizer<{ lr: number; weightDecay: number }> {
+  const groups = method.parameterGroups(c.weightDecay);
+  if (c.name === 'sgd') return new SGD(groups, { lr: c.lr, momentum: c.momentum ?? 0.9, weightDecay: c.weightDecay });
+  if (c.name === 'lars') return new LARS(groups, { lr: c.lr, momentum: c.momentum ?? 0.9, weightDecay: c.weightDecay });
+  return new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay });
+}
+
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewSet, o: TrainerOptions): Promise<TrainSummary> {
+  const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const accumulate = o.accumulate ?? 1;
+  mkdirSync(o.out, { recursive: true });
+  const checkpointPath = join(o.out, CHECKPOINT_FILE);
+  const metricsPath = join(o.out, 'metrics.jsonl');
+  manualSeed(o.seed ?? 0);
+  const loader = new DataLoader(data, { batchSize: o.batchSize, views, seed: o.seed ?? 0, workers: o.workers });
+  const stepsPerEpoch = Math.floor(loader.batchesPerEpoch / accumulate);
+  if (stepsPerEpoch < 1) throw new Error(`accumulate ${accumulate} is more than the ${loader.batchesPerEpoch} batches of an epoch`);
+  const totalSteps = Math.min(o.epochs * stepsPerEpoch, o.maxSteps ?? Infinity);
+  const optimizer = makeOptimizer(method, o.optimizer);
+  const schedule = warmupCosine({
+    base: o.optimizer.lr, final: o.optimizer.finalLr ?? 0, totalSteps: o.epochs * stepsPerEpoch,
+    warmupSteps: Math.min(o.epochs * stepsPerEpoch, Math.round((o.optimizer.warmupEpochs ?? 0) * stepsPerEpoch)),
+  });
+  const checkpointEvery = o.checkpointEvery ?? stepsPerEpoch;
+  const save = (step: number) => saveCheckpoint(checkpointPath, { model: method, optimizer, step, extra: { loader: loader.position, config: o.config ?? {} } });
+
+  let start = 0;
+  let resumedFrom: number | undefined;
+  if (o.resume && existsSync(checkpointPath)) {
+    const { step, extra } = loadCheckpoint(checkpointPath, { model: method, optimizer });
+    loader.seek(extra.loader as { epoch: number; batch: number });
+    start = resumedFrom = step;
+    // Keep the metrics of the steps the checkpoint covers; later lines were from the killed run.
+    if (existsSync(metricsPath)) {
+      const kept = readFileSync(metricsPath, 'utf8').split('\n').filter((line) => {
+        try { return (JSON.parse(line) as { step: number }).step <= step; } catch { return false; }
+      });
+      writeFileSync(metricsPath, kept.map((l) => l + '\n').join(''));
+    }
+    log(`resuming ${o.out} from step ${step} (epoch ${loader.position.epoch}, batch ${loader.position.batch})`);
+  } else {
+    writeFileSync(metricsPath, '');
+  }
+  writeFileSync(join(o.out, 'config.json'), JSON.stringify(o.config ?? {}, null, 2) + '\n');
+  const tensorboard = new TensorBoardWriter(join(o.out, 'tensorboard'));
+  const imagesPerStep = o.batchSize * accumulate;
+  const progress = new Progress('pretrain', totalSteps, imagesPerStep);
+  const flops = forwardFlops(method.backbone, [1, 3, views.views[0].size, views.views[0].size]);
+  log(`${method.constructor.name}: ${totalSteps - start} steps of ${imagesPerStep} images (${stepsPerEpoch} per epoch), ` +
+    `${(method.parameterCount() / 1e6).toFixed(2)} M parameters, backbone ${(flops / 1e9).toFixed(3)} GFLOPs/image forward`);
+
+  const summary: TrainSummary = { steps: 0, firstLoss: NaN, lastLoss: NaN, imagesPerSecond: NaN, resumedFrom };
+  const runKnn = (step: number) => {
+    if (!o.knn) return;
+    const knn = tidy(() => {
+      const trainFeatures = extractFeatures(method.backbone, o.knn!.train, { view: o.knn!.view });
+      const testFeatures = extractFeatures(method.backbone, o.knn!.test, { view: o.knn!.view });
+      const labels = (d: ImageArray) => d.batchLabels(Array.from({ length: d.length }, (_, i) => i));
+      return knnAccuracy(trainFeatures, labels(o.knn!.train), testFeatures, labels(o.knn!.test), { k: o.knn!.k, temperature: o.knn!.temperature });
+    });
+    summary.knn = knn;
+    appendFileSync(metricsPath, JSON.stringify({ step, knn_top1: knn.top1, knn_top5: knn.top5 }) + '\n');
+    tensorboard.scalars({ 'knn/top1': knn.top1, 'knn/top5': knn.top5 }, step);
+    log(`step ${step}: kNN top-1 ${(100 * knn.top1).toFixed(2)}%, top-5 ${(100 * knn.top5).toFixed(2)}%`);
+  };
+
+  let badSteps = 0;
+  const timer = { start: performance.now(), images: 0 };
+  try {
+    for (let step = start; step < totalSteps; step++) {
+      const lr = schedule(step);
+      optimizer.setLearningRate(lr);
+      let lossSum = 0;
+      let finite = true;
+      let diagnostics: Record<string, number> = {};
+      for (let micro = 0; micro < accumulate; micro++) {
+        const batch = await loader.next();
+        const value = tidy(() => {
+          const run = () => method.step(batch.views, batch.mask);
+          const out = o.mixedPrecision ? autocast(run) : run();
+          const loss = out.loss.float();
+          const v = loss.item();
+          if (!Number.isFinite(v)) return v;
+          loss.div(accumulate).backward();
+          if (micro === 0 && out.embeddings && step % (o.diagnosticsEvery ?? 10) === 0) {
+            const m = collapseMetrics(out.embeddings[0], out.embeddings[1]);
+            diagnostics = { 'collapse/std': m.std, 'collapse/std_reference': m.stdReference, 'collapse/effective_rank': m.effectiveRank, 'collapse/uniformity': m.uniformity };
+            if (m.alignment !== undefined) diagnostics['collapse/alignment'] = m.alignment;
+            if (m.warning) log(`step ${step}: ${m.warning}`);
+          }
+          return v;
+        });
+        for (const v of batch.views) v.dispose();
+        batch.labels?.dispose();
+        batch.mask?.dispose();
+        if (!Number.isFinite(value)) finite = false;
+        lossSum += value / accumulate;
+      }
+      if (!finite) {
+        optimizer.zeroGrad();
+        badSteps++;
+        log(`step ${step}: loss is ${lossSum}, step skipped (${badSteps} in a row)`);
+        appendFileSync(metricsPath, JSON.stringify({ step: step + 1, loss: null, skipped: true }) + '\n');
+        if (badSteps >= (o.maxBadSteps ?? 3) && existsSync(checkpointPath)) {
+          loadCheckpoint(checkpointPath, { model: method, optimizer });
+          log(`step ${step}: ${badSteps} bad steps in a row; weights and optimizer restored from ${checkpointPath}`);
+          badSteps = 0;
+        }
+        continue;
+      }
+      badSteps = 0;
+      if (o.clipGrad) clipGradNorm(method.parameters(), o.clipGrad);
+      optimizer.step();
+      optimizer.zeroGrad();
+      method.afterStep((step + 1) / totalSteps);
+      const done = step + 1;
+      timer.images += imagesPerStep;
+      if (Number.isNaN(summary.firstLoss)) summary.firstLoss = lossSum;
+      summary.lastLoss = lossSum;
+      summary.steps = done - start;
+      const rate = progress.rate(done);
+      const record = { step: done, epoch: loader.position.epoch, loss: lossSum, lr, img_per_s: rate, time: Date.now() / 1000, ...diagnostics };
+      appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+      tensorboard.scalars({ loss: lossSum, lr, img_per_s: rate, ...diagnostics }, done);
+      progress.update(done, { loss: lossSum, lr });
+      if (done === start + 3 || (done === totalSteps && !summary.cost)) {
+        const measured = Number.isFinite(rate) ? rate : timer.images / ((performance.now() - timer.start) / 1000);
+        summary.cost = {
+          parameters: method.parameterCount(), forwardGflopsPerImage: flops / 1e9,
+          trainGflopsPerStep: (3 * flops * imagesPerStep * views.views.length) / 1e9,
+          imagesPerSecond: measured, peakEngineMB: allocatorStats().peakLiveBytes / 2 ** 20,
+          etaSeconds: ((totalSteps - done) * imagesPerStep) / measured,
+        };
+        writeFileSync(join(o.out, 'cost.json'), JSON.stringify(summary.cost, null, 2) + '\n');
+        log(`cost: ${formatCost(summary.cost)}`);
+      }
+      if (done % checkpointEvery === 0 || done === totalSteps) save(done);
+      const epochEnded = done % stepsPerEpoch === 0;
+      if (o.knn && ((epochEnded && (done / stepsPerEpoch) % o.knn.every === 0) || done === totalSteps)) runKnn(done);
+    }
+  } finally {
+    tensorboard.close();
+    await loader.close();
+  }
+  progress.done();
+  summary.imagesPerSecond = timer.images / ((performance.now() - timer.start) / 1000);
+  return summary;
+}
