@@ -5,7 +5,10 @@
  *   memory   RSS over a long run of small training steps (flat after warm-up?)
  *   augment  SimCLR two-view augmentation of CIFAR-10 JPEGs (32 and 96 px) vs torchvision + PIL
  *   datawait the share of a SimCLR ResNet-18 step spent waiting for the loader
+ *   methods  end-to-end training img/s of each method vs PyTorch + torchvision (--only <method>)
+ *   parity   the same SimCLR run in both, kNN accuracy compared
  */
+import { methodsBench, parityBench } from './methods.js';
 import { augmentBench } from './augment.js';
 import { dataWaitBench } from './dataWait.js';
 import { engineBench } from './engine.js';
@@ -39,8 +42,16 @@ if (name === 'engine') {
   });
 } else if (name === 'datawait') {
   result = await dataWaitBench({ batch: flag(args, '--batch', 256), steps: flag(args, '--steps', 6), threads: flag(args, '--threads', 2), workers: flag(args, '--workers', 1) });
+} else if (name === 'methods') {
+  const only = args.indexOf('--only');
+  result = await methodsBench({
+    only: only >= 0 ? args[only + 1] : undefined, batch: flag(args, '--batch', 256), steps: flag(args, '--steps', 4),
+    warmup: flag(args, '--warmup', 2), rounds: flag(args, '--rounds', 2), threads: flag(args, '--threads', 2), peer: !args.includes('--no-peer'),
+  });
+} else if (name === 'parity') {
+  result = await parityBench({ epochs: flag(args, '--epochs', 10), threads: flag(args, '--threads', 2), peer: !args.includes('--no-peer') });
 } else {
-  console.error('usage: npm run bench -- engine|models|memory|augment|datawait [--json] [options]');
+  console.error('usage: npm run bench -- engine|models|memory|augment|datawait|methods|parity [--json] [options]');
   process.exit(2);
 }
 if (json) console.log(JSON.stringify(result));

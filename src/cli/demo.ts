@@ -17,9 +17,9 @@ import { type RunDescription, loadRunBackbone } from './runBackbone.js';
 
 export const DEMO_DATA = fileURLToPath(new URL('../../../data/cifar10-demo', import.meta.url));
 
-export const DEMO_USAGE = `usage: selfsup demo [--epochs 4] [--out runs/demo]
+export const DEMO_USAGE = `usage: selfsup demo [--epochs 10] [--out runs/demo]
 
-SimCLR (ResNet-18 at half width, CIFAR stem) on ${DEMO_DATA}, then kNN accuracy
+SimCLR (ResNet-18 at quarter width, CIFAR stem) on ${DEMO_DATA}, then kNN accuracy
 (k = 200, T = 0.1) on its test images against the same backbone at random initialisation.`;
 
 function knnTop1(backbone: Parameters<typeof extractFeatures>[0], train: ImageArray, test: ImageArray, run: RunDescription): number {
@@ -30,14 +30,14 @@ function knnTop1(backbone: Parameters<typeof extractFeatures>[0], train: ImageAr
 
 export async function demoCommand(argv: string[]): Promise<void> {
   const v = parseOptions(argv, { epochs: { type: 'string' }, out: { type: 'string' } });
-  const epochs = integerOption(v, 'epochs', 4);
+  const epochs = integerOption(v, 'epochs', 10);
   const out = typeof v.out === 'string' ? v.out : join('runs', 'demo');
   const [trainSpec, testSpec] = [join(DEMO_DATA, 'train'), join(DEMO_DATA, 'test')];
   rmSync(out, { recursive: true, force: true });
   console.log(`selfsup demo: SimCLR on ${trainSpec} for ${epochs} epochs, then kNN on ${testSpec}`);
   await pretrainCommand([
     '--method', 'simclr', '--data', trainSpec, '--out', out, '--epochs', String(epochs), '--batch-size', '128',
-    '--width', '0.5', '--lr', '0.12', '--warmup-epochs', '1', '--knn-train', trainSpec, '--knn-test', testSpec, '--knn-every', String(epochs),
+    '--width', '0.25', '--lr', '0.12', '--warmup-epochs', '1', '--knn-train', trainSpec, '--knn-test', testSpec, '--knn-every', String(epochs),
   ]);
   const { backbone, run } = loadRunBackbone(join(out, 'checkpoint.safetensors'));
   const [train, test] = [await openImages(trainSpec, { size: run.size }), await openImages(testSpec, { size: run.size })];

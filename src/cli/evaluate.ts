@@ -16,7 +16,8 @@ export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint 
        selfsup embed --checkpoint <file> --data <spec> --out <prefix>
 
   knn        weighted kNN on frozen features (--k 200, --temperature 0.1)
-  linear     linear probe on frozen features (--epochs 100, --lr 0.1, --batch-size 256)
+  linear     linear probe on frozen features (--epochs 100, --lr 0.1, --batch-size 256); precomputed
+             features, or with --augment random resized crops + flips of a frozen backbone
   finetune   all layers, backbone at 0.1x the head's rate (--epochs 30, --lr 0.05, --batch-size 128);
              --scratch trains the same architecture from random weights (the supervised baseline)
   --out <file.json>  the report (eval); embed writes <prefix>.safetensors, <prefix>.npy, <prefix>.csv
@@ -37,7 +38,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const v = parseOptions(rest, {
     checkpoint: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, out: { type: 'string' },
     k: { type: 'string' }, temperature: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' },
-    'batch-size': { type: 'string' }, scratch: { type: 'boolean' }, threads: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' },
+    'batch-size': { type: 'string' }, scratch: { type: 'boolean' }, augment: { type: 'boolean' }, threads: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' },
   });
   const checkpoint = requireString(v, 'checkpoint');
   const [trainSpec, testSpec] = [requireString(v, 'train'), requireString(v, 'test')];
@@ -48,7 +49,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const numClasses = Math.max(train.classes.length, ...train.labels) + (train.classes.length ? 0 : 1);
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
   let report: ClassificationReport & Record<string, unknown>;
-  if (kind === 'knn' || kind === 'linear') {
+  if (kind === 'knn' || (kind === 'linear' && v.augment !== true)) {
     const result = tidy(() => {
       const trainFeatures = extractFeatures(backbone, train, { view });
       const testFeatures = extractFeatures(backbone, test, { view });
@@ -64,16 +65,17 @@ export async function evalCommand(argv: string[]): Promise<void> {
     });
     report = result;
   } else {
-    const scratch = v.scratch === true;
+    const scratch = kind === 'finetune' && v.scratch === true;
+    const frozen = kind === 'linear';
     const net = scratch ? buildBackbone(run.backboneSpec, new Generator(integerOption(v, 'seed', 0, 0))).backbone : backbone;
     const normalize = run.normalize;
     const result = await finetune(net, train, test, {
-      numClasses, featureDim, epochs: integerOption(v, 'epochs', 30), lr: numberOption(v, 'lr', 0.05), batchSize: integerOption(v, 'batch-size', 128),
-      backboneLrScale: scratch ? 1 : 0.1, seed: integerOption(v, 'seed', 0, 0), workers: v.workers === undefined ? undefined : integerOption(v, 'workers', 1, 0),
+      numClasses, featureDim, epochs: integerOption(v, 'epochs', frozen ? 100 : 30), lr: numberOption(v, 'lr', frozen ? 0.1 : 0.05),
+      batchSize: integerOption(v, 'batch-size', frozen ? 256 : 128), backboneLrScale: scratch ? 1 : 0.1, freezeBackbone: frozen, seed: integerOption(v, 'seed', 0, 0), workers: v.workers === undefined ? undefined : integerOption(v, 'workers', 1, 0),
       views: { train: methodViews('supervised', { size: run.size, normalize }).views[0], test: view },
-      onEpoch: (epoch, loss) => process.stderr.write(`finetune epoch ${epoch + 1}: loss ${loss.toFixed(4)}\n`),
+      onEpoch: (epoch, loss) => process.stderr.write(`${kind} epoch ${epoch + 1}: loss ${loss.toFixed(4)}\n`),
     });
-    report = { ...result.report, trainLoss: result.losses, scratch };
+    report = { ...result.report, trainLoss: result.losses, scratch, augmented: true };
   }
   printReport(`${kind}${v.scratch ? ' (from scratch)' : ''}`, report, train.classes);
   if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify({ kind, checkpoint, train: trainSpec, test: testSpec, ...report }, null, 2) + '\n');

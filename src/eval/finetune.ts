@@ -3,7 +3,8 @@
  * the backbone at `backboneLrScale` of the head's learning rate, SGD + cosine, random resized crops
  * and flips), then tested on the evaluation view. With a freshly initialised backbone and
  * `backboneLrScale: 1` it is the supervised-from-scratch baseline on the same budget, which says
- * whether pretraining helped.
+ * whether pretraining helped. With `freezeBackbone` it is the linear probe trained on augmented
+ * views (random resized crop + flip) instead of precomputed features.
  *
  * ```ts
  * const pretrained = await finetune(backbone, train, test, { numClasses: 10, epochs: 30, views });
@@ -13,21 +14,29 @@
 import { DataLoader, type ImageArray } from '../data/index.js';
 import { Layer, Linear } from '../nn/index.js';
 import { SGD, warmupCosine } from '../optim/index.js';
-import { Generator, type Tensor, crossEntropy, tidy } from '../tensor/index.js';
+import { Generator, type Tensor, crossEntropy, noGrad, tidy } from '../tensor/index.js';
 import type { ViewConfig } from '../transforms/index.js';
 import { type ClassificationReport, classificationReport } from './classificationReport.js';
 import { extractFeatures } from './features.js';
 
-/** A backbone (images -> [N, featureDim]) followed by a linear classifier. */
+/** A backbone (images -> [N, featureDim]) followed by a linear classifier; optionally a frozen backbone. */
 export class Classifier extends Layer {
   readonly head: Linear;
-  constructor(readonly backbone: Layer, featureDim: number, numClasses: number, generator?: Generator) {
+  constructor(readonly backbone: Layer, featureDim: number, numClasses: number, generator?: Generator, readonly frozenBackbone = false) {
     super();
     this.registerModule('backbone', backbone);
     this.head = this.registerModule('head', new Linear(featureDim, numClasses, { generator }));
   }
   forward(x: Tensor): Tensor {
-    return tidy(() => this.head.forward(this.backbone.forward(x)));
+    return tidy(() => {
+      if (!this.frozenBackbone) return this.head.forward(this.backbone.forward(x));
+      // Frozen: eval-mode features without a graph (batch-norm statistics stay those of pretraining).
+      const wasTraining = this.backbone.training;
+      this.backbone.eval();
+      const features = noGrad(() => this.backbone.forward(x));
+      this.backbone.train(wasTraining);
+      return this.head.forward(features);
+    });
   }
 }
 
@@ -43,6 +52,8 @@ export interface FinetuneOptions {
   weightDecay?: number;
   seed?: number;
   workers?: number;
+  /** train the head only, on augmented views of a frozen backbone (the linear probe with augmentation) */
+  freezeBackbone?: boolean;
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
@@ -52,11 +63,12 @@ export async function finetune(backbone: Layer, train: ImageArray, test: ImageAr
   const batchSize = Math.min(o.batchSize ?? 128, train.length);
   const lr = o.lr ?? 0.05;
   const generator = new Generator(o.seed ?? 0);
-  const model = new Classifier(backbone, o.featureDim, o.numClasses, generator);
+  const frozen = o.freezeBackbone ?? false;
+  const model = new Classifier(backbone, o.featureDim, o.numClasses, generator, frozen);
   model.train();
-  const weightDecay = o.weightDecay ?? 5e-4;
+  const weightDecay = o.weightDecay ?? (frozen ? 0 : 5e-4);
   const optimizer = new SGD([
-    ...backbone.parameterGroups(weightDecay).map((g) => ({ ...g, lrScale: o.backboneLrScale ?? 0.1 })),
+    ...(frozen ? [] : backbone.parameterGroups(weightDecay).map((g) => ({ ...g, lrScale: o.backboneLrScale ?? 0.1 }))),
     ...model.head.parameterGroups(weightDecay).map((g) => ({ ...g, lrScale: 1 })),
   ], { lr, momentum: 0.9, weightDecay });
   const loader = new DataLoader(train, { batchSize, views: { views: [o.views.train] }, seed: o.seed ?? 0, workers: o.workers ?? 1 });

@@ -162,8 +162,10 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
       let lossSum = 0;
       let finite = true;
       let diagnostics: Record<string, number> = {};
+      let epoch = 0;
       for (let micro = 0; micro < accumulate; micro++) {
         const batch = await loader.next();
+        epoch = batch.epoch;
         const value = tidy(() => {
           const run = () => method.step(batch.views, batch.mask);
           const out = o.mixedPrecision ? autocast(run) : run();
@@ -208,7 +210,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
       summary.lastLoss = lossSum;
       summary.steps = done - start;
       const rate = progress.rate(done);
-      const record = { step: done, epoch: loader.position.epoch, loss: lossSum, lr, img_per_s: rate, time: Date.now() / 1000, ...diagnostics };
+      const record = { step: done, epoch, loss: lossSum, lr, img_per_s: rate, time: Date.now() / 1000, ...diagnostics };
       appendFileSync(metricsPath, JSON.stringify(record) + '\n');
       tensorboard.scalars({ loss: lossSum, lr, img_per_s: rate, ...diagnostics }, done);
       progress.update(done, { loss: lossSum, lr });

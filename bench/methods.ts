@@ -1,0 +1,113 @@
+/**
+ * `npm run bench -- methods [--only simclr]`: end-to-end training throughput (data + step) of each
+ * method against the same method in PyTorch + torchvision (bench/peers/<method>.py), ResNet-18 with
+ * the CIFAR stem on real CIFAR-10 JPEGs, batch 256, 2 threads, alternating rounds, medians.
+ * selfsup's loader has 1 worker thread (its default on 2 cores) and reads the decoded-image cache;
+ * the peer's DataLoader has 2 worker processes decoding JPEGs, as a user would set it.
+ *
+ * `npm run bench -- parity`: the accuracy-parity protocol: the same SimCLR run (data/cifar10-demo,
+ * ResNet-18 at quarter width, 10 epochs, batch 128, SGD 0.12 with 1 warm-up epoch and cosine,
+ * weight decay 5e-4, temperature 0.5, seed 0) in both, then weighted kNN top-1 on the test images.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DataLoader, type ImageArray, ImageFolder } from '../src/data/index.js';
+import { extractFeatures, knnAccuracy } from '../src/eval/index.js';
+import { SimCLR } from '../src/methods/index.js';
+import { resnet18 } from '../src/models/index.js';
+import { SGD } from '../src/optim/index.js';
+import { Generator, setNumThreads, tidy } from '../src/tensor/index.js';
+import { pretrain } from '../src/train/index.js';
+import { CIFAR10_MEAN, CIFAR10_STD, methodViews } from '../src/transforms/index.js';
+import { cifarJpegSubset } from './cifarJpegs.js';
+import { TCMALLOC, runPeer } from './peer.js';
+import { median, round } from './sideBySide.js';
+
+export interface MethodsBenchOptions {
+  only?: string;
+  batch: number;
+  steps: number;
+  warmup: number;
+  rounds: number;
+  threads: number;
+  peer: boolean;
+}
+
+const normalize = { mean: CIFAR10_MEAN, std: CIFAR10_STD };
+
+async function simclrRate(images: ImageArray, o: MethodsBenchOptions): Promise<number> {
+  const generator = new Generator(0);
+  const backbone = resnet18({ stem: 'cifar', generator });
+  const method = new SimCLR(backbone, { featureDim: backbone.featureDim, generator });
+  const optimizer = new SGD(method.parameterGroups(5e-4), { lr: 0.06, momentum: 0.9, weightDecay: 5e-4 });
+  const loader = new DataLoader(images, { batchSize: o.batch, views: methodViews('simclr', { size: 32, normalize }), workers: 1 });
+  let start = 0;
+  for (let step = -o.warmup; step < o.steps; step++) {
+    if (step === 0) start = performance.now();
+    const batch = await loader.next();
+    tidy(() => {
+      method.step(batch.views).loss.backward();
+      optimizer.step();
+      optimizer.zeroGrad();
+    });
+    for (const v of batch.views) v.dispose();
+    batch.labels?.dispose();
+  }
+  const rate = (o.batch * o.steps) / ((performance.now() - start) / 1000);
+  await loader.close();
+  method.dispose();
+  return rate;
+}
+
+export async function methodsBench(o: MethodsBenchOptions): Promise<Record<string, unknown>> {
+  setNumThreads(o.threads);
+  const result: Record<string, unknown> = {};
+  if (!o.only || o.only === 'simclr') {
+    const folder = cifarJpegSubset('train', 512);
+    const images = await ImageFolder.scan(folder).load();
+    const ours: number[] = [];
+    const peer: number[] = [];
+    for (let r = 0; r < o.rounds; r++) {
+      ours.push(await simclrRate(images, o));
+      if (o.peer) {
+        const run = runPeer('simclr.py', ['--data', folder, '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup),
+          '--threads', String(o.threads), '--workers', '2'], { LD_PRELOAD: TCMALLOC });
+        peer.push(run.img_per_s as number);
+      }
+    }
+    const row: Record<string, unknown> = { img_per_s: round(median(ours), 2), rounds: ours.map((v) => round(v, 2)) };
+    if (o.peer) Object.assign(row, { peer_img_per_s: round(median(peer), 2), peer_rounds: peer.map((v) => round(v, 2)), ratio_vs_pytorch: round(median(ours) / median(peer), 3) });
+    result.simclr = row;
+  } else {
+    throw new Error(`methods: unknown method '${o.only}' (available: simclr)`);
+  }
+  return result;
+}
+
+export async function parityBench(o: { epochs: number; threads: number; peer: boolean }): Promise<Record<string, unknown>> {
+  setNumThreads(o.threads);
+  const demo = fileURLToPath(new URL('../../data/cifar10-demo', import.meta.url));
+  const [train, test] = [await ImageFolder.scan(join(demo, 'train')).load(), await ImageFolder.scan(join(demo, 'test')).load()];
+  const generator = new Generator(0);
+  const backbone = resnet18({ stem: 'cifar', width: 0.25, generator });
+  const method = new SimCLR(backbone, { featureDim: backbone.featureDim, generator });
+  const started = performance.now();
+  const summary = await pretrain(method, train, methodViews('simclr', { size: 32, normalize }), {
+    out: join(fileURLToPath(new URL('../../bench/.cache', import.meta.url)), 'parity-run'), epochs: o.epochs, batchSize: 128, seed: 0, workers: 1,
+    optimizer: { name: 'sgd', lr: 0.12, weightDecay: 5e-4, warmupEpochs: 1 }, log: () => undefined,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const view = methodViews('eval', { size: 32, normalize }).views[0];
+  const labels = (d: ImageArray) => d.batchLabels(Array.from({ length: d.length }, (_, i) => i));
+  const knn = tidy(() => knnAccuracy(extractFeatures(backbone, train, { view }), labels(train), extractFeatures(backbone, test, { view }), labels(test)));
+  const result: Record<string, unknown> = {
+    epochs: o.epochs, ours: { knn_top1: round(knn.top1, 4), first_loss: round(summary.firstLoss, 4), last_loss: round(summary.lastLoss, 4), seconds: round(seconds, 1) },
+  };
+  if (o.peer) {
+    const peer = runPeer('simclr.py', ['--mode', 'parity', '--data', join(demo, 'train'), '--test', join(demo, 'test'), '--batch', '128', '--width', '0.25',
+      '--epochs', String(o.epochs), '--lr', '0.12', '--threads', String(o.threads), '--workers', '2'], { LD_PRELOAD: TCMALLOC });
+    result.peer = peer;
+    result.knn_difference_points = round(100 * (knn.top1 - (peer.knn_top1 as number)), 2);
+  }
+  return result;
+}

@@ -1,0 +1,187 @@
+// The training loop and its outputs: TensorBoard records, progress lines, the FLOP count, bfloat16
+// autocast, metrics and checkpoints of a short run, NaN steps, a resume after SIGKILL that repeats the
+// uninterrupted run's losses, and the quality proof: SimCLR on real images beats a random encoder.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { ImageFolder, type ImageArray } from '../src/data/index.js';
+import { extractFeatures, knnAccuracy } from '../src/eval/index.js';
+import { type MethodStep, SSLMethod, SimCLR } from '../src/methods/index.js';
+import { Linear } from '../src/nn/index.js';
+import { resnet18 } from '../src/models/index.js';
+import { Generator, type Tensor, autocast, randn, tidy } from '../src/tensor/index.js';
+import { Progress, crc32c, forwardFlops, maskedCrc32c, pretrain } from '../src/train/index.js';
+import { methodViews } from '../src/transforms/index.js';
+
+const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
+const demo = fileURLToPath(new URL('../../data/cifar10-demo', import.meta.url));
+const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'selfsup-train-'));
+
+/** Scalars of a TensorBoard event file, checking every record's framing and CRCs. */
+function readEvents(path: string): { step: number; tag: string; value: number }[] {
+  const file = readFileSync(path);
+  const out: { step: number; tag: string; value: number }[] = [];
+  const varint = (b: Buffer, at: number): [number, number] => {
+    let v = 0; let shift = 0; let i = at;
+    for (;;) { const byte = b[i++]; v += (byte & 0x7f) * 2 ** shift; shift += 7; if (!(byte & 0x80)) return [v, i]; }
+  };
+  const fields = (b: Buffer) => {
+    const f: { field: number; value: number | Buffer }[] = [];
+    for (let i = 0; i < b.length;) {
+      const [key, next] = varint(b, i); i = next;
+      const field = key >> 3; const wire = key & 7;
+      if (wire === 0) { const [v, n] = varint(b, i); f.push({ field, value: v }); i = n; }
+      else if (wire === 1) { f.push({ field, value: b.readDoubleLE(i) }); i += 8; }
+      else if (wire === 5) { f.push({ field, value: b.readFloatLE(i) }); i += 4; }
+      else { const [len, n] = varint(b, i); f.push({ field, value: b.subarray(n, n + len) }); i = n + len; }
+    }
+    return f;
+  };
+  for (let at = 0; at < file.length;) {
+    const length = Number(file.readBigUInt64LE(at));
+    assert.equal(file.readUInt32LE(at + 8), maskedCrc32c(file.subarray(at, at + 8)), 'length CRC');
+    const data = file.subarray(at + 12, at + 12 + length);
+    assert.equal(file.readUInt32LE(at + 12 + length), maskedCrc32c(data), 'data CRC');
+    at += 16 + length;
+    const event = fields(data);
+    const step = (event.find((e) => e.field === 2)?.value as number) ?? 0;
+    for (const summary of event.filter((e) => e.field === 5)) {
+      for (const value of fields(summary.value as Buffer).filter((e) => e.field === 1)) {
+        const v = fields(value.value as Buffer);
+        out.push({ step, tag: (v.find((e) => e.field === 1)!.value as Buffer).toString(), value: v.find((e) => e.field === 2)!.value as number });
+      }
+    }
+  }
+  return out;
+}
+
+/** SimCLR with a quarter-width ResNet-18 (CIFAR stem). */
+const small = (seed = 0) => {
+  const g = new Generator(seed);
+  return new SimCLR(resnet18({ stem: 'cifar', width: 0.25, generator: g }), { featureDim: 128, hiddenDim: 128, generator: g });
+};
+
+const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+
+describe('training outputs', () => {
+  test('CRC-32C check value; progress lines off a terminal; FLOPs of known layers', () => {
+    assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+    const written: string[] = [];
+    const progress = new Progress('pretrain', 10, 32, { interval: 0, stream: { write: (s: string) => { written.push(s); } } });
+    progress.update(1, { loss: 2.5 });
+    progress.update(10, { loss: 1.25 });
+    assert.match(written[1], /^pretrain 10\/10 {2}[\d.]+ img\/s {2}ETA 0s {2}loss 1\.250\n$/);
+    assert.equal(forwardFlops(new Linear(4, 3), [1, 4]), 2 * 4 * 3);
+    const gflops = forwardFlops(resnet18(), [1, 3, 224, 224]) / 1e9;
+    assert.ok(Math.abs(gflops - 3.64) < 0.02, `ResNet-18 at 224: ${gflops} GFLOPs (torchvision: 1.82 G multiply-adds)`);
+  });
+  test('bfloat16 autocast: products in bfloat16 inside, float32 outside, close to float32', () => {
+    const a = randn([32, 64], { generator: new Generator(1) });
+    const b = randn([64, 16], { generator: new Generator(2) });
+    const mixed = autocast(() => a.matmul(b));
+    assert.equal(mixed.dtype, 'bfloat16');
+    assert.equal(a.matmul(b).dtype, 'float32');
+    const error = mixed.float().sub(a.matmul(b)).abs().max().item();
+    assert.ok(error > 0 && error < 0.5, `bfloat16 error ${error}`);
+  });
+});
+
+describe('pretrain', async () => {
+  const images = await ImageFolder.scan(mini).load();
+  const views = methodViews('simclr', { size: 32 });
+
+  test('writes metrics.jsonl, TensorBoard scalars, config, cost and a checkpoint; collapse diagnostics logged', async () => {
+    const out = join(dir, 'outputs');
+    const logged: string[] = [];
+    const summary = await pretrain(small(), images, views, {
+      out, epochs: 3, batchSize: 16, workers: 0, diagnosticsEvery: 2, optimizer: { name: 'sgd', lr: 0.05, weightDecay: 5e-4 },
+      knn: { train: images, test: images, view: methodViews('eval', { size: 32 }).views[0], every: 3 }, config: { note: 'test' }, log: (l) => logged.push(l),
+    });
+    assert.equal(summary.steps, 6);
+    const metrics = lines(join(out, 'metrics.jsonl'));
+    assert.deepEqual(metrics.filter((m) => 'loss' in m).map((m) => m.step), [1, 2, 3, 4, 5, 6]);
+    assert.ok(metrics.some((m) => m['collapse/effective_rank'] > 1 && m['collapse/std_reference'] > 0));
+    assert.ok(metrics.some((m) => m.knn_top1 > 0));
+    const events = readEvents(join(out, 'tensorboard', readdirSync(join(out, 'tensorboard'))[0]));
+    assert.deepEqual(events.filter((e) => e.tag === 'loss').map((e) => e.step), [1, 2, 3, 4, 5, 6]);
+    assert.ok(Math.abs(events.find((e) => e.tag === 'loss' && e.step === 6)!.value - metrics.find((m) => m.step === 6 && 'loss' in m)!.loss) < 1e-5);
+    assert.ok(events.some((e) => e.tag === 'knn/top1'));
+    assert.deepEqual(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')), { note: 'test' });
+    assert.ok(existsSync(join(out, 'checkpoint.safetensors')));
+    assert.ok(JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8')).forwardGflopsPerImage > 0);
+    assert.ok(logged.some((l) => /^cost: parameters [\d.]+ M, forward [\d.]+ GFLOPs\/image/.test(l)));
+  });
+
+  test('a NaN loss skips the step, logs it, and after 2 in a row restores the last checkpoint', async () => {
+    class Flaky extends SSLMethod {
+      readonly backbone;
+      calls = 0;
+      constructor(readonly inner: SimCLR) { super(); this.backbone = inner.backbone; this.registerModule('inner', inner); }
+      step(v: Tensor[]): MethodStep {
+        this.calls++;
+        const out = this.inner.step(v);
+        return this.calls >= 4 && this.calls <= 5 ? { loss: tidy(() => out.loss.mul(NaN)) } : out;
+      }
+    }
+    const logged: string[] = [];
+    const summary = await pretrain(new Flaky(small()), images, views, {
+      out: join(dir, 'nan'), epochs: 3, batchSize: 16, workers: 0, maxBadSteps: 2, checkpointEvery: 2,
+      optimizer: { name: 'sgd', lr: 0.05, weightDecay: 0 }, log: (l) => logged.push(l),
+    });
+    assert.equal(summary.steps, 6);
+    assert.equal(logged.filter((l) => /loss is NaN, step skipped/.test(l)).length, 2);
+    assert.ok(logged.some((l) => /2 bad steps in a row; weights and optimizer restored/.test(l)));
+    assert.ok(Number.isFinite(summary.lastLoss));
+  });
+
+  test('killed with SIGKILL and resumed, a run repeats the uninterrupted run\'s losses', async () => {
+    const args = (out: string) => ['pretrain', '--method', 'simclr', '--data', mini, '--out', out, '--epochs', '4', '--batch-size', '16',
+      '--width', '0.25', '--hidden-dim', '64', '--checkpoint-every', '2', '--workers', '1', '--normalize', 'cifar10'];
+    const straight = spawnSync(process.execPath, [cli, ...args(join(dir, 'straight'))], { encoding: 'utf8' });
+    assert.equal(straight.status, 0, straight.stderr);
+    const expected = lines(join(dir, 'straight', 'metrics.jsonl')).filter((m) => 'loss' in m);
+    // Kill the second run once it has logged step 3 (its checkpoint holds step 2).
+    const killedOut = join(dir, 'killed');
+    const child: ChildProcess = spawn(process.execPath, [cli, ...args(killedOut)], { stdio: 'ignore' });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const path = join(killedOut, 'metrics.jsonl');
+        if (existsSync(path) && readFileSync(path, 'utf8').includes('"step":3,')) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+        }
+      }, 5);
+      child.on('exit', (_code, signal) => { clearInterval(timer); signal === 'SIGKILL' ? resolve() : reject(new Error(`the run ended before it was killed (${signal})`)); });
+    });
+    writeFileSync(join(killedOut, 'metrics.jsonl'), readFileSync(join(killedOut, 'metrics.jsonl'), 'utf8') + '{"step": 99, "loss": 1, "half-writ');
+    const resumed = spawnSync(process.execPath, [cli, ...args(killedOut), '--resume'], { encoding: 'utf8' });
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resuming .* from step (2|4)/);
+    const got = lines(join(killedOut, 'metrics.jsonl')).filter((m) => 'loss' in m);
+    assert.deepEqual(got.map((m) => m.step), expected.map((m) => m.step), 'one line per step, none twice');
+    for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(got[i].loss - expected[i].loss) < 1e-6, `step ${expected[i].step}: ${got[i].loss} vs ${expected[i].loss}`);
+  });
+});
+
+describe('quality: SimCLR on real images', () => {
+  test('a short pretraining lowers the loss and beats the random encoder\'s kNN accuracy', async () => {
+    const train = await ImageFolder.scan(join(demo, 'train')).load();
+    const test = await ImageFolder.scan(join(demo, 'test')).load();
+    const view = methodViews('eval', { size: 32 }).views[0];
+    const labels = (d: ImageArray) => d.batchLabels(Array.from({ length: d.length }, (_, i) => i));
+    const top1 = (backbone: SimCLR['backbone']) => tidy(() => knnAccuracy(extractFeatures(backbone, train, { view }), labels(train), extractFeatures(backbone, test, { view }), labels(test)).top1);
+    const method = small(0);
+    const random = top1(method.backbone);
+    const summary = await pretrain(method, train, methodViews('simclr', { size: 32 }), {
+      out: join(dir, 'quality'), epochs: 100, maxSteps: 60, batchSize: 128, optimizer: { name: 'sgd', lr: 0.12, weightDecay: 5e-4, warmupEpochs: 1 }, log: () => undefined,
+    });
+    const trained = top1(method.backbone);
+    assert.ok(summary.lastLoss < summary.firstLoss - 0.3, `loss ${summary.firstLoss} -> ${summary.lastLoss}`);
+    assert.ok(trained > random + 0.02, `kNN top-1: random ${random}, SimCLR ${trained}`);
+  });
+});
