@@ -2,7 +2,7 @@
 // option named and exit code 2.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,5 +51,57 @@ describe('selfsup preview', () => {
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /absent: no such folder or file/);
     assert.ok(!existsSync(out));
+  });
+});
+
+describe('selfsup pretrain, eval, embed', () => {
+  const run = join(dir, 'run');
+  test('a config is checked before any work: unknown keys, wrong types, impossible values, named', () => {
+    const config = join(dir, 'bad.yaml');
+    writeFileSync(config, 'method: simclr\ndata: nowhere\nout: x\nbatchSize: 0\nepochs: "ten"\ncolour: red\n');
+    const bad = selfsup('pretrain', '--config', config);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /batchSize: Too small: expected number to be >=2/);
+    assert.match(bad.stderr, /epochs: Invalid input: expected number, received string/);
+    assert.match(bad.stderr, /unknown key 'colour'/);
+    const flags = selfsup('pretrain', '--method', 'simclr', '--data', mini, '--out', run, '--optimizer', 'adam');
+    assert.equal(flags.status, 2);
+    assert.match(flags.stderr, /optimizer: Invalid option: expected one of "sgd"\|"lars"\|"adamw"/);
+    assert.match(selfsup('pretrain', '--method', 'simclr', '--data', mini, '--out', run, '--knn-train', mini).stderr, /knnTest: knnTrain and knnTest go together/);
+    assert.ok(!existsSync(run), 'nothing written');
+  });
+  test('pretrain -> eval knn / linear (precomputed and augmented) / finetune --scratch -> embed, from the checkpoint alone', async () => {
+    const config = join(dir, 'run.json');
+    writeFileSync(config, JSON.stringify({ method: 'simclr', data: mini, out: run, epochs: 2, batchSize: 16, width: 0.25, hiddenDim: 64 }));
+    const pre = selfsup('pretrain', '--config', config, '--knn-train', mini, '--knn-test', mini, '--knn-every', '1');
+    assert.equal(pre.status, 0, pre.stderr);
+    assert.match(pre.stdout, /pretrained simclr \(resnet18\) for 4 steps: loss [\d.]+ -> [\d.]+, kNN top-1 [\d.]+%/);
+    const checkpoint = join(run, 'checkpoint.safetensors');
+    const common = ['--checkpoint', checkpoint, '--train', mini, '--test', mini];
+    const knn = selfsup('eval', 'knn', ...common, '--out', join(dir, 'knn.json'));
+    assert.equal(knn.status, 0, knn.stderr);
+    const knnReport = JSON.parse(readFileSync(join(dir, 'knn.json'), 'utf8')) as { top1: number; k: number };
+    assert.ok(knnReport.top1 > 0.1 && knnReport.k === 200);
+    const linear = selfsup('eval', 'linear', ...common, '--epochs', '20', '--out', join(dir, 'linear.json'));
+    assert.equal(linear.status, 0, linear.stderr);
+    const report = JSON.parse(readFileSync(join(dir, 'linear.json'), 'utf8')) as { top1: number; perClass: number[]; confusion: number[][] };
+    assert.equal(report.perClass.length, 10);
+    assert.equal(report.confusion.flat().reduce((a, b) => a + b, 0), 40);
+    const augmented = selfsup('eval', 'linear', ...common, '--augment', '--epochs', '2', '--batch-size', '20');
+    assert.equal(augmented.status, 0, augmented.stderr);
+    assert.match(augmented.stderr, /linear epoch 2: loss/);
+    const scratch = selfsup('eval', 'finetune', ...common, '--scratch', '--epochs', '1', '--batch-size', '20');
+    assert.equal(scratch.status, 0, scratch.stderr);
+    assert.match(scratch.stdout, /finetune \(from scratch\): top-1/);
+    const embed = selfsup('embed', '--checkpoint', checkpoint, '--data', mini, '--out', join(dir, 'emb'));
+    assert.equal(embed.status, 0, embed.stderr);
+    const csv = readFileSync(join(dir, 'emb.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 41);
+    assert.match(csv[1], /^0,".*airplane\/0000\.jpg",airplane$/);
+    const shape = spawnSync('/usr/bin/python3', ['-c', `import numpy; print(numpy.load(${JSON.stringify(join(dir, 'emb.npy'))}).shape)`], { encoding: 'utf8' });
+    assert.equal(shape.stdout.trim(), '(40, 128)');
+    const missing = selfsup('eval', 'knn', '--checkpoint', join(dir, 'absent.safetensors'), '--train', mini, '--test', mini);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /absent\.safetensors/);
   });
 });

@@ -117,6 +117,17 @@ describe('pretrain', async () => {
     assert.ok(logged.some((l) => /^cost: parameters [\d.]+ M, forward [\d.]+ GFLOPs\/image/.test(l)));
   });
 
+  test('gradient accumulation: k loader batches per step; bfloat16 autocast trains too', async () => {
+    const summary = await pretrain(small(), images, views, {
+      out: join(dir, 'accumulate'), epochs: 2, batchSize: 8, accumulate: 2, workers: 0, mixedPrecision: true,
+      optimizer: { name: 'lars', lr: 0.1, weightDecay: 1e-6 }, log: () => undefined,
+    });
+    assert.equal(summary.steps, 4, '40 images: 5 batches of 8 per epoch, 2 per step -> 2 steps per epoch');
+    assert.ok(Number.isFinite(summary.lastLoss));
+    const metrics = lines(join(dir, 'accumulate', 'metrics.jsonl'));
+    assert.deepEqual(metrics.map((m) => m.epoch), [0, 0, 1, 1]);
+  });
+
   test('a NaN loss skips the step, logs it, and after 2 in a row restores the last checkpoint', async () => {
     class Flaky extends SSLMethod {
       readonly backbone;
