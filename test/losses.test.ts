@@ -1,7 +1,7 @@
 // Loss functions against values computed by hand.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ntXentLoss } from '../src/losses/index.js';
+import { barlowTwinsLoss, byolLoss, infoNceLoss, mocoV3Loss, negativeCosine, ntXentLoss, vicregLoss } from '../src/losses/index.js';
 import { Generator, randn, tensor } from '../src/tensor/index.js';
 import { assertClose, gradcheck } from './helpers/gradcheck.js';
 
@@ -34,5 +34,76 @@ describe('NT-Xent (SimCLR)', () => {
   test('refuses mismatched shapes and a non-positive temperature', () => {
     assert.throws(() => ntXentLoss(randn([4, 3]), randn([5, 3])), /two embeddings \[N, D\] of the same shape/);
     assert.throws(() => ntXentLoss(randn([4, 3]), randn([4, 3]), 0), /temperature must be positive/);
+  });
+});
+
+describe('joint-embedding losses by hand', () => {
+  const cos = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0) / Math.hypot(...a) / Math.hypot(...b);
+
+  test('InfoNCE with a queue (MoCo v2) and the in-batch contrastive loss (MoCo v3)', () => {
+    const q = [[1, 0], [0, 2]];
+    const k = [[3, 4], [0, 1]];
+    const queue = [[1, 1], [-1, 0], [0, -1]];
+    const t = 0.2;
+    let expected = 0;
+    for (let i = 0; i < 2; i++) {
+      const logits = [cos(q[i], k[i]), ...queue.map((n) => cos(q[i], n))].map((v) => v / t);
+      expected += -logits[0] + Math.log(logits.reduce((s, v) => s + Math.exp(v), 0));
+    }
+    assertClose([infoNceLoss(tensor(q), tensor(k), tensor(queue), t).item()], [expected / 2], 1e-5);
+    let v3 = 0;
+    for (let i = 0; i < 2; i++) {
+      const logits = k.map((kj) => cos(q[i], kj) / t);
+      v3 += -logits[i] + Math.log(logits.reduce((s, v) => s + Math.exp(v), 0));
+    }
+    assertClose([mocoV3Loss(tensor(q), tensor(k), t).item()], [(v3 / 2) * 2 * t], 1e-5);
+  });
+
+  test('negative cosine (SimSiam) and 2 - 2 cos (BYOL); the stop-gradient stops the gradient', () => {
+    const p = [[1, 0], [1, 1]];
+    const z = [[0, 1], [2, 2]];
+    assertClose([negativeCosine(tensor(p), tensor(z)).item()], [-(cos(p[0], z[0]) + cos(p[1], z[1])) / 2], 1e-6);
+    assertClose([byolLoss(tensor(p), tensor(z)).item()], [(2 - 2 * cos(p[0], z[0]) + 2 - 2 * cos(p[1], z[1])) / 2], 1e-6);
+    const target = tensor(z).requiresGrad_();
+    const prediction = tensor(p).requiresGrad_();
+    negativeCosine(prediction, target).backward();
+    assert.equal(target.grad, null, 'no gradient reaches the target');
+    assert.ok(prediction.grad !== null);
+    const free = tensor(z).requiresGrad_();
+    negativeCosine(tensor(p).requiresGrad_(), free, { stopGradient: false }).backward();
+    assert.ok(free.grad !== null);
+  });
+
+  test('Barlow Twins: identical standardised views give only the off-diagonal term', () => {
+    // Two dimensions over 4 samples, standardised by hand: columns a and b.
+    const z = [[1, 2], [2, 1], [3, 4], [4, 3]];
+    const standard = (col: number) => {
+      const xs = z.map((r) => r[col]);
+      const mean = xs.reduce((s, v) => s + v, 0) / 4;
+      const sd = Math.sqrt(xs.reduce((s, v) => s + (v - mean) ** 2, 0) / 4 + 1e-5);
+      return xs.map((v) => (v - mean) / sd);
+    };
+    const [a, b] = [standard(0), standard(1)];
+    const c = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * y[i], 0) / 4;
+    const expected = (1 - c(a, a)) ** 2 + (1 - c(b, b)) ** 2 + 5e-3 * 2 * c(a, b) ** 2;
+    assertClose([barlowTwinsLoss(tensor(z), tensor(z)).item()], [expected], 1e-6);
+  });
+
+  test('VICReg: invariance, variance hinge and covariance by hand', () => {
+    const z1 = [[0, 0], [2, 1], [4, 0], [2, -1]];
+    const z2 = [[0, 1], [2, 1], [4, 1], [2, 1]];
+    const out = vicregLoss(tensor(z1), tensor(z2));
+    const invariance = z1.flatMap((r, i) => r.map((v, j) => (v - z2[i][j]) ** 2)).reduce((s, v) => s + v, 0) / 8;
+    const column = (z: number[][], j: number) => z.map((r) => r[j]);
+    const variance = (xs: number[]) => { const m = xs.reduce((s, v) => s + v, 0) / xs.length; return xs.reduce((s, v) => s + (v - m) ** 2, 0) / (xs.length - 1); };
+    const hinge = (z: number[][]) => [0, 1].map((j) => Math.max(0, 1 - Math.sqrt(variance(column(z, j)) + 1e-4))).reduce((s, v) => s + v, 0) / 2;
+    const covariance = (z: number[][]) => {
+      const [x, y] = [column(z, 0), column(z, 1)];
+      const [mx, my] = [x.reduce((s, v) => s + v, 0) / 4, y.reduce((s, v) => s + v, 0) / 4];
+      const cxy = x.reduce((s, v, i) => s + (v - mx) * (y[i] - my), 0) / 3;
+      return (2 * cxy ** 2) / 2;
+    };
+    assertClose([out.invariance.item(), out.variance.item(), out.covariance.item()], [invariance, (hinge(z1) + hinge(z2)) / 2, covariance(z1) + covariance(z2)], 1e-5);
+    assertClose([out.loss.item()], [25 * invariance + 25 * (hinge(z1) + hinge(z2)) / 2 + covariance(z1) + covariance(z2)], 1e-4);
   });
 });

@@ -15,7 +15,7 @@ const USAGE = `usage: selfsup <command> [options]
 
 commands:
   info        the engine: libtorch version, threads, CUDA, allocator
-  pretrain    self-supervised pretraining (SimCLR) with checkpoints, logs and a kNN monitor
+  pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg)
   eval        knn | linear | finetune a pretrained backbone on labelled data
   embed       embeddings of a data set (safetensors, npy, CSV of paths)
   preview     a PNG grid of the augmented views a method's recipe makes

@@ -8,7 +8,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { channelStats, openImages } from '../data/index.js';
-import { SimCLR } from '../methods/index.js';
+import { METHOD_NAMES, buildMethod } from '../methods/index.js';
 import { buildBackbone } from '../models/index.js';
 import { Generator, setNumThreads } from '../tensor/index.js';
 import { pretrain as train } from '../train/index.js';
@@ -17,14 +17,17 @@ import { parseOptions } from './options.js';
 import { type PretrainConfig, pretrainFlags, readPretrainConfig } from './pretrainConfig.js';
 import type { RunDescription } from './runBackbone.js';
 
-export const PRETRAIN_USAGE = `usage: selfsup pretrain --method simclr --data <spec> --out <dir> [options]
+export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <spec> --out <dir> [options]
        selfsup pretrain --config run.yaml [options that override it]
 
+  --method <name>        \${METHOD_NAMES.join(', ')}
   --data <spec>          a folder of images, a CSV, cifar10:<dir>, stl10:<dir>:unlabeled, fashion-mnist, ...
   --backbone <name>      resnet18 (default), resnet34, resnet50, vit_tiny, vit_small, vit_base
   --epochs <n>           (default 100)        --batch-size <n>   (default 256)
   --optimizer <name>     sgd (default), lars, adamw; --lr, --weight-decay, --warmup-epochs
-  --temperature <t>      NT-Xent temperature (default 0.5)
+  --temperature <t>      SimCLR 0.5, MoCo 0.2 by default; --projection-dim, --hidden-dim (the papers' heads)
+  --queue-size <k>  --ema-momentum <m>  --bn-splits <n>  (MoCo v2)   --lambda (Barlow Twins)
+  --freeze-patch-projection (MoCo v3 with a ViT)
   --size <px>            view side (default: the images' side)
   --domain <d>           natural (default), grayscale, aerial
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
@@ -49,8 +52,11 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const generator = new Generator(config.seed);
   const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize };
   const { backbone, featureDim } = buildBackbone(backboneSpec, generator);
-  const method = new SimCLR(backbone, { featureDim, hiddenDim: config.hiddenDim, projectionDim: config.projectionDim, temperature: config.temperature, generator });
-  const run: RunDescription = { backboneSpec, normalize, size, method: config.method };
+  const method = buildMethod(config.method, backbone, featureDim, {
+    temperature: config.temperature, projectionDim: config.projectionDim, hiddenDim: config.hiddenDim, queueSize: config.queueSize,
+    momentum: config.emaMomentum, splits: config.bnSplits, lambda: config.lambda, freezePatchProjection: config.freezePatchProjection,
+  }, generator);
+  const run: RunDescription = { backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey };
   let knn;
   if (config.knnTrain && config.knnTest) {
     const [bank, queries] = [await openImages(config.knnTrain, { size, cache }), await openImages(config.knnTest, { size, cache })];

@@ -15,15 +15,14 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { METHOD_NAMES } from '../methods/index.js';
 import { BACKBONES } from '../models/index.js';
 import { UsageError } from './options.js';
-
-export const METHODS = ['simclr'] as const;
 
 const positiveInt = z.number().int().positive();
 
 export const PretrainSchema = z.strictObject({
-  method: z.enum(METHODS),
+  method: z.enum(METHOD_NAMES),
   data: z.string().min(1),
   out: z.string().min(1),
   backbone: z.enum(BACKBONES).default('resnet18'),
@@ -44,9 +43,21 @@ export const PretrainSchema = z.strictObject({
   weightDecay: z.number().min(0).optional(),
   momentum: z.number().min(0).max(1).default(0.9),
   warmupEpochs: z.number().min(0).optional(),
-  temperature: z.number().positive().default(0.5),
-  projectionDim: positiveInt.default(128),
-  hiddenDim: positiveInt.default(2048),
+  /** the method's defaults when unset: SimCLR 0.5, MoCo v2/v3 0.2 */
+  temperature: z.number().positive().optional(),
+  /** head sizes; each method's paper defaults when unset (SimCLR 2048 -> 128, BYOL 4096 -> 256, ...) */
+  projectionDim: positiveInt.optional(),
+  hiddenDim: positiveInt.optional(),
+  /** MoCo v2: negatives in the queue (default 4096) */
+  queueSize: positiveInt.optional(),
+  /** MoCo v2: EMA momentum of the key encoder; MoCo v3 / BYOL: start of the cosine schedule */
+  emaMomentum: z.number().min(0).max(1).optional(),
+  /** MoCo v2 in one process: batch-norm splits (shuffle-BN substitute) */
+  bnSplits: positiveInt.optional(),
+  /** Barlow Twins: weight of the off-diagonal terms (default 5e-3) */
+  lambda: z.number().positive().optional(),
+  /** MoCo v3 with a ViT: keep the random patch projection fixed */
+  freezePatchProjection: z.boolean().default(false),
   accumulate: positiveInt.default(1),
   clipGrad: z.number().positive().optional(),
   mixedPrecision: z.boolean().default(false),
@@ -118,7 +129,7 @@ export function pretrainFlags(): Record<string, { type: 'string' | 'boolean' }> 
   const flags: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
   for (const key of Object.keys(PretrainSchema.shape)) {
     const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    flags[kebab] = { type: key === 'resume' || key === 'mixedPrecision' ? 'boolean' : 'string' };
+    flags[kebab] = { type: ['resume', 'mixedPrecision', 'freezePatchProjection'].includes(key) ? 'boolean' : 'string' };
   }
   return flags;
 }

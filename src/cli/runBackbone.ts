@@ -14,6 +14,8 @@ export interface RunDescription {
   normalize: { mean: number[]; std: number[] };
   size: number;
   method: string;
+  /** the backbone's prefix in the method's state dict (default 'backbone') */
+  backboneKey?: string;
 }
 
 export function loadRunBackbone(checkpoint: string): { backbone: Layer; featureDim: number; run: RunDescription } {
@@ -27,8 +29,9 @@ export function loadRunBackbone(checkpoint: string): { backbone: Layer; featureD
     }
     if (!run) throw new Error(`${checkpoint}: not a selfsup pretraining checkpoint (no run description in its metadata)`);
     const { backbone, featureDim } = buildBackbone(run.backboneSpec);
+    const prefix = `model.${run.backboneKey ?? 'backbone'}.`;
     const weights = new Map<string, Tensor>();
-    for (const [k, t] of tensors) if (k.startsWith('model.backbone.')) weights.set(k.slice('model.backbone.'.length), t);
+    for (const [k, t] of tensors) if (k.startsWith(prefix)) weights.set(k.slice(prefix.length), t);
     tidy(() => { backbone.loadStateDict(weights, { strict: true }); });
     return { backbone, featureDim, run };
   } finally {

@@ -1,2 +1,6 @@
 /** Loss functions of the self-supervised methods. */
 export * from './ntxent.js';
+export * from './infoNce.js';
+export * from './negativeCosine.js';
+export * from './barlowTwins.js';
+export * from './vicreg.js';

@@ -17,6 +17,8 @@ export interface MethodStep {
 export abstract class SSLMethod extends Module {
   /** the encoder whose features are evaluated and exported */
   abstract readonly backbone: Layer;
+  /** where the backbone's weights sit in the method's state dict ('backbone', 'query.backbone', ...) */
+  readonly backboneKey: string = 'backbone';
   /** one step's loss on the views of a batch (float [B, 3, s, s] each) and its masks */
   abstract step(views: Tensor[], mask: Tensor | null): MethodStep;
   /** after each optimizer step (momentum encoders, temperature schedules), with the training progress in [0, 1] */

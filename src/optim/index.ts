@@ -5,3 +5,4 @@ export * from './adamw.js';
 export * from './lars.js';
 export * from './clipGradNorm.js';
 export * from './schedules.js';
+export * from './ema.js';

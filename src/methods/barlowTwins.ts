@@ -1,0 +1,43 @@
+/**
+ * Barlow Twins (Zbontar et al., 2021, "Self-Supervised Learning via Redundancy Reduction"):
+ * backbone + projector (3 layers 8192 wide with BN + ReLU; narrower on small data), the
+ * cross-correlation of the two views' embeddings pushed to the identity (lambda = 5e-3), the BYOL
+ * augmentation recipe.
+ *
+ * ```ts
+ * const bt = new BarlowTwins(resnet18({ stem: 'cifar' }), { featureDim: 512, hiddenDim: 2048 });
+ * ```
+ */
+import { barlowTwinsLoss } from '../losses/index.js';
+import { type Layer, MLP } from '../nn/index.js';
+import { type Generator, type Tensor, tidy } from '../tensor/index.js';
+import { type MethodStep, SSLMethod } from './method.js';
+import { Encoder, forwardViews } from './twoViewEncoder.js';
+
+export interface BarlowTwinsOptions {
+  featureDim: number;
+  /** width of the projector's layers (default 8192) */
+  hiddenDim?: number;
+  lambda?: number;
+  generator?: Generator;
+}
+
+export class BarlowTwins extends SSLMethod {
+  readonly encoder: Encoder;
+  readonly lambda: number;
+  override readonly backboneKey = 'encoder.backbone';
+
+  constructor(readonly backbone: Layer, o: BarlowTwinsOptions) {
+    super();
+    const d = o.hiddenDim ?? 8192;
+    this.encoder = this.registerModule('encoder', new Encoder(backbone, new MLP([o.featureDim, d, d, d], { norm: 'batch', generator: o.generator })));
+    this.lambda = o.lambda ?? 5e-3;
+  }
+
+  step(views: Tensor[]): MethodStep {
+    return tidy(() => {
+      const [z1, z2] = forwardViews(this.encoder, views);
+      return { loss: barlowTwinsLoss(z1, z2, this.lambda), embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
+    });
+  }
+}

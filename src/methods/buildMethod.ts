@@ -1,0 +1,49 @@
+/**
+ * A method by name, as `selfsup pretrain --method` and configs name it, with the options a config
+ * may set (each method keeps its paper's default for what is not set).
+ *
+ * ```ts
+ * const method = buildMethod('byol', backbone, 512, { momentum: 0.99 });
+ * ```
+ */
+import type { Layer } from '../nn/index.js';
+import type { Generator } from '../tensor/index.js';
+import { BarlowTwins } from './barlowTwins.js';
+import { BYOL } from './byol.js';
+import type { SSLMethod } from './method.js';
+import { MoCoV2 } from './mocoV2.js';
+import { MoCoV3 } from './mocoV3.js';
+import { SimCLR } from './simclr.js';
+import { SimSiam } from './simsiam.js';
+import { VICReg } from './vicreg.js';
+
+export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg'] as const;
+export type MethodName = typeof METHOD_NAMES[number];
+
+export interface MethodOptions {
+  temperature?: number;
+  projectionDim?: number;
+  hiddenDim?: number;
+  queueSize?: number;
+  /** EMA momentum (MoCo v2), or the start of the cosine schedule (MoCo v3, BYOL) */
+  momentum?: number;
+  /** MoCo v2's split batch norm in one process */
+  splits?: number;
+  lambda?: number;
+  stopGradient?: boolean;
+  freezePatchProjection?: boolean;
+}
+
+export function buildMethod(name: MethodName, backbone: Layer, featureDim: number, o: MethodOptions = {}, generator?: Generator): SSLMethod {
+  const common = { featureDim, generator };
+  switch (name) {
+    case 'simclr': return new SimCLR(backbone, { ...common, temperature: o.temperature, projectionDim: o.projectionDim, hiddenDim: o.hiddenDim });
+    case 'moco_v2': return new MoCoV2(backbone, { ...common, temperature: o.temperature, projectionDim: o.projectionDim, hiddenDim: o.hiddenDim, queueSize: o.queueSize, momentum: o.momentum, splits: o.splits });
+    case 'moco_v3': return new MoCoV3(backbone, { ...common, temperature: o.temperature, projectionDim: o.projectionDim, hiddenDim: o.hiddenDim, momentum: o.momentum, freezePatchProjection: o.freezePatchProjection });
+    case 'byol': return new BYOL(backbone, { ...common, projectionDim: o.projectionDim, hiddenDim: o.hiddenDim, momentum: o.momentum });
+    case 'simsiam': return new SimSiam(backbone, { ...common, projectionDim: o.projectionDim, predictorHiddenDim: o.hiddenDim, stopGradient: o.stopGradient });
+    case 'barlow_twins': return new BarlowTwins(backbone, { ...common, hiddenDim: o.hiddenDim ?? o.projectionDim, lambda: o.lambda });
+    case 'vicreg': return new VICReg(backbone, { ...common, hiddenDim: o.hiddenDim ?? o.projectionDim });
+    default: throw new Error(`unknown method '${String(name)}' (expected one of ${METHOD_NAMES.join(', ')})`);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * MoCo v2 (He et al., 2020; Chen et al., 2020, "Improved Baselines with Momentum Contrastive
+ * Learning"): a query encoder trained by InfoNCE against the key of the same image from a momentum
+ * encoder (EMA of the query encoder, m = 0.99 on small data, 0.999 on ImageNet) and K negatives from
+ * a queue of earlier keys; projection Linear-ReLU-Linear 2048 -> 128, temperature 0.2, the "aug+"
+ * recipe. Both directions (q1 with k2 and q2 with k1) as the MoCo CIFAR-10 demo's symmetric loss.
+ * Batch norm: with several processes the key batch is shuffled across them (shuffle BN); in one
+ * process, `splits` computes batch statistics over chunks of a shuffled batch instead (the demo's
+ * SplitBatchNorm), so that the key encoder cannot read the query's batch statistics.
+ *
+ * ```ts
+ * const moco = new MoCoV2(resnet18({ stem: 'cifar' }), { featureDim: 512, queueSize: 4096 });
+ * ```
+ */
+import { MLP } from '../nn/index.js';
+import type { Layer } from '../nn/index.js';
+import { infoNceLoss } from '../losses/index.js';
+import { emaUpdate, momentumEncoder } from '../optim/index.js';
+import { type Generator, type Tensor, cat, noGrad, normalize, randn, randperm, tensor, tidy } from '../tensor/index.js';
+import { type MethodStep, SSLMethod } from './method.js';
+import { Encoder, forwardSplit } from './twoViewEncoder.js';
+
+export interface MoCoV2Options {
+  featureDim: number;
+  hiddenDim?: number;
+  projectionDim?: number;
+  queueSize?: number;
+  temperature?: number;
+  momentum?: number;
+  /** batch-norm splits in one process (default 1: whole batch; the MoCo CIFAR demo uses 8) */
+  splits?: number;
+  generator?: Generator;
+}
+
+export class MoCoV2 extends SSLMethod {
+  readonly query: Encoder;
+  readonly key: Encoder;
+  readonly queue: Tensor;     // [K, D], unit rows
+  readonly pointer: Tensor;   // int64 [1]: where the next keys go
+  readonly temperature: number;
+  readonly momentum: number;
+  readonly splits: number;
+  override readonly backboneKey = 'query.backbone';
+
+  constructor(readonly backbone: Layer, private readonly o: MoCoV2Options) {
+    super();
+    const dim = o.projectionDim ?? 128;
+    this.query = this.registerModule('query', new Encoder(backbone, new MLP([o.featureDim, o.hiddenDim ?? 2048, dim], { norm: null, generator: o.generator })));
+    this.key = this.registerModule('key', momentumEncoder(this.query));
+    this.queue = this.registerBuffer('queue', tidy(() => normalize(randn([o.queueSize ?? 4096, dim], { generator: o.generator }), { dim: 1 })));
+    this.pointer = this.registerBuffer('pointer', tensor([0], { dtype: 'int64' }));
+    this.temperature = o.temperature ?? 0.2;
+    this.momentum = o.momentum ?? 0.99;
+    this.splits = o.splits ?? 1;
+  }
+
+  /** Keys of a batch from the momentum encoder: shuffled, split for batch norm, unshuffled. */
+  private keys(x: Tensor): Tensor {
+    return noGrad(() => tidy(() => {
+      const order = randperm(x.size(0), { generator: this.o.generator });
+      const shuffled = forwardSplit(this.key, x.indexSelect(0, order), this.splits);
+      return normalize(shuffled.indexSelect(0, order.argsort()), { dim: 1 });    // [N, D]
+    }));
+  }
+
+  step(views: Tensor[]): MethodStep {
+    if (views.length !== 2) throw new Error(`MoCo v2: expected two views, got ${views.length}`);
+    const out = tidy(() => {
+      const q1 = forwardSplit(this.query, views[0], this.splits);                 // [N, D]
+      const q2 = forwardSplit(this.query, views[1], this.splits);
+      const [k1, k2] = [this.keys(views[0]), this.keys(views[1])];
+      const loss = infoNceLoss(q1, k2, this.queue, this.temperature).add(infoNceLoss(q2, k1, this.queue, this.temperature)).div(2);
+      return { loss, embeddings: [q1.detach(), q2.detach()] as [Tensor, Tensor], keys: cat([k1, k2], 0) };
+    });
+    this.enqueue(out.keys);
+    out.keys.dispose();
+    return { loss: out.loss, embeddings: out.embeddings };
+  }
+
+  /** Replaces the oldest keys of the queue with `keys` [M, D] (a ring buffer). */
+  private enqueue(keys: Tensor): void {
+    noGrad(() => tidy(() => {
+      const size = this.queue.size(0);
+      const start = this.pointer.item();
+      const count = Math.min(keys.size(0), size);
+      const rows = tensor(Array.from({ length: count }, (_, i) => (start + i) % size), { dtype: 'int64' });
+      this.queue.copy_(this.queue.indexPut([rows], keys.narrow(0, 0, count)));
+      this.pointer.fill_((start + count) % size);
+    }));
+  }
+
+  override afterStep(): void {
+    emaUpdate(this.key, this.query, this.momentum);
+  }
+}

@@ -1,0 +1,67 @@
+// The joint-embedding methods: momentum encoders and their schedule, MoCo's queue, one step of each
+// method (a finite loss whose gradient reaches the backbone and not the momentum encoder), a saved
+// and restored method, and the collapse that SimSiam without its stop-gradient must show.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BYOL, BarlowTwins, METHOD_NAMES, MoCoV2, MoCoV3, buildMethod } from '../src/methods/index.js';
+import { Linear } from '../src/nn/index.js';
+import { resnet18 } from '../src/models/index.js';
+import { cosineMomentum, emaUpdate, momentumEncoder } from '../src/optim/index.js';
+import { Generator, rand, tensor, tidy } from '../src/tensor/index.js';
+import { assertClose } from './helpers/gradcheck.js';
+
+const tinyBackbone = (seed = 0) => resnet18({ stem: 'cifar', width: 0.125, generator: new Generator(seed) });
+const views = () => [rand([8, 3, 16, 16], { generator: new Generator(1) }), rand([8, 3, 16, 16], { generator: new Generator(2) })];
+
+describe('momentum encoders', () => {
+  test('EMA moves the copy towards the online weights; the copy is frozen; cosine schedule ends', () => {
+    const online = new Linear(2, 1, { generator: new Generator(0) });
+    const target = momentumEncoder(online);
+    assert.ok(target.parameters().every((p) => !p.requiresGrad));
+    const before = target.weight.flatten().toArray() as number[];
+    tidy(() => { online.weight.requiresGrad_(false).copy_(tensor([[1, 2]])); });
+    emaUpdate(target, online, 0.9);
+    assertClose(target.weight.flatten().toArray() as number[], [0.9 * before[0] + 0.1, 0.9 * before[1] + 0.2], 1e-6);
+    assertClose([cosineMomentum(0.996, 0), cosineMomentum(0.996, 0.5), cosineMomentum(0.996, 1)], [0.996, 0.998, 1], 1e-9);
+  });
+});
+
+describe('methods', () => {
+  test('every method: one step gives a finite loss, gradients reach the backbone, never the momentum encoder', () => {
+    for (const name of METHOD_NAMES) {
+      const backbone = tinyBackbone();
+      const method = buildMethod(name, backbone, backbone.featureDim, { hiddenDim: 32, projectionDim: 16, queueSize: 32 }, new Generator(3));
+      const out = method.step(views(), null);
+      const loss = out.loss.item();
+      assert.ok(Number.isFinite(loss), `${name}: loss ${loss}`);
+      out.loss.backward();
+      assert.ok(backbone.parameters().every((p) => p.grad !== null), `${name}: every backbone parameter gets a gradient`);
+      for (const [key, p] of method.namedParameters()) {
+        if (/^(key|target)\./.test(key)) assert.ok(!p.requiresGrad && p.grad === null, `${name}: ${key} is a momentum encoder's`);
+      }
+      assert.ok(method.namedParameters().some(([k]) => k.startsWith(`${method.backboneKey}.`)), `${name}: backbone under '${method.backboneKey}'`);
+      method.afterStep(0.5);
+      method.dispose();
+    }
+  });
+  test('MoCo v2: the queue is a ring of the newest keys; the key encoder follows by EMA', () => {
+    const moco = new MoCoV2(tinyBackbone(), { featureDim: 64, hiddenDim: 32, projectionDim: 16, queueSize: 20, generator: new Generator(4) });
+    const first = moco.queue.clone();
+    tidy(() => { moco.step(views()); });
+    assert.equal(moco.pointer.item(), 16, 'two views of 8 keys each');
+    assert.ok(moco.queue.narrow(0, 16, 4).equal(first.narrow(0, 16, 4)), 'the rest untouched');
+    assertClose(moco.queue.narrow(0, 0, 16).norm(2, 1).toArray() as number[], Array(16).fill(1), 1e-5);
+    tidy(() => { moco.step(views()); });
+    assert.equal(moco.pointer.item(), 12, 'wrapped around: (16 + 16) mod 20');
+    const keyBefore = moco.key.projection.parameters()[0].clone();
+    moco.afterStep();
+    assert.ok(!moco.key.projection.parameters()[0].equal(keyBefore));
+  });
+  test('state dicts hold the momentum encoder and the queue, so a checkpoint resumes them', () => {
+    assert.ok([...new BYOL(tinyBackbone(), { featureDim: 64, hiddenDim: 32 }).stateDict().keys()].some((k) => k.startsWith('target.')));
+    assert.ok([...new MoCoV2(tinyBackbone(), { featureDim: 64, hiddenDim: 32, queueSize: 8 }).stateDict().keys()].includes('queue'));
+    assert.ok([...new MoCoV3(tinyBackbone(), { featureDim: 64, hiddenDim: 32 }).stateDict().keys()].some((k) => k.startsWith('predictor.')));
+    assert.equal(new BarlowTwins(tinyBackbone(), { featureDim: 64, hiddenDim: 32 }).backboneKey, 'encoder.backbone');
+    assert.throws(() => new MoCoV3(tinyBackbone(), { featureDim: 64, freezePatchProjection: true }), /freezePatchProjection needs a ViT/);
+  });
+});
