@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- methods [--only simclr]`: end-to-end training throughput (data + step) of each
- * method against the same method in PyTorch + torchvision (bench/peers/<method>.py), ResNet-18 with
+ * `npm run bench -- methods [--only <method>]`: end-to-end training throughput (data + step) of each
+ * method against the same method in PyTorch + torchvision (bench/peers/methods.py), ResNet-18 with
  * the CIFAR stem on real CIFAR-10 JPEGs, batch 256, 2 threads, alternating rounds, medians.
  * selfsup's loader has 1 worker thread (its default on 2 cores) and reads the decoded-image cache;
  * the peer's DataLoader has 2 worker processes decoding JPEGs, as a user would set it.
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataLoader, type ImageArray, ImageFolder } from '../src/data/index.js';
 import { extractFeatures, knnAccuracy } from '../src/eval/index.js';
-import { SimCLR } from '../src/methods/index.js';
+import { METHOD_NAMES, type MethodName, SimCLR, buildMethod } from '../src/methods/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { SGD } from '../src/optim/index.js';
 import { Generator, setNumThreads, tidy } from '../src/tensor/index.js';
@@ -35,21 +35,25 @@ export interface MethodsBenchOptions {
 
 const normalize = { mean: CIFAR10_MEAN, std: CIFAR10_STD };
 
-async function simclrRate(images: ImageArray, o: MethodsBenchOptions): Promise<number> {
+/** Projector width for Barlow Twins and VICReg in both (the papers' 8192 x 3 is ImageNet-sized). */
+const HIDDEN: Partial<Record<MethodName, number>> = { barlow_twins: 2048, vicreg: 2048 };
+
+async function methodRate(name: MethodName, images: ImageArray, o: MethodsBenchOptions): Promise<number> {
   const generator = new Generator(0);
   const backbone = resnet18({ stem: 'cifar', generator });
-  const method = new SimCLR(backbone, { featureDim: backbone.featureDim, generator });
+  const method = buildMethod(name, backbone, backbone.featureDim, { hiddenDim: HIDDEN[name] }, generator);
   const optimizer = new SGD(method.parameterGroups(5e-4), { lr: 0.06, momentum: 0.9, weightDecay: 5e-4 });
-  const loader = new DataLoader(images, { batchSize: o.batch, views: methodViews('simclr', { size: 32, normalize }), workers: 1 });
+  const loader = new DataLoader(images, { batchSize: o.batch, views: methodViews(name, { size: 32, normalize }), workers: 1 });
   let start = 0;
   for (let step = -o.warmup; step < o.steps; step++) {
     if (step === 0) start = performance.now();
     const batch = await loader.next();
     tidy(() => {
-      method.step(batch.views).loss.backward();
+      method.step(batch.views, batch.mask).loss.backward();
       optimizer.step();
       optimizer.zeroGrad();
     });
+    method.afterStep(0.5);
     for (const v of batch.views) v.dispose();
     batch.labels?.dispose();
   }
@@ -62,24 +66,24 @@ async function simclrRate(images: ImageArray, o: MethodsBenchOptions): Promise<n
 export async function methodsBench(o: MethodsBenchOptions): Promise<Record<string, unknown>> {
   setNumThreads(o.threads);
   const result: Record<string, unknown> = {};
-  if (!o.only || o.only === 'simclr') {
-    const folder = cifarJpegSubset('train', 512);
-    const images = await ImageFolder.scan(folder).load();
+  const names = o.only ? [o.only] : [...METHOD_NAMES];
+  for (const name of names) if (!(METHOD_NAMES as readonly string[]).includes(name)) throw new Error(`methods: unknown method '${name}' (expected one of ${METHOD_NAMES.join(', ')})`);
+  const folder = cifarJpegSubset('train', 512);
+  const images = await ImageFolder.scan(folder).load();
+  for (const name of names as MethodName[]) {
     const ours: number[] = [];
     const peer: number[] = [];
     for (let r = 0; r < o.rounds; r++) {
-      ours.push(await simclrRate(images, o));
+      ours.push(await methodRate(name, images, o));
       if (o.peer) {
-        const run = runPeer('simclr.py', ['--data', folder, '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup),
-          '--threads', String(o.threads), '--workers', '2'], { LD_PRELOAD: TCMALLOC });
+        const run = runPeer('methods.py', ['--method', name, '--data', folder, '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup),
+          '--threads', String(o.threads), '--workers', '2', '--hidden', String(HIDDEN[name] ?? 0)], { LD_PRELOAD: TCMALLOC });
         peer.push(run.img_per_s as number);
       }
     }
     const row: Record<string, unknown> = { img_per_s: round(median(ours), 2), rounds: ours.map((v) => round(v, 2)) };
     if (o.peer) Object.assign(row, { peer_img_per_s: round(median(peer), 2), peer_rounds: peer.map((v) => round(v, 2)), ratio_vs_pytorch: round(median(ours) / median(peer), 3) });
-    result.simclr = row;
-  } else {
-    throw new Error(`methods: unknown method '${o.only}' (available: simclr)`);
+    result[name] = row;
   }
   return result;
 }
@@ -104,7 +108,7 @@ export async function parityBench(o: { epochs: number; threads: number; peer: bo
     epochs: o.epochs, ours: { knn_top1: round(knn.top1, 4), first_loss: round(summary.firstLoss, 4), last_loss: round(summary.lastLoss, 4), seconds: round(seconds, 1) },
   };
   if (o.peer) {
-    const peer = runPeer('simclr.py', ['--mode', 'parity', '--data', join(demo, 'train'), '--test', join(demo, 'test'), '--batch', '128', '--width', '0.25',
+    const peer = runPeer('methods.py', ['--mode', 'parity', '--method', 'simclr', '--data', join(demo, 'train'), '--test', join(demo, 'test'), '--batch', '128', '--width', '0.25',
       '--epochs', String(o.epochs), '--lr', '0.12', '--threads', String(o.threads), '--workers', '2'], { LD_PRELOAD: TCMALLOC });
     result.peer = peer;
     result.knn_difference_points = round(100 * (knn.top1 - (peer.knn_top1 as number)), 2);

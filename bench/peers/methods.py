@@ -1,0 +1,283 @@
+"""Peer of `npm run bench -- methods` and of the accuracy-parity protocol: the joint-embedding
+methods in PyTorch + torchvision as a user writes them, with the same heads as selfsup's
+(Linear without bias before BN, BN, ReLU; last Linear with bias; affine-free last BN where the
+paper has one). ResNet-18 with the CIFAR stem and a width multiplier; SGD with momentum 0.9;
+data: torchvision ImageFolder with the method's two-view transform at 32x32 (no blur) in a
+DataLoader with worker processes.
+
+  speed:  one JSON line {"img_per_s"} over --steps steps after --warmup steps (--method any)
+  parity: SimCLR for --epochs with warm-up + cosine, then weighted kNN (k 200, T 0.1) top-1 on --test
+"""
+import copy
+import argparse
+import json
+import math
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms as T
+
+MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)), inplace=True)
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (x if self.down is None else self.down(x)), inplace=True)
+
+
+class ResNet18(nn.Module):
+    """torchvision's ResNet-18 with the CIFAR stem and a width multiplier (as selfsup's resnet18)."""
+
+    def __init__(self, width=1.0):
+        super().__init__()
+        base = round(64 * width)
+        self.conv1 = nn.Conv2d(3, base, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(base)
+        layers, cin = [], base
+        for stage in range(4):
+            cout = round(64 * width * 2 ** stage)
+            layers += [Block(cin, cout, 1 if stage == 0 else 2), Block(cout, cout, 1)]
+            cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.feature_dim = cin
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        x = self.layers(F.relu(self.bn1(self.conv1(x)), inplace=True))
+        return torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+
+
+def mlp(dims, last_norm=False):
+    """Linear-BN-ReLU blocks, then a Linear (with an affine-free BN after it when last_norm)."""
+    layers = []
+    for i in range(len(dims) - 2):
+        layers += [nn.Linear(dims[i], dims[i + 1], bias=False), nn.BatchNorm1d(dims[i + 1]), nn.ReLU(inplace=True)]
+    layers.append(nn.Linear(dims[-2], dims[-1], bias=not last_norm))
+    if last_norm:
+        layers.append(nn.BatchNorm1d(dims[-1], affine=False))
+    return nn.Sequential(*layers)
+
+
+def off_diagonal(m):
+    return m.flatten()[:-1].view(m.shape[0] - 1, m.shape[0] + 1)[:, 1:].flatten()
+
+
+class Method(nn.Module):
+    """One of selfsup's joint-embedding methods, written as its reference implementation does."""
+
+    def __init__(self, name, backbone, hidden):
+        super().__init__()
+        f = backbone.feature_dim
+        self.name, self.backbone = name, backbone
+        if name == "simclr":
+            self.head = mlp([f, hidden or 2048, 128])
+        elif name == "moco_v2":
+            self.head = nn.Sequential(nn.Linear(f, hidden or 2048), nn.ReLU(inplace=True), nn.Linear(hidden or 2048, 128))
+            self.register_buffer("queue", F.normalize(torch.randn(4096, 128), dim=1))
+            self.ptr = 0
+        elif name == "moco_v3":
+            self.head = mlp([f, hidden or 4096, hidden or 4096, 256], last_norm=True)
+            self.predictor = mlp([256, hidden or 4096, 256])
+        elif name == "byol":
+            self.head = mlp([f, hidden or 4096, 256])
+            self.predictor = mlp([256, hidden or 4096, 256])
+        elif name == "simsiam":
+            self.head = mlp([f, 2048, 2048, 2048], last_norm=True)
+            self.predictor = mlp([2048, 512, 2048])
+        elif name in ("barlow_twins", "vicreg"):
+            d = hidden or 8192
+            self.head = mlp([f, d, d, d])
+        self.target = None
+        if name in ("moco_v2", "moco_v3", "byol"):
+            self.target = copy.deepcopy(nn.Sequential(self.backbone, self.head))
+            for q in self.target.parameters():
+                q.requires_grad = False
+
+    def online(self, x):
+        return self.head(self.backbone(x))
+
+    def loss(self, x1, x2):
+        n = x1.shape[0]
+        if self.name == "moco_v2":
+            q1, q2 = self.online(x1), self.online(x2)
+            with torch.no_grad():
+                order = torch.randperm(2 * n)
+                k = self.target(torch.cat([x1, x2])[order])[order.argsort()]
+                k = F.normalize(k, dim=1)
+            k1, k2 = k[:n], k[n:]
+
+            def info_nce(q, k):
+                q = F.normalize(q, dim=1)
+                logits = torch.cat([(q * k).sum(1, keepdim=True), q @ self.queue.clone().T], 1) / 0.2
+                return F.cross_entropy(logits, torch.zeros(n, dtype=torch.long))
+            loss = (info_nce(q1, k2) + info_nce(q2, k1)) / 2
+            with torch.no_grad():
+                rows = (torch.arange(2 * n) + self.ptr) % self.queue.shape[0]
+                self.queue[rows] = k
+                self.ptr = int((self.ptr + 2 * n) % self.queue.shape[0])
+            return loss
+        z = self.online(torch.cat([x1, x2]))
+        z1, z2 = z[:n], z[n:]
+        if self.name == "simclr":
+            return nt_xent(z1, z2, 0.5)
+        if self.name in ("moco_v3", "byol", "simsiam"):
+            p = self.predictor(z)
+            p1, p2 = p[:n], p[n:]
+            if self.name == "simsiam":
+                return -(F.cosine_similarity(p1, z2.detach()).mean() + F.cosine_similarity(p2, z1.detach()).mean()) / 2
+            with torch.no_grad():
+                t = self.target(torch.cat([x1, x2]))
+            t1, t2 = t[:n], t[n:]
+            if self.name == "byol":
+                return (2 - 2 * F.cosine_similarity(p1, t2)).mean() + (2 - 2 * F.cosine_similarity(p2, t1)).mean()
+
+            def ctr(q, k):
+                logits = F.normalize(q, dim=1) @ F.normalize(k, dim=1).T / 0.2
+                return F.cross_entropy(logits, torch.arange(n)) * 2 * 0.2
+            return ctr(p1, t2) + ctr(p2, t1)
+        if self.name == "barlow_twins":
+            def bn(z):
+                return (z - z.mean(0)) / torch.sqrt(z.var(0, unbiased=False) + 1e-5)
+            c = bn(z1).T @ bn(z2) / n
+            return (torch.diagonal(c) - 1).pow(2).sum() + 5e-3 * off_diagonal(c).pow(2).sum()
+        # vicreg
+        inv = F.mse_loss(z1, z2)
+
+        def var(z):
+            return F.relu(1 - torch.sqrt(z.var(0) + 1e-4)).mean()
+
+        def cov(z):
+            z = z - z.mean(0)
+            c = z.T @ z / (n - 1)
+            return off_diagonal(c).pow(2).sum() / z.shape[1]
+        return 25 * inv + 25 * (var(z1) + var(z2)) / 2 + cov(z1) + cov(z2)
+
+    @torch.no_grad()
+    def after_step(self, m):
+        if self.target is None:
+            return
+        online = nn.Sequential(self.backbone, self.head)
+        for t, o in zip(self.target.parameters(), online.parameters()):
+            t.mul_(m).add_(o, alpha=1 - m)
+        for t, o in zip(self.target.buffers(), online.buffers()):
+            t.copy_(o)
+
+
+def nt_xent(z1, z2, t):
+    z = F.normalize(torch.cat([z1, z2]), dim=1)
+    logits = z @ z.T / t
+    n = z1.shape[0]
+    logits.fill_diagonal_(float("-inf"))
+    targets = (torch.arange(2 * n) + n) % (2 * n)
+    return F.cross_entropy(logits, targets)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", required=True)
+    p.add_argument("--test")
+    p.add_argument("--mode", choices=["speed", "parity"], default="speed")
+    p.add_argument("--method", default="simclr")
+    p.add_argument("--hidden", type=int, default=0)
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--width", type=float, default=1.0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--steps", type=int, default=6)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--lr", type=float, default=0.12)
+    p.add_argument("--warmup-epochs", type=float, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    scale = (0.2, 1.0) if a.method in ("moco_v2", "simsiam") else (0.08, 1.0)
+    jitter = (0.4, 0.4, 0.4, 0.1) if a.method in ("simclr", "moco_v2", "simsiam") else (0.4, 0.4, 0.2, 0.1)
+    common = [T.RandomResizedCrop(32, scale=scale), T.RandomHorizontalFlip(), T.RandomApply([T.ColorJitter(*jitter)], p=0.8), T.RandomGrayscale(p=0.2)]
+    tail = [T.ToTensor(), T.Normalize(MEAN, STD)]
+    view1 = T.Compose(common + tail)
+    asymmetric = a.method in ("moco_v3", "byol", "barlow_twins", "vicreg")
+    view2 = T.Compose(common + ([T.RandomSolarize(128, p=0.2)] if asymmetric else []) + tail)
+    data = datasets.ImageFolder(a.data, transform=lambda img: (view1(img), view2(img)))
+    loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True,
+                        persistent_workers=a.workers > 0)
+    backbone = ResNet18(a.width)
+    method = Method(a.method, backbone, a.hidden)
+    params = [q for q in method.parameters() if q.requires_grad]
+    decay = [q for q in params if q.ndim > 1]
+    no_decay = [q for q in params if q.ndim <= 1]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0}], lr=a.lr, momentum=0.9)
+
+    def step(x1, x2):
+        loss = method.loss(x1, x2)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        method.after_step(0.99)
+        return loss.item()
+
+    if a.mode == "speed":
+        it = iter(loader)
+        for _ in range(a.warmup):
+            (x1, x2), _ = next(it)
+            step(x1, x2)
+        start = time.perf_counter()
+        for _ in range(a.steps):
+            (x1, x2), _ = next(it)
+            step(x1, x2)
+        elapsed = time.perf_counter() - start
+        print(json.dumps({"img_per_s": a.batch * a.steps / elapsed, "method": a.method, "torch": torch.__version__}))
+        return
+
+    total = a.epochs * len(loader)
+    warm = round(a.warmup_epochs * len(loader))
+    k, losses = 0, []
+    start = time.perf_counter()
+    for _ in range(a.epochs):
+        for (x1, x2), _ in loader:
+            lr = a.lr * k / warm if k < warm else 0.5 * a.lr * (1 + math.cos(math.pi * (k - warm) / max(1, total - warm)))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            losses.append(step(x1, x2))
+            k += 1
+    seconds = time.perf_counter() - start
+    evaluate = T.Compose([T.ToTensor(), T.Normalize(MEAN, STD)])
+    backbone.eval()
+
+    def features(folder):
+        ds = datasets.ImageFolder(folder, transform=evaluate)
+        xs, ys = [], []
+        with torch.no_grad():
+            for x, y in DataLoader(ds, batch_size=256, num_workers=a.workers):
+                xs.append(F.normalize(backbone(x), dim=1))
+                ys.append(y)
+        return torch.cat(xs), torch.cat(ys)
+
+    bank, bank_y = features(a.data)
+    query, query_y = features(a.test)
+    sim, idx = (query @ bank.T).topk(200, dim=1)
+    votes = torch.zeros(query.shape[0], 10).scatter_add_(1, bank_y[idx], (sim / 0.1).exp())
+    top1 = (votes.argmax(1) == query_y).float().mean().item()
+    print(json.dumps({"knn_top1": top1, "first_loss": losses[0], "last_loss": losses[-1], "steps": k, "seconds": seconds, "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()
