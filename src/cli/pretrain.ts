@@ -20,7 +20,7 @@ import type { RunDescription } from './runBackbone.js';
 export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <spec> --out <dir> [options]
        selfsup pretrain --config run.yaml [options that override it]
 
-  --method <name>        \${METHOD_NAMES.join(', ')}
+  --method <name>        ${METHOD_NAMES.join(', ')}
   --data <spec>          a folder of images, a CSV, cifar10:<dir>, stl10:<dir>:unlabeled, fashion-mnist, ...
   --backbone <name>      resnet18 (default), resnet34, resnet50, vit_tiny, vit_small, vit_base
   --epochs <n>           (default 100)        --batch-size <n>   (default 256)
