@@ -2,14 +2,22 @@
 // method (a finite loss whose gradient reaches the backbone and not the momentum encoder), a saved
 // and restored method, and the collapse that SimSiam without its stop-gradient must show.
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { BYOL, BarlowTwins, METHOD_NAMES, MoCoV2, MoCoV3, buildMethod } from '../src/methods/index.js';
+import { ImageFolder } from '../src/data/index.js';
+import { BYOL, BarlowTwins, METHOD_NAMES, MoCoV2, MoCoV3, SimSiam, buildMethod } from '../src/methods/index.js';
 import { Linear } from '../src/nn/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../src/optim/index.js';
+import { pretrain } from '../src/train/index.js';
+import { methodViews } from '../src/transforms/index.js';
 import { Generator, rand, tensor, tidy } from '../src/tensor/index.js';
 import { assertClose } from './helpers/gradcheck.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'selfsup-methods-'));
 const tinyBackbone = (seed = 0) => resnet18({ stem: 'cifar', width: 0.125, generator: new Generator(seed) });
 const views = () => [rand([8, 3, 16, 16], { generator: new Generator(1) }), rand([8, 3, 16, 16], { generator: new Generator(2) })];
 
@@ -63,5 +71,28 @@ describe('methods', () => {
     assert.ok([...new MoCoV3(tinyBackbone(), { featureDim: 64, hiddenDim: 32 }).stateDict().keys()].some((k) => k.startsWith('predictor.')));
     assert.equal(new BarlowTwins(tinyBackbone(), { featureDim: 64, hiddenDim: 32 }).backboneKey, 'encoder.backbone');
     assert.throws(() => new MoCoV3(tinyBackbone(), { featureDim: 64, freezePatchProjection: true }), /freezePatchProjection needs a ViT/);
+  });
+});
+
+describe('the collapse monitor catches a real collapse', () => {
+  test('SimSiam without its stop-gradient collapses to a line and is flagged; with it, it is not', async () => {
+    const demoTest = fileURLToPath(new URL('../../data/cifar10-demo/test', import.meta.url));
+    const images = await ImageFolder.scan(demoTest).load();
+    const warnings: Record<string, string[]> = {};
+    for (const stopGradient of [true, false]) {
+      const g = new Generator(0);
+      const backbone = resnet18({ stem: 'cifar', width: 0.125, generator: g });
+      const method = new SimSiam(backbone, { featureDim: backbone.featureDim, projectionDim: 256, stopGradient, generator: g });
+      const logged: string[] = [];
+      await pretrain(method, images, methodViews('simsiam', { size: 32 }), {
+        out: join(dir, `simsiam-${stopGradient}`), epochs: 100, maxSteps: 80, batchSize: 64, diagnosticsEvery: 10,
+        optimizer: { name: 'sgd', lr: 0.1, weightDecay: 5e-4 }, log: (l) => logged.push(l),
+      });
+      warnings[String(stopGradient)] = logged.filter((l) => /representation collapse/.test(l));
+      method.dispose();
+    }
+    assert.deepEqual(warnings.true, [], 'with the stop-gradient: no collapse');
+    assert.ok(warnings.false.length >= 1, 'without it: flagged');
+    assert.match(warnings.false[0], /^step \d+: representation collapse: .* effective rank 1\.\d\d of 64$/);
   });
 });
