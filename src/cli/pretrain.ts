@@ -25,7 +25,7 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --backbone <name>      resnet18 (default), resnet34, resnet50, vit_tiny, vit_small, vit_base
   --epochs <n>           (default 100)        --batch-size <n>   (default 256)
   --optimizer <name>     sgd (default), lars, adamw; --lr, --weight-decay, --warmup-epochs
-  --temperature <t>      SimCLR 0.5, MoCo 0.2 by default; --projection-dim, --hidden-dim (the papers' heads)
+  --temperature <t>      SimCLR 0.5, MoCo v2 0.2, MoCo v3 0.2 (ViT) / 1.0 (ResNet) by default; --projection-dim, --hidden-dim (the papers' heads)
   --queue-size <k>  --ema-momentum <m>  --bn-splits <n>  (MoCo v2)   --lambda (Barlow Twins)
   --freeze-patch-projection (MoCo v3 with a ViT)
   --size <px>            view side (default: the images' side)

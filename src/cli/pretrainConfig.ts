@@ -43,7 +43,7 @@ export const PretrainSchema = z.strictObject({
   weightDecay: z.number().min(0).optional(),
   momentum: z.number().min(0).max(1).default(0.9),
   warmupEpochs: z.number().min(0).optional(),
-  /** the method's defaults when unset: SimCLR 0.5, MoCo v2/v3 0.2 */
+  /** the method's defaults when unset: SimCLR 0.5, MoCo v2 0.2, MoCo v3 0.2 (ViT) / 1.0 (ResNet) */
   temperature: z.number().positive().optional(),
   /** head sizes; each method's paper defaults when unset (SimCLR 2048 -> 128, BYOL 4096 -> 256, ...) */
   projectionDim: positiveInt.optional(),

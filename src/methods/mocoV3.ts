@@ -22,7 +22,7 @@ export interface MoCoV3Options {
   featureDim: number;
   hiddenDim?: number;
   projectionDim?: number;
-  /** 0.2 for ViTs (the paper), 1.0 for ResNets (the reference code's default) */
+  /** default 0.2 for ViTs (the paper), 1.0 for ResNets (the reference code's ResNet setting) */
   temperature?: number;
   /** start of the cosine momentum schedule (default 0.99) */
   momentum?: number;
@@ -48,7 +48,7 @@ export class MoCoV3 extends SSLMethod {
     this.online = this.registerModule('online', new Encoder(backbone, mocoV3Projection(o.featureDim, hidden, dim, o.generator)));
     this.predictor = this.registerModule('predictor', predictionHead(dim, hidden, dim, o.generator));
     this.target = this.registerModule('target', momentumEncoder(this.online));
-    this.temperature = o.temperature ?? 0.2;
+    this.temperature = o.temperature ?? (backbone instanceof VisionTransformer ? 0.2 : 1.0);
   }
 
   step(views: Tensor[]): MethodStep {
