@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataLoader, type ImageArray, ImageFolder } from '../src/data/index.js';
-import { extractFeatures, knnAccuracy } from '../src/eval/index.js';
+import { backboneKnn } from '../src/eval/index.js';
 import { METHOD_NAMES, type MethodName, SimCLR, buildMethod } from '../src/methods/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { SGD } from '../src/optim/index.js';
@@ -101,9 +101,7 @@ export async function parityBench(o: { epochs: number; threads: number; peer: bo
     optimizer: { name: 'sgd', lr: 0.12, weightDecay: 5e-4, warmupEpochs: 1 }, log: () => undefined,
   });
   const seconds = (performance.now() - started) / 1000;
-  const view = methodViews('eval', { size: 32, normalize }).views[0];
-  const labels = (d: ImageArray) => d.batchLabels(Array.from({ length: d.length }, (_, i) => i));
-  const knn = tidy(() => knnAccuracy(extractFeatures(backbone, train, { view }), labels(train), extractFeatures(backbone, test, { view }), labels(test)));
+  const knn = backboneKnn(backbone, train, test, methodViews('eval', { size: 32, normalize }).views[0]);
   const result: Record<string, unknown> = {
     epochs: o.epochs, ours: { knn_top1: round(knn.top1, 4), first_loss: round(summary.firstLoss, 4), last_loss: round(summary.lastLoss, 4), seconds: round(seconds, 1) },
   };

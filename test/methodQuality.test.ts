@@ -7,24 +7,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { type ImageArray, ImageFolder } from '../src/data/index.js';
-import { extractFeatures, knnAccuracy } from '../src/eval/index.js';
+import { ImageFolder } from '../src/data/index.js';
+import { backboneKnn } from '../src/eval/index.js';
 import { type MethodName, buildMethod } from '../src/methods/index.js';
 import { resnet18 } from '../src/models/index.js';
-import { Generator, tidy } from '../src/tensor/index.js';
+import { Generator } from '../src/tensor/index.js';
 import { type OptimizerConfig, pretrain } from '../src/train/index.js';
 import { methodViews } from '../src/transforms/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-quality-'));
 const demo = fileURLToPath(new URL('../../data/cifar10-demo', import.meta.url));
-const labels = (d: ImageArray) => d.batchLabels(Array.from({ length: d.length }, (_, i) => i));
 
 describe('methods on real images', async () => {
   const train = await ImageFolder.scan(join(demo, 'train')).load();
   const test_ = await ImageFolder.scan(join(demo, 'test')).load();
   const view = methodViews('eval', { size: 32 }).views[0];
-  const top1 = (backbone: ReturnType<typeof resnet18>) => tidy(() =>
-    knnAccuracy(extractFeatures(backbone, train, { view }), labels(train), extractFeatures(backbone, test_, { view }), labels(test_)).top1);
+  const top1 = (backbone: ReturnType<typeof resnet18>) => backboneKnn(backbone, train, test_, view).top1;
 
   const recipes: [MethodName, number, OptimizerConfig][] = [
     ['moco_v2', 60, { name: 'sgd', lr: 0.1, weightDecay: 5e-4, warmupEpochs: 0.5 }],

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { ImageFolder, type ImageArray } from '../src/data/index.js';
-import { extractFeatures, knnAccuracy } from '../src/eval/index.js';
+import { ImageFolder } from '../src/data/index.js';
+import { backboneKnn } from '../src/eval/index.js';
 import { type MethodStep, SSLMethod, SimCLR } from '../src/methods/index.js';
 import { Linear } from '../src/nn/index.js';
 import { resnet18 } from '../src/models/index.js';
@@ -184,8 +184,7 @@ describe('quality: SimCLR on real images', () => {
     const train = await ImageFolder.scan(join(demo, 'train')).load();
     const test = await ImageFolder.scan(join(demo, 'test')).load();
     const view = methodViews('eval', { size: 32 }).views[0];
-    const labels = (d: ImageArray) => d.batchLabels(Array.from({ length: d.length }, (_, i) => i));
-    const top1 = (backbone: SimCLR['backbone']) => tidy(() => knnAccuracy(extractFeatures(backbone, train, { view }), labels(train), extractFeatures(backbone, test, { view }), labels(test)).top1);
+    const top1 = (backbone: SimCLR['backbone']) => backboneKnn(backbone, train, test, view).top1;
     const method = small(0);
     const random = top1(method.backbone);
     const summary = await pretrain(method, train, methodViews('simclr', { size: 32 }), {

@@ -7,9 +7,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ImageArray, openImages } from '../data/index.js';
-import { extractFeatures, knnAccuracy } from '../eval/index.js';
+import { backboneKnn } from '../eval/index.js';
 import { buildBackbone } from '../models/index.js';
-import { Generator, type Tensor, tidy } from '../tensor/index.js';
+import type { Layer } from '../nn/index.js';
+import { Generator } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { integerOption, parseOptions } from './options.js';
 import { pretrainCommand } from './pretrain.js';
@@ -22,10 +23,8 @@ export const DEMO_USAGE = `usage: selfsup demo [--epochs 10] [--out runs/demo]
 SimCLR (ResNet-18 at quarter width, CIFAR stem) on ${DEMO_DATA}, then kNN accuracy
 (k = 200, T = 0.1) on its test images against the same backbone at random initialisation.`;
 
-function knnTop1(backbone: Parameters<typeof extractFeatures>[0], train: ImageArray, test: ImageArray, run: RunDescription): number {
-  const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
-  const labels = (d: ImageArray): Tensor => d.batchLabels(Array.from({ length: d.length }, (_, i) => i));
-  return tidy(() => knnAccuracy(extractFeatures(backbone, train, { view }), labels(train), extractFeatures(backbone, test, { view }), labels(test)).top1);
+function knnTop1(backbone: Layer, train: ImageArray, test: ImageArray, run: RunDescription): number {
+  return backboneKnn(backbone, train, test, methodViews('eval', { size: run.size, normalize: run.normalize }).views[0]).top1;
 }
 
 export async function demoCommand(argv: string[]): Promise<void> {

@@ -3,11 +3,11 @@
  * checkpoint on labelled data (or any data, for embed), with the run's own size and normalisation.
  */
 import { writeFileSync } from 'node:fs';
-import { type ImageArray, openImages } from '../data/index.js';
+import { openImages } from '../data/index.js';
 import { type ClassificationReport, extractFeatures, finetune, knnAccuracy, linearProbe } from '../eval/index.js';
 import { writeNpy, writeSafetensors } from '../io/index.js';
 import { buildBackbone } from '../models/index.js';
-import { Generator, setNumThreads, tidy } from '../tensor/index.js';
+import { Generator, type Tensor, setNumThreads, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { UsageError, integerOption, numberOption, parseOptions, requireString } from './options.js';
 import { loadRunBackbone } from './runBackbone.js';
@@ -22,10 +22,6 @@ export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint 
              --scratch trains the same architecture from random weights (the supervised baseline)
   --out <file.json>  the report (eval); embed writes <prefix>.safetensors, <prefix>.npy, <prefix>.csv
   --threads <n>  --workers <n>  --seed <n>`;
-
-function labelsOf(d: ImageArray) {
-  return d.batchLabels(Array.from({ length: d.length }, (_, i) => i));
-}
 
 function printReport(name: string, report: ClassificationReport & Record<string, unknown>, classes: string[]): void {
   console.log(`${name}: top-1 ${(100 * report.top1).toFixed(2)}%, top-5 ${(100 * report.top5).toFixed(2)}%`);
@@ -46,7 +42,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const { backbone, featureDim, run } = loadRunBackbone(checkpoint);
   const [train, test] = [await openImages(trainSpec, { size: run.size }), await openImages(testSpec, { size: run.size })];
   if (!train.labels || !test.labels) throw new Error('--train and --test must have labels (class folders, a CSV, CIFAR, ...)');
-  const numClasses = Math.max(train.classes.length, ...train.labels) + (train.classes.length ? 0 : 1);
+  // Named classes, else the largest label + 1 (a loop: spreading a large label array overflows the call stack).
+  let numClasses = train.classes.length;
+  for (const label of train.labels) numClasses = Math.max(numClasses, label + 1);
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
   let report: ClassificationReport & Record<string, unknown>;
   if (kind === 'knn' || (kind === 'linear' && v.augment !== true)) {
@@ -54,10 +52,10 @@ export async function evalCommand(argv: string[]): Promise<void> {
       const trainFeatures = extractFeatures(backbone, train, { view });
       const testFeatures = extractFeatures(backbone, test, { view });
       if (kind === 'knn') {
-        const acc = knnAccuracy(trainFeatures, labelsOf(train), testFeatures, labelsOf(test), { k: integerOption(v, 'k', 200), temperature: numberOption(v, 'temperature', 0.1), numClasses });
+        const acc = knnAccuracy(trainFeatures, train.allLabels(), testFeatures, test.allLabels(), { k: integerOption(v, 'k', 200), temperature: numberOption(v, 'temperature', 0.1), numClasses });
         return { ...acc, perClass: [], confusion: [], k: integerOption(v, 'k', 200) } as ClassificationReport & Record<string, unknown>;
       }
-      const probe = linearProbe(trainFeatures, labelsOf(train), testFeatures, labelsOf(test), {
+      const probe = linearProbe(trainFeatures, train.allLabels(), testFeatures, test.allLabels(), {
         numClasses, epochs: integerOption(v, 'epochs', 100), lr: numberOption(v, 'lr', 0.1), batchSize: integerOption(v, 'batch-size', 256), seed: integerOption(v, 'seed', 0, 0),
       });
       probe.head.dispose();
@@ -91,8 +89,8 @@ export async function embedCommand(argv: string[]): Promise<void> {
   const images = await openImages(dataSpec, { size: run.size });
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
   const features = extractFeatures(backbone, images, { view });
-  const tensors: Record<string, ReturnType<typeof labelsOf>> = { embeddings: features };
-  if (images.labels) tensors.labels = labelsOf(images);
+  const tensors: Record<string, Tensor> = { embeddings: features };
+  if (images.labels) tensors.labels = images.allLabels();
   writeSafetensors(`${out}.safetensors`, tensors, { checkpoint, data: dataSpec });
   writeNpy(`${out}.npy`, features);
   const sources = images.sources ?? Array.from({ length: images.length }, (_, i) => `${dataSpec}#${i}`);

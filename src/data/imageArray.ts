@@ -54,6 +54,11 @@ export class ImageArray {
     return tensor(out, { shape: [indices.length, this.channels, this.height, this.width] });
   }
 
+  /** int64 [N] labels of every image, in order. */
+  allLabels(): Tensor {
+    return this.batchLabels(Array.from({ length: this.length }, (_, i) => i));
+  }
+
   /** int64 [B] labels of the given images. */
   batchLabels(indices: number[]): Tensor {
     if (this.labels === null) throw new Error('batchLabels: this data set has no labels');

@@ -77,6 +77,7 @@ export class DataLoader {
   private planned: LoaderPosition;
   private delivered: LoaderPosition;
   private plans = new Map<number, Int32Array[]>();
+  private perEpoch: number | undefined;
   private failure: Error | null = null;
   private closed = false;
   /** output buffers (one per view) of finished tasks, reused by the next ones */
@@ -97,9 +98,14 @@ export class DataLoader {
     this.delivered = { epoch: 0, batch: 0 };
   }
 
-  /** Complete batches per epoch for this process. */
+  /**
+   * Batches per epoch for this process (the same every epoch: only the order changes). Counted
+   * once: planning epoch 0 again on every call would redraw its permutation once epoch 0's plan
+   * has been dropped.
+   */
   get batchesPerEpoch(): number {
-    return this.batchesOf(0).length;
+    this.perEpoch ??= this.batchesOf(0).length;
+    return this.perEpoch;
   }
 
   /** The next batch `next()` will deliver (save it in checkpoints). */

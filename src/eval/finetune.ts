@@ -100,7 +100,7 @@ export async function finetune(backbone: Layer, train: ImageArray, test: ImageAr
   }
   const report = tidy(() => {
     const scores = extractFeatures(model, test, { view: o.views.test }); // [N, C] class scores
-    return classificationReport(scores, test.batchLabels(Array.from({ length: test.length }, (_, i) => i)), o.numClasses);
+    return classificationReport(scores, test.allLabels(), o.numClasses);
   });
   return { report, model, losses };
 }

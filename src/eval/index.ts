@@ -1,6 +1,7 @@
 /** Evaluation: features, kNN, linear probe, fine-tuning, collapse diagnostics. */
 export * from './features.js';
 export * from './knn.js';
+export * from './backboneKnn.js';
 export * from './collapse.js';
 export * from './classificationReport.js';
 export * from './linearProbe.js';

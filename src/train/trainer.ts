@@ -18,7 +18,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, type ImageArray } from '../data/index.js';
-import { collapseMetrics, extractFeatures, knnAccuracy } from '../eval/index.js';
+import { backboneKnn, collapseMetrics } from '../eval/index.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
 import type { SSLMethod } from '../methods/index.js';
 import { AdamW, LARS, type Optimizer, SGD, clipGradNorm, warmupCosine } from '../optim/index.js';
@@ -141,12 +141,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
   const summary: TrainSummary = { steps: 0, firstLoss: NaN, lastLoss: NaN, imagesPerSecond: NaN, resumedFrom };
   const runKnn = (step: number) => {
     if (!o.knn) return;
-    const knn = tidy(() => {
-      const trainFeatures = extractFeatures(method.backbone, o.knn!.train, { view: o.knn!.view });
-      const testFeatures = extractFeatures(method.backbone, o.knn!.test, { view: o.knn!.view });
-      const labels = (d: ImageArray) => d.batchLabels(Array.from({ length: d.length }, (_, i) => i));
-      return knnAccuracy(trainFeatures, labels(o.knn!.train), testFeatures, labels(o.knn!.test), { k: o.knn!.k, temperature: o.knn!.temperature });
-    });
+    const knn = backboneKnn(method.backbone, o.knn.train, o.knn.test, o.knn.view, { k: o.knn.k, temperature: o.knn.temperature });
     summary.knn = knn;
     appendFileSync(metricsPath, JSON.stringify({ step, knn_top1: knn.top1, knn_top5: knn.top5 }) + '\n');
     tensorboard.scalars({ 'knn/top1': knn.top1, 'knn/top5': knn.top5 }, step);
