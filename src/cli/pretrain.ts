@@ -8,13 +8,13 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { channelStats, openImages } from '../data/index.js';
-import { METHOD_NAMES, buildMethod } from '../methods/index.js';
+import { MASKED_IMAGE_METHODS, METHOD_NAMES, buildMethod } from '../methods/index.js';
 import { buildBackbone } from '../models/index.js';
 import { Generator, setNumThreads } from '../tensor/index.js';
 import { pretrain as train } from '../train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, methodViews } from '../transforms/index.js';
 import { parseOptions } from './options.js';
-import { type PretrainConfig, pretrainFlags, readPretrainConfig } from './pretrainConfig.js';
+import { type PretrainConfig, methodOptions, pretrainFlags, readPretrainConfig } from './pretrainConfig.js';
 import type { RunDescription } from './runBackbone.js';
 
 export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <spec> --out <dir> [options]
@@ -24,10 +24,11 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --data <spec>          a folder of images, a CSV, cifar10:<dir>, stl10:<dir>:unlabeled, fashion-mnist, ...
   --backbone <name>      resnet18 (default), resnet34, resnet50, vit_tiny, vit_small, vit_base
   --epochs <n>           (default 100)        --batch-size <n>   (default 256)
-  --optimizer <name>     sgd (default), lars, adamw; --lr, --weight-decay, --warmup-epochs
+  --optimizer <name>     sgd (default), lars, adamw (default for mae); --lr, --weight-decay, --warmup-epochs
   --temperature <t>      SimCLR 0.5, MoCo v2 0.2, MoCo v3 0.2 (ViT) / 1.0 (ResNet) by default; --projection-dim, --hidden-dim (the papers' heads)
   --queue-size <k>  --ema-momentum <m>  --bn-splits <n>  (MoCo v2)   --lambda (Barlow Twins)
   --freeze-patch-projection (MoCo v3 with a ViT)
+  --mask-ratio <r>  --normalize-pixels false  --decoder-dim <d>  --decoder-depth <n>   (MAE; needs --backbone vit_*)
   --size <px>            view side (default: the images' side)
   --domain <d>           natural (default), grayscale, aerial
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
@@ -35,8 +36,12 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --checkpoint-every <steps>  --max-steps <n>  --resume
 Every option is also a key of the config file (camelCase: batchSize, weightDecay, ...).`;
 
+function optimizerOf(c: PretrainConfig): 'sgd' | 'lars' | 'adamw' {
+  return c.optimizer ?? (MASKED_IMAGE_METHODS.includes(c.method) ? 'adamw' : 'sgd');
+}
+
 function lrDefault(c: PretrainConfig): number {
-  const base = { sgd: 0.06, lars: 0.3, adamw: 1e-3 }[c.optimizer];
+  const base = c.method === 'mae' ? 1.5e-4 : { sgd: 0.06, lars: 0.3, adamw: 1e-3 }[optimizerOf(c)];
   return (base * c.batchSize * c.accumulate) / 256;
 }
 
@@ -48,14 +53,12 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const size = config.size ?? Math.min(images.height, images.width);
   const normalize = config.normalize === 'data' ? channelStats(images)
     : config.normalize === 'cifar10' ? { mean: CIFAR10_MEAN, std: CIFAR10_STD } : { mean: IMAGENET_MEAN, std: IMAGENET_STD };
-  const views = methodViews(config.method, { size, domain: config.domain, normalize });
+  const views = methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio });
   const generator = new Generator(config.seed);
-  const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize };
+  const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
+    ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}) };
   const { backbone, featureDim } = buildBackbone(backboneSpec, generator);
-  const method = buildMethod(config.method, backbone, featureDim, {
-    temperature: config.temperature, projectionDim: config.projectionDim, hiddenDim: config.hiddenDim, queueSize: config.queueSize,
-    momentum: config.emaMomentum, splits: config.bnSplits, lambda: config.lambda, freezePatchProjection: config.freezePatchProjection,
-  }, generator);
+  const method = buildMethod(config.method, backbone, featureDim, methodOptions(config), generator);
   const run: RunDescription = { backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey };
   let knn;
   if (config.knnTrain && config.knnTest) {
@@ -63,11 +66,13 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
     if (!bank.labels || !queries.labels) throw new Error('--knn-train and --knn-test must have labels (class folders, CIFAR, ...)');
     knn = { train: bank, test: queries, view: methodViews('eval', { size, normalize }).views[0], every: config.knnEvery };
   }
+  const optimizer = optimizerOf(config);
   const summary = await train(method, images, views, {
     out: config.out, epochs: config.epochs, batchSize: config.batchSize, accumulate: config.accumulate,
     optimizer: {
-      name: config.optimizer, lr: config.lr ?? lrDefault(config), momentum: config.momentum,
-      weightDecay: config.weightDecay ?? (config.optimizer === 'lars' ? 1e-6 : config.optimizer === 'adamw' ? 0.05 : 5e-4),
+      name: optimizer, lr: config.lr ?? lrDefault(config), momentum: config.momentum,
+      ...(MASKED_IMAGE_METHODS.includes(config.method) ? { betas: [0.9, 0.95] as [number, number] } : {}),
+      weightDecay: config.weightDecay ?? (optimizer === 'lars' ? 1e-6 : optimizer === 'adamw' ? 0.05 : 5e-4),
       warmupEpochs: config.warmupEpochs ?? Math.min(10, Math.ceil(config.epochs / 10)),
     },
     clipGrad: config.clipGrad, mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,

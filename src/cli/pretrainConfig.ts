@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { METHOD_NAMES } from '../methods/index.js';
+import { MASKED_IMAGE_METHODS, METHOD_NAMES, type MethodOptions } from '../methods/index.js';
 import { BACKBONES } from '../models/index.js';
 import { UsageError } from './options.js';
 
@@ -37,8 +37,9 @@ export const PretrainSchema = z.strictObject({
   normalize: z.enum(['data', 'imagenet', 'cifar10']).default('data'),
   epochs: positiveInt.default(100),
   batchSize: z.number().int().min(2).default(256),
-  optimizer: z.enum(['sgd', 'lars', 'adamw']).default('sgd'),
-  /** default: 0.06 x batch/256 (SGD), 0.3 x batch/256 (LARS), 1e-3 x batch/256 (AdamW) */
+  /** default: AdamW for the masked-image methods (MAE), SGD for the others */
+  optimizer: z.enum(['sgd', 'lars', 'adamw']).optional(),
+  /** default: 0.06 x batch/256 (SGD), 0.3 x batch/256 (LARS), 1e-3 x batch/256 (AdamW; MAE 1.5e-4 x batch/256) */
   lr: z.number().positive().optional(),
   weightDecay: z.number().min(0).optional(),
   momentum: z.number().min(0).max(1).default(0.9),
@@ -58,6 +59,12 @@ export const PretrainSchema = z.strictObject({
   lambda: z.number().positive().optional(),
   /** MoCo v3 with a ViT: keep the random patch projection fixed */
   freezePatchProjection: z.boolean().default(false),
+  /** MAE: fraction of patches masked (default 0.75); targets standardised per patch (default true) */
+  maskRatio: z.number().gt(0).lt(1).optional(),
+  normalizePixels: z.boolean().default(true),
+  /** MAE: decoder width and depth (default 512 x 8, or 128 x 4 for grids of 8x8 patches and less) */
+  decoderDim: positiveInt.optional(),
+  decoderDepth: positiveInt.optional(),
   accumulate: positiveInt.default(1),
   clipGrad: z.number().positive().optional(),
   mixedPrecision: z.boolean().default(false),
@@ -74,6 +81,8 @@ export const PretrainSchema = z.strictObject({
   resume: z.boolean().default(false),
   /** decoded-image cache folder for image folders (default: <out>/../.cache) */
   cache: z.string().optional(),
+}).refine((c) => !MASKED_IMAGE_METHODS.includes(c.method) || c.backbone.startsWith('vit_'), {
+  message: 'masked image modelling (mae) needs a ViT backbone: vit_tiny, vit_small or vit_base', path: ['backbone'],
 }).refine((c) => (c.knnTrain === undefined) === (c.knnTest === undefined), { message: 'knnTrain and knnTest go together', path: ['knnTest'] });
 
 export type PretrainConfig = z.infer<typeof PretrainSchema>;
@@ -129,7 +138,16 @@ export function pretrainFlags(): Record<string, { type: 'string' | 'boolean' }> 
   const flags: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
   for (const key of Object.keys(PretrainSchema.shape)) {
     const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    flags[kebab] = { type: ['resume', 'mixedPrecision', 'freezePatchProjection'].includes(key) ? 'boolean' : 'string' };
+    flags[kebab] = { type: ['resume', 'mixedPrecision', 'freezePatchProjection', 'normalizePixels'].includes(key) ? 'boolean' : 'string' };
   }
   return flags;
+}
+
+/** The method options a configuration sets (each method keeps its paper's default for the rest). */
+export function methodOptions(c: PretrainConfig): MethodOptions {
+  return {
+    temperature: c.temperature, projectionDim: c.projectionDim, hiddenDim: c.hiddenDim, queueSize: c.queueSize,
+    momentum: c.emaMomentum, splits: c.bnSplits, lambda: c.lambda, freezePatchProjection: c.freezePatchProjection,
+    maskRatio: c.maskRatio, normalizePixels: c.normalizePixels, decoderDim: c.decoderDim, decoderDepth: c.decoderDepth,
+  };
 }

@@ -1,17 +1,21 @@
 /**
  * `selfsup preview --data <spec> --method simclr --out views.png`: a PNG grid of a few images and
- * the views (and masks) a method's recipe makes of them.
+ * the views (and masks) a method's recipe makes of them. With `--checkpoint` of an MAE run: each
+ * image, its masked version, MAE's reconstruction, and the reconstruction with the visible patches.
  */
 import { openImages } from '../data/index.js';
 import { imageGrid, writePng } from '../io/index.js';
-import { tidy } from '../tensor/index.js';
-import { type Domain, VIEW_PRESETS, methodViews, previewColumns } from '../transforms/index.js';
+import { MAE } from '../methods/index.js';
+import { Generator, type Tensor, noGrad, tensor, tidy } from '../tensor/index.js';
+import { type Domain, VIEW_PRESETS, applyView, methodViews, previewColumns, randomPatchMask } from '../transforms/index.js';
+import { loadRunMethod } from './runBackbone.js';
 import { choiceOption, integerOption, parseOptions, requireString } from './options.js';
 
 export const PREVIEW_USAGE = `usage: selfsup preview --data <spec> --method <name> --out views.png [options]
 
   --data <spec>     a folder of images, a CSV, cifar10:<dir>, stl10:<dir>, fashion-mnist, ...
   --method <name>   ${VIEW_PRESETS.join(', ')}
+  --checkpoint <f>  an MAE run's checkpoint: show its reconstructions instead of views
   --out <file>      the PNG to write
   --size <px>       view side (default: the images' side, 32 for CIFAR)
   --count <n>       images, one per row (default 8)
@@ -23,7 +27,9 @@ export async function preview(argv: string[]): Promise<void> {
   const values = parseOptions(argv, {
     data: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' }, size: { type: 'string' },
     count: { type: 'string' }, domain: { type: 'string' }, 'local-crops': { type: 'string' }, seed: { type: 'string' },
+    checkpoint: { type: 'string' },
   });
+  if (typeof values.checkpoint === 'string') return previewReconstructions(values.checkpoint, values);
   const data = requireString(values, 'data');
   const method = choiceOption(values, 'method', VIEW_PRESETS, 'simclr');
   const out = requireString(values, 'out');
@@ -40,4 +46,34 @@ export async function preview(argv: string[]): Promise<void> {
   grid.dispose();
   const columns = ['original', ...set.views.map((v, i) => `view ${i + 1} (${v.size}px)`), ...(set.mask ? ['masked'] : [])];
   console.log(`wrote ${out}: ${shown.length} images x [${columns.join(', ')}]`);
+}
+
+/** Rows of [original, masked, reconstruction, reconstruction + visible patches] from an MAE checkpoint. */
+async function previewReconstructions(checkpoint: string, values: Record<string, string | boolean | undefined>): Promise<void> {
+  const data = requireString(values, 'data');
+  const out = requireString(values, 'out');
+  const count = integerOption(values, 'count', 8);
+  const seed = integerOption(values, 'seed', 0, 0);
+  const { method, run } = loadRunMethod(checkpoint);
+  try {
+    if (!(method instanceof MAE)) throw new Error(`${checkpoint}: a ${run.method} run; reconstructions need an MAE run`);
+    method.eval();
+    const images = await openImages(data, { size: run.size });
+    const shown = Array.from({ length: Math.min(count, images.length) }, (_, i) => Math.floor((i * images.length) / Math.min(count, images.length)));
+    const view = { size: run.size, crop: 'center' as const, normalize: run.normalize };
+    const grid = tidy(() => noGrad(() => {
+      const x = applyView(images.batch(shown), view); // [N, 3, s, s], normalised
+      const patches = method.backbone.gridSize ** 2;
+      const mask = randomPatchMask(shown.length, patches, method.maskRatio, new Generator(seed)).mask;
+      const { masked, predicted, pasted } = method.reconstructImages(x, mask);
+      const shape = [1, 3, 1, 1];
+      const toPixels = (t: Tensor) => t.mul(tensor(run.normalize.std, { shape })).add(tensor(run.normalize.mean, { shape })).clamp(0, 1);
+      return imageGrid([x, masked, predicted, pasted].map(toPixels), Math.max(96, run.size));
+    }));
+    await writePng(out, grid);
+    grid.dispose();
+    console.log(`wrote ${out}: ${shown.length} images x [original, masked ${Math.round(100 * method.maskRatio)}%, reconstruction, reconstruction + visible]`);
+  } finally {
+    method.dispose();
+  }
 }

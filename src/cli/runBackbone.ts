@@ -1,12 +1,15 @@
 /**
  * The backbone of a pretraining run, rebuilt from its checkpoint: the run's configuration (saved
  * in the checkpoint) names the architecture, the image size and the normalisation, and the
- * `backbone.*` weights are loaded strictly. Evaluation and export commands start here.
+ * `backbone.*` weights are loaded strictly. Evaluation and export commands start here;
+ * `loadRunMethod` rebuilds the whole method (heads, decoder) for the commands that need it.
  */
 import { readSafetensors } from '../io/index.js';
 import type { Layer } from '../nn/index.js';
+import { type MethodName, type SSLMethod, buildMethod } from '../methods/index.js';
 import { type BackboneSpec, buildBackbone } from '../models/index.js';
 import { type Tensor, tidy } from '../tensor/index.js';
+import { PretrainSchema, methodOptions } from './pretrainConfig.js';
 
 /** What a run records about its data and backbone, beside its flags. */
 export interface RunDescription {
@@ -18,22 +21,56 @@ export interface RunDescription {
   backboneKey?: string;
 }
 
-export function loadRunBackbone(checkpoint: string): { backbone: Layer; featureDim: number; run: RunDescription } {
+interface RunCheckpoint {
+  run: RunDescription;
+  config: Record<string, unknown>;
+  tensors: Map<string, Tensor>;
+}
+
+function readRunCheckpoint(checkpoint: string): RunCheckpoint {
   const { tensors, metadata } = readSafetensors(checkpoint);
+  let config: (Record<string, unknown> & { run?: RunDescription }) | undefined;
   try {
-    let run: RunDescription | undefined;
-    try {
-      run = (JSON.parse(metadata.selfsup ?? '{}') as { extra?: { config?: { run?: RunDescription } } }).extra?.config?.run;
-    } catch {
-      run = undefined;
-    }
-    if (!run) throw new Error(`${checkpoint}: not a selfsup pretraining checkpoint (no run description in its metadata)`);
+    config = (JSON.parse(metadata.selfsup ?? '{}') as { extra?: { config?: Record<string, unknown> & { run?: RunDescription } } }).extra?.config;
+  } catch {
+    config = undefined;
+  }
+  if (!config?.run) {
+    for (const t of tensors.values()) t.dispose();
+    throw new Error(`${checkpoint}: not a selfsup pretraining checkpoint (no run description in its metadata)`);
+  }
+  return { run: config.run, config, tensors };
+}
+
+/** The tensors under `prefix` with the prefix removed. */
+function under(tensors: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [k, t] of tensors) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), t);
+  return out;
+}
+
+export function loadRunBackbone(checkpoint: string): { backbone: Layer; featureDim: number; run: RunDescription } {
+  const { run, tensors } = readRunCheckpoint(checkpoint);
+  try {
     const { backbone, featureDim } = buildBackbone(run.backboneSpec);
-    const prefix = `model.${run.backboneKey ?? 'backbone'}.`;
-    const weights = new Map<string, Tensor>();
-    for (const [k, t] of tensors) if (k.startsWith(prefix)) weights.set(k.slice(prefix.length), t);
-    tidy(() => { backbone.loadStateDict(weights, { strict: true }); });
+    tidy(() => { backbone.loadStateDict(under(tensors, `model.${run.backboneKey ?? 'backbone'}.`), { strict: true }); });
     return { backbone, featureDim, run };
+  } finally {
+    for (const t of tensors.values()) t.dispose();
+  }
+}
+
+/** The whole method of a run (backbone, heads, decoder, momentum encoders) with its trained weights. */
+export function loadRunMethod(checkpoint: string): { method: SSLMethod; run: RunDescription } {
+  const { run, config, tensors } = readRunCheckpoint(checkpoint);
+  try {
+    const { run: _run, ...rest } = config;
+    const parsed = PretrainSchema.safeParse(rest);
+    if (!parsed.success) throw new Error(`${checkpoint}: its run configuration no longer parses: ${parsed.error.issues[0]?.message}`);
+    const { backbone, featureDim } = buildBackbone(run.backboneSpec);
+    const method = buildMethod(run.method as MethodName, backbone, featureDim, methodOptions(parsed.data));
+    tidy(() => { method.loadStateDict(under(tensors, 'model.'), { strict: true }); });
+    return { method, run };
   } finally {
     for (const t of tensors.values()) t.dispose();
   }

@@ -4,3 +4,4 @@ export * from './infoNce.js';
 export * from './negativeCosine.js';
 export * from './barlowTwins.js';
 export * from './vicreg.js';
+export * from './maskedReconstruction.js';

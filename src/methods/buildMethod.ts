@@ -7,9 +7,11 @@
  * ```
  */
 import type { Layer } from '../nn/index.js';
+import { VisionTransformer } from '../models/index.js';
 import type { Generator } from '../tensor/index.js';
 import { BarlowTwins } from './barlowTwins.js';
 import { BYOL } from './byol.js';
+import { MAE } from './mae.js';
 import type { SSLMethod } from './method.js';
 import { MoCoV2 } from './mocoV2.js';
 import { MoCoV3 } from './mocoV3.js';
@@ -17,8 +19,10 @@ import { SimCLR } from './simclr.js';
 import { SimSiam } from './simsiam.js';
 import { VICReg } from './vicreg.js';
 
-export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg'] as const;
+export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'mae'] as const;
 export type MethodName = typeof METHOD_NAMES[number];
+/** Methods that mask patches, so need a ViT; they train with AdamW (0.9, 0.95) by default. */
+export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae'];
 
 export interface MethodOptions {
   temperature?: number;
@@ -32,6 +36,11 @@ export interface MethodOptions {
   lambda?: number;
   stopGradient?: boolean;
   freezePatchProjection?: boolean;
+  /** MAE: fraction of patches masked, per-patch normalised targets, decoder size */
+  maskRatio?: number;
+  normalizePixels?: boolean;
+  decoderDim?: number;
+  decoderDepth?: number;
 }
 
 export function buildMethod(name: MethodName, backbone: Layer, featureDim: number, o: MethodOptions = {}, generator?: Generator): SSLMethod {
@@ -44,6 +53,9 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
     case 'simsiam': return new SimSiam(backbone, { ...common, projectionDim: o.projectionDim, predictorHiddenDim: o.hiddenDim, stopGradient: o.stopGradient });
     case 'barlow_twins': return new BarlowTwins(backbone, { ...common, hiddenDim: o.hiddenDim ?? o.projectionDim, lambda: o.lambda });
     case 'vicreg': return new VICReg(backbone, { ...common, hiddenDim: o.hiddenDim ?? o.projectionDim });
+    case 'mae':
+      if (!(backbone instanceof VisionTransformer)) throw new Error(`method 'mae' needs a ViT backbone (vit_tiny, vit_small, vit_base)`);
+      return new MAE(backbone, { maskRatio: o.maskRatio, normalizePixels: o.normalizePixels, decoderDim: o.decoderDim, decoderDepth: o.decoderDepth, generator });
     default: throw new Error(`unknown method '${String(name)}' (expected one of ${METHOD_NAMES.join(', ')})`);
   }
 }

@@ -8,4 +8,5 @@ export * from './byol.js';
 export * from './simsiam.js';
 export * from './barlowTwins.js';
 export * from './vicreg.js';
+export * from './mae.js';
 export * from './buildMethod.js';

@@ -21,6 +21,8 @@ export interface BackboneSpec {
   stem?: 'cifar' | 'imagenet';
   width?: number;
   patchSize?: number;
+  /** ViT position embeddings: learned (default) or fixed sin-cos (MAE) */
+  posEmbed?: 'learned' | 'sincos';
 }
 
 export function buildBackbone(spec: BackboneSpec, generator?: Generator): { backbone: Layer; featureDim: number } {
@@ -37,7 +39,7 @@ export function buildBackbone(spec: BackboneSpec, generator?: Generator): { back
     case 'vit_small':
     case 'vit_base': {
       const make = { vit_tiny: vitTiny, vit_small: vitSmall, vit_base: vitBase }[spec.name];
-      const net = make({ imageSize: spec.imageSize, patchSize: spec.patchSize ?? (small ? 4 : 16), generator });
+      const net = make({ imageSize: spec.imageSize, patchSize: spec.patchSize ?? (small ? 4 : 16), posEmbed: spec.posEmbed, generator });
       return { backbone: net, featureDim: net.dim };
     }
     default:

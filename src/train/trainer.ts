@@ -34,6 +34,8 @@ export interface OptimizerConfig {
   lr: number;
   weightDecay: number;
   momentum?: number;
+  /** AdamW's (beta1, beta2) (default 0.9, 0.999; MAE and BEiT use 0.9, 0.95 / 0.999) */
+  betas?: [number, number];
   warmupEpochs?: number;
   /** the learning rate the cosine ends at (default 0) */
   finalLr?: number;
@@ -89,7 +91,7 @@ function makeOptimizer(method: SSLMethod, c: OptimizerConfig): Optimizer<{ lr: n
   const groups = method.parameterGroups(c.weightDecay);
   if (c.name === 'sgd') return new SGD(groups, { lr: c.lr, momentum: c.momentum ?? 0.9, weightDecay: c.weightDecay });
   if (c.name === 'lars') return new LARS(groups, { lr: c.lr, momentum: c.momentum ?? 0.9, weightDecay: c.weightDecay });
-  return new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay });
+  return new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay, ...(c.betas ? { betas: c.betas } : {}) });
 }
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';

@@ -49,6 +49,8 @@ export interface PresetOptions {
   localSize?: number;
   /** MAE/BEiT: patch size of the ViT, for the mask grid (default 16, or 4 for sides <= 64) */
   patchSize?: number;
+  /** MAE/BEiT: fraction of patches masked (default 0.75 / 0.4) */
+  maskRatio?: number;
 }
 
 const SMALL = 64;
@@ -97,12 +99,12 @@ export function methodViews(method: ViewPreset, o: PresetOptions): ViewSet {
       break;
     }
     case 'mae':
-      set = { views: [{ ...base, crop: { scale: [0.2, 1] }, interpolation: 'bicubic' }], mask: { kind: 'random', patchSize, ratio: 0.75 } };
+      set = { views: [{ ...base, crop: { scale: [0.2, 1] }, interpolation: 'bicubic' }], mask: { kind: 'random', patchSize, ratio: o.maskRatio ?? 0.75 } };
       break;
     case 'beit':
       set = {
         views: [{ ...base, crop: { scale: [0.08, 1] }, colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0 } }],
-        mask: { kind: 'blockwise', patchSize, ratio: 0.4, minPatches: small ? 4 : 16 },
+        mask: { kind: 'blockwise', patchSize, ratio: o.maskRatio ?? 0.4, minPatches: small ? 4 : 16 },
       };
       break;
     case 'supervised':

@@ -1,0 +1,32 @@
+/**
+ * Images to rows of patch pixels and back, in MAE's order (He et al., 2022, `patchify`): patch
+ * (i, j) of a p x p grid becomes row i * w + j, its pixels ordered (row, column, channel).
+ *
+ * ```ts
+ * const rows = patchify(images, 4);        // [B, 3, 32, 32] -> [B, 64, 48]
+ * const back = unpatchify(rows, 4, 3);     // [B, 64, 48] -> [B, 3, 32, 32]
+ * ```
+ */
+import { type Tensor, tidy } from '../tensor/index.js';
+
+export function patchify(images: Tensor, patchSize: number): Tensor {
+  const [b, c, height, width] = images.shape;
+  if (images.ndim !== 4 || height % patchSize !== 0 || width % patchSize !== 0) {
+    throw new Error(`patchify: expected images [B, C, H, W] with H and W multiples of ${patchSize}, got [${images.shape.join(', ')}]`);
+  }
+  const [h, w] = [height / patchSize, width / patchSize];
+  return tidy(() => images.reshape(b, c, h, patchSize, w, patchSize)
+    .permute(0, 2, 4, 3, 5, 1) // [B, h, w, p, p, C]
+    .reshape(b, h * w, patchSize * patchSize * c));
+}
+
+export function unpatchify(rows: Tensor, patchSize: number, channels = 3): Tensor {
+  const [b, n, d] = rows.shape;
+  const grid = Math.round(Math.sqrt(n));
+  if (rows.ndim !== 3 || grid * grid !== n || d !== patchSize * patchSize * channels) {
+    throw new Error(`unpatchify: expected [B, g*g, ${patchSize * patchSize * channels}], got [${rows.shape.join(', ')}]`);
+  }
+  return tidy(() => rows.reshape(b, grid, grid, patchSize, patchSize, channels)
+    .permute(0, 5, 1, 3, 2, 4) // [B, C, h, p, w, p]
+    .reshape(b, channels, grid * patchSize, grid * patchSize));
+}
