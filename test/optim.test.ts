@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { AdamW, LARS, SGD, clipGradNorm, linearWarmup, warmupCosine, type Optimizer } from '../src/optim/index.js';
+import { AdamW, LARS, SGD, clipGradNorm, layerDecayGroups, linearWarmup, warmupCosine, type Optimizer } from '../src/optim/index.js';
+import { vitTiny } from '../src/models/index.js';
 import { type Tensor, liveTensors, tensor, tidy } from '../src/tensor/index.js';
 import { assertClose } from './helpers/gradcheck.js';
 
@@ -137,5 +138,25 @@ describe('clipping and schedules', () => {
     const temp = linearWarmup(0.04, 0.07, 30);
     assertClose([temp(0), temp(15), temp(30), temp(90)], [0.04, 0.055, 0.07, 0.07]);
     assert.throws(() => warmupCosine({ base: 1, final: 0, warmupSteps: 20, totalSteps: 10 }), /warmupSteps/);
+  });
+});
+
+describe('layer-wise learning-rate decay (BEiT / MAE fine-tuning)', () => {
+  test('embeddings learn at decay^(depth + 1), block i at decay^(depth - i), the final norm and a new head at 1; no decay on 1-D', () => {
+    const vit = vitTiny({ imageSize: 8, patchSize: 4, dim: 8, depth: 3, heads: 2, numClasses: 2 });
+    const groups = layerDecayGroups(vit, 0.05, 0.5, (name) => vit.layerId(name), 4);
+    const scaleOf = (name: string) => groups.find((g) => g.names.includes(name))!;
+    assertClose(['patch_embed.proj.weight', 'cls_token', 'pos_embed', 'blocks.0.attn.qkv.weight', 'blocks.2.mlp.fc2.weight', 'norm.weight', 'head.weight']
+      .map((n) => scaleOf(n).lrScale), [1 / 16, 1 / 16, 1 / 16, 1 / 8, 1 / 2, 1, 1]);
+    assert.equal(scaleOf('blocks.1.attn.qkv.weight').weightDecay, 0.05);
+    assert.equal(scaleOf('blocks.1.attn.qkv.bias').weightDecay, 0);
+    assert.equal(groups.reduce((n, g) => n + g.params.length, 0), vit.parameters().filter((p) => p.requiresGrad).length);
+    const opt = new AdamW(groups, { lr: 1e-3 });
+    opt.setLearningRate(0.1);
+    assertClose([opt.groups.find((g) => g.params.includes(vit.clsToken))!.lr], [0.1 / 16]);
+    vit.setDropPath(0.2);
+    assert.deepEqual(vit.blocks.map((b) => b.dropPath.p), [0, 0.1, 0.2]);
+    assert.throws(() => layerDecayGroups(vit, 0, 0, () => 0, 1), /decay must be in \(0, 1\]/);
+    vit.dispose();
   });
 });

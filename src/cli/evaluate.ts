@@ -9,7 +9,7 @@ import { writeNpy, writeSafetensors } from '../io/index.js';
 import { buildBackbone } from '../models/index.js';
 import { Generator, type Tensor, setNumThreads, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
-import { UsageError, integerOption, numberOption, parseOptions, requireString } from './options.js';
+import { UsageError, choiceOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
 import { loadRunBackbone } from './runBackbone.js';
 
 export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint <file> --train <spec> --test <spec> [options]
@@ -19,7 +19,9 @@ export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint 
   linear     linear probe on frozen features (--epochs 100, --lr 0.1, --batch-size 256); precomputed
              features, or with --augment random resized crops + flips of a frozen backbone
   finetune   all layers, backbone at 0.1x the head's rate (--epochs 30, --lr 0.05, --batch-size 128);
-             --scratch trains the same architecture from random weights (the supervised baseline)
+             --scratch trains the same architecture from random weights (the supervised baseline);
+             a ViT gets the MAE/BEiT recipe: --optimizer adamw --lr 5e-4 --layer-decay 0.75 --drop-path 0.1
+             --label-smoothing 0.1 --warmup-epochs 3 (each flag overrides; --optimizer sgd for the ResNet recipe)
   --out <file.json>  the report (eval); embed writes <prefix>.safetensors, <prefix>.npy, <prefix>.csv
   --threads <n>  --workers <n>  --seed <n>`;
 
@@ -34,7 +36,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const v = parseOptions(rest, {
     checkpoint: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, out: { type: 'string' },
     k: { type: 'string' }, temperature: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' },
-    'batch-size': { type: 'string' }, scratch: { type: 'boolean' }, augment: { type: 'boolean' }, threads: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' },
+    'batch-size': { type: 'string' }, scratch: { type: 'boolean' }, optimizer: { type: 'string' }, 'layer-decay': { type: 'string' },
+    'drop-path': { type: 'string' }, 'label-smoothing': { type: 'string' }, 'warmup-epochs': { type: 'string' }, augment: { type: 'boolean' }, threads: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' },
   });
   const checkpoint = requireString(v, 'checkpoint');
   const [trainSpec, testSpec] = [requireString(v, 'train'), requireString(v, 'test')];
@@ -67,8 +70,17 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const frozen = kind === 'linear';
     const net = scratch ? buildBackbone(run.backboneSpec, new Generator(integerOption(v, 'seed', 0, 0))).backbone : backbone;
     const normalize = run.normalize;
+    // The ViT fine-tuning recipe of MAE / BEiT unless flags say otherwise (no layer decay from scratch).
+    const vitRecipe = !frozen && run.backboneSpec.name.startsWith('vit_');
+    const optimizer = choiceOption(v, 'optimizer', ['sgd', 'adamw'] as const, vitRecipe ? 'adamw' : 'sgd');
+    const vitOnly = (flag: 'layer-decay' | 'drop-path', fallback: number | undefined) => {
+      if (v[flag] !== undefined && !run.backboneSpec.name.startsWith('vit_')) throw new UsageError(`--${flag} is for ViT backbones; this run's is ${run.backboneSpec.name}`);
+      return v[flag] !== undefined ? numberOption(v, flag, 0) : fallback;
+    };
     const result = await finetune(net, train, test, {
-      numClasses, featureDim, epochs: integerOption(v, 'epochs', frozen ? 100 : 30), lr: numberOption(v, 'lr', frozen ? 0.1 : 0.05),
+      optimizer, layerDecay: vitOnly('layer-decay', vitRecipe && !scratch ? 0.75 : undefined), dropPath: vitOnly('drop-path', vitRecipe ? 0.1 : undefined),
+      labelSmoothing: numberOption(v, 'label-smoothing', vitRecipe ? 0.1 : 0), warmupEpochs: numberOption(v, 'warmup-epochs', vitRecipe ? 3 : 0),
+      numClasses, featureDim, epochs: integerOption(v, 'epochs', frozen ? 100 : 30), lr: numberOption(v, 'lr', frozen ? 0.1 : optimizer === 'adamw' ? 5e-4 : 0.05),
       batchSize: integerOption(v, 'batch-size', frozen ? 256 : 128), backboneLrScale: scratch ? 1 : 0.1, freezeBackbone: frozen, seed: integerOption(v, 'seed', 0, 0), workers: v.workers === undefined ? undefined : integerOption(v, 'workers', 1, 0),
       views: { train: methodViews('supervised', { size: run.size, normalize }).views[0], test: view },
       onEpoch: (epoch, loss) => process.stderr.write(`${kind} epoch ${epoch + 1}: loss ${loss.toFixed(4)}\n`),

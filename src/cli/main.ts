@@ -10,15 +10,17 @@ import { DEMO_USAGE, demoCommand } from './demo.js';
 import { EVAL_USAGE, embedCommand, evalCommand } from './evaluate.js';
 import { PRETRAIN_USAGE, pretrainCommand } from './pretrain.js';
 import { PREVIEW_USAGE, preview } from './preview.js';
+import { TOKENIZER_USAGE, tokenizerCommand } from './tokenizer.js';
 
 const USAGE = `usage: selfsup <command> [options]
 
 commands:
   info        the engine: libtorch version, threads, CUDA, allocator
-  pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg)
+  pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg, MAE, BEiT)
+  tokenizer   train BEiT's visual tokenizer (VQ-VAE or k-means over patches)
   eval        knn | linear | finetune a pretrained backbone on labelled data
   embed       embeddings of a data set (safetensors, npy, CSV of paths)
-  preview     a PNG grid of the augmented views a method's recipe makes
+  preview     a PNG grid of the augmented views a method's recipe makes, or MAE's reconstructions
   demo        SimCLR on the bundled CIFAR-10 subset, then kNN against a random encoder
   help        this message
 
@@ -61,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
     embed: { run: embedCommand, usage: EVAL_USAGE },
     preview: { run: preview, usage: PREVIEW_USAGE },
     demo: { run: demoCommand, usage: DEMO_USAGE },
+    tokenizer: { run: tokenizerCommand, usage: TOKENIZER_USAGE },
   };
   const found = commands[command];
   if (found) {

@@ -29,6 +29,7 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --queue-size <k>  --ema-momentum <m>  --bn-splits <n>  (MoCo v2)   --lambda (Barlow Twins)
   --freeze-patch-projection (MoCo v3 with a ViT)
   --mask-ratio <r>  --normalize-pixels false  --decoder-dim <d>  --decoder-depth <n>   (MAE; needs --backbone vit_*)
+  --tokenizer <file>     BEiT's visual tokenizer (selfsup tokenizer train); --mask-ratio (default 0.4)
   --size <px>            view side (default: the images' side)
   --domain <d>           natural (default), grayscale, aerial
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
@@ -41,7 +42,8 @@ function optimizerOf(c: PretrainConfig): 'sgd' | 'lars' | 'adamw' {
 }
 
 function lrDefault(c: PretrainConfig): number {
-  const base = c.method === 'mae' ? 1.5e-4 : { sgd: 0.06, lars: 0.3, adamw: 1e-3 }[optimizerOf(c)];
+  // MAE: 1.5e-4 per 256 images; BEiT: 1.5e-3 per 2048
+  const base = c.method === 'mae' ? 1.5e-4 : c.method === 'beit' ? 1.875e-4 : { sgd: 0.06, lars: 0.3, adamw: 1e-3 }[optimizerOf(c)];
   return (base * c.batchSize * c.accumulate) / 256;
 }
 
@@ -56,9 +58,9 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const views = methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio });
   const generator = new Generator(config.seed);
   const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
-    ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}) };
+    ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}), ...(config.method === 'beit' ? { layerScale: 0.1 } : {}) };
   const { backbone, featureDim } = buildBackbone(backboneSpec, generator);
-  const method = buildMethod(config.method, backbone, featureDim, methodOptions(config), generator);
+  const method = buildMethod(config.method, backbone, featureDim, methodOptions(config, normalize), generator);
   const run: RunDescription = { backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey };
   let knn;
   if (config.knnTrain && config.knnTest) {
@@ -71,7 +73,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
     out: config.out, epochs: config.epochs, batchSize: config.batchSize, accumulate: config.accumulate,
     optimizer: {
       name: optimizer, lr: config.lr ?? lrDefault(config), momentum: config.momentum,
-      ...(MASKED_IMAGE_METHODS.includes(config.method) ? { betas: [0.9, 0.95] as [number, number] } : {}),
+      ...(config.method === 'mae' ? { betas: [0.9, 0.95] as [number, number] } : {}),
       weightDecay: config.weightDecay ?? (optimizer === 'lars' ? 1e-6 : optimizer === 'adamw' ? 0.05 : 5e-4),
       warmupEpochs: config.warmupEpochs ?? Math.min(10, Math.ceil(config.epochs / 10)),
     },

@@ -59,12 +59,14 @@ export const PretrainSchema = z.strictObject({
   lambda: z.number().positive().optional(),
   /** MoCo v3 with a ViT: keep the random patch projection fixed */
   freezePatchProjection: z.boolean().default(false),
-  /** MAE: fraction of patches masked (default 0.75); targets standardised per patch (default true) */
+  /** MAE / BEiT: fraction of patches masked (default 0.75 / 0.4); MAE: targets standardised per patch (default true) */
   maskRatio: z.number().gt(0).lt(1).optional(),
   normalizePixels: z.boolean().default(true),
   /** MAE: decoder width and depth (default 512 x 8, or 128 x 4 for grids of 8x8 patches and less) */
   decoderDim: positiveInt.optional(),
   decoderDepth: positiveInt.optional(),
+  /** BEiT: the visual tokenizer file from 'selfsup tokenizer train' (its patch size must be the ViT's) */
+  tokenizer: z.string().min(1).optional(),
   accumulate: positiveInt.default(1),
   clipGrad: z.number().positive().optional(),
   mixedPrecision: z.boolean().default(false),
@@ -82,7 +84,9 @@ export const PretrainSchema = z.strictObject({
   /** decoded-image cache folder for image folders (default: <out>/../.cache) */
   cache: z.string().optional(),
 }).refine((c) => !MASKED_IMAGE_METHODS.includes(c.method) || c.backbone.startsWith('vit_'), {
-  message: 'masked image modelling (mae) needs a ViT backbone: vit_tiny, vit_small or vit_base', path: ['backbone'],
+  message: 'masked image modelling (mae, beit) needs a ViT backbone: vit_tiny, vit_small or vit_base', path: ['backbone'],
+}).refine((c) => c.method !== 'beit' || c.tokenizer !== undefined, {
+  message: "beit needs a visual tokenizer: make one with 'selfsup tokenizer train' and give its file", path: ['tokenizer'],
 }).refine((c) => (c.knnTrain === undefined) === (c.knnTest === undefined), { message: 'knnTrain and knnTest go together', path: ['knnTest'] });
 
 export type PretrainConfig = z.infer<typeof PretrainSchema>;
@@ -143,9 +147,10 @@ export function pretrainFlags(): Record<string, { type: 'string' | 'boolean' }> 
   return flags;
 }
 
-/** The method options a configuration sets (each method keeps its paper's default for the rest). */
-export function methodOptions(c: PretrainConfig): MethodOptions {
+/** The method options a configuration sets (each method keeps its paper's default for the rest); `normalize` is the views'. */
+export function methodOptions(c: PretrainConfig, normalize: { mean: number[]; std: number[] }): MethodOptions {
   return {
+    tokenizer: c.tokenizer, viewNormalize: normalize,
     temperature: c.temperature, projectionDim: c.projectionDim, hiddenDim: c.hiddenDim, queueSize: c.queueSize,
     momentum: c.emaMomentum, splits: c.bnSplits, lambda: c.lambda, freezePatchProjection: c.freezePatchProjection,
     maskRatio: c.maskRatio, normalizePixels: c.normalizePixels, decoderDim: c.decoderDim, decoderDepth: c.decoderDepth,

@@ -68,7 +68,7 @@ export function loadRunMethod(checkpoint: string): { method: SSLMethod; run: Run
     const parsed = PretrainSchema.safeParse(rest);
     if (!parsed.success) throw new Error(`${checkpoint}: its run configuration no longer parses: ${parsed.error.issues[0]?.message}`);
     const { backbone, featureDim } = buildBackbone(run.backboneSpec);
-    const method = buildMethod(run.method as MethodName, backbone, featureDim, methodOptions(parsed.data));
+    const method = buildMethod(run.method as MethodName, backbone, featureDim, methodOptions(parsed.data, run.normalize));
     tidy(() => { method.loadStateDict(under(tensors, 'model.'), { strict: true }); });
     return { method, run };
   } finally {

@@ -9,7 +9,10 @@
 import type { Layer } from '../nn/index.js';
 import { VisionTransformer } from '../models/index.js';
 import type { Generator } from '../tensor/index.js';
+import { type Normalization, type VisualTokenizer, loadTokenizer } from '../tokenizers/index.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../transforms/index.js';
 import { BarlowTwins } from './barlowTwins.js';
+import { BEiT } from './beit.js';
 import { BYOL } from './byol.js';
 import { MAE } from './mae.js';
 import type { SSLMethod } from './method.js';
@@ -19,10 +22,10 @@ import { SimCLR } from './simclr.js';
 import { SimSiam } from './simsiam.js';
 import { VICReg } from './vicreg.js';
 
-export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'mae'] as const;
+export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'mae', 'beit'] as const;
 export type MethodName = typeof METHOD_NAMES[number];
-/** Methods that mask patches, so need a ViT; they train with AdamW (0.9, 0.95) by default. */
-export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae'];
+/** Methods that mask patches, so need a ViT; they train with AdamW by default. */
+export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae', 'beit'];
 
 export interface MethodOptions {
   temperature?: number;
@@ -41,6 +44,9 @@ export interface MethodOptions {
   normalizePixels?: boolean;
   decoderDim?: number;
   decoderDepth?: number;
+  /** BEiT: the visual tokenizer (or its file), and the normalisation of the views (default ImageNet's) */
+  tokenizer?: VisualTokenizer | string;
+  viewNormalize?: Normalization;
 }
 
 export function buildMethod(name: MethodName, backbone: Layer, featureDim: number, o: MethodOptions = {}, generator?: Generator): SSLMethod {
@@ -56,6 +62,12 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
     case 'mae':
       if (!(backbone instanceof VisionTransformer)) throw new Error(`method 'mae' needs a ViT backbone (vit_tiny, vit_small, vit_base)`);
       return new MAE(backbone, { maskRatio: o.maskRatio, normalizePixels: o.normalizePixels, decoderDim: o.decoderDim, decoderDepth: o.decoderDepth, generator });
+    case 'beit': {
+      if (!(backbone instanceof VisionTransformer)) throw new Error(`method 'beit' needs a ViT backbone (vit_tiny, vit_small, vit_base)`);
+      if (o.tokenizer === undefined) throw new Error(`method 'beit' needs a visual tokenizer: make one with 'selfsup tokenizer train' and pass --tokenizer <file>`);
+      const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
+      return new BEiT(backbone, tokenizer, { viewNormalize: o.viewNormalize ?? { mean: IMAGENET_MEAN, std: IMAGENET_STD }, maskRatio: o.maskRatio, generator });
+    }
     default: throw new Error(`unknown method '${String(name)}' (expected one of ${METHOD_NAMES.join(', ')})`);
   }
 }

@@ -10,3 +10,5 @@ export * from './barlowTwins.js';
 export * from './vicreg.js';
 export * from './mae.js';
 export * from './buildMethod.js';
+export * from './tokenizerTraining.js';
+export * from './beit.js';

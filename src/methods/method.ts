@@ -12,6 +12,8 @@ export interface MethodStep {
   loss: Tensor;
   /** two views' embeddings [N, D] (detached) for the collapse diagnostics, when the method has them */
   embeddings?: [Tensor, Tensor];
+  /** further numbers worth a curve (codebook perplexity, masked-token accuracy), logged with the loss */
+  metrics?: Record<string, number>;
 }
 
 export abstract class SSLMethod extends Module {

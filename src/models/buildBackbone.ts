@@ -23,6 +23,8 @@ export interface BackboneSpec {
   patchSize?: number;
   /** ViT position embeddings: learned (default) or fixed sin-cos (MAE) */
   posEmbed?: 'learned' | 'sincos';
+  /** ViT LayerScale initial value (BEiT: 0.1) */
+  layerScale?: number;
 }
 
 export function buildBackbone(spec: BackboneSpec, generator?: Generator): { backbone: Layer; featureDim: number } {
@@ -39,7 +41,7 @@ export function buildBackbone(spec: BackboneSpec, generator?: Generator): { back
     case 'vit_small':
     case 'vit_base': {
       const make = { vit_tiny: vitTiny, vit_small: vitSmall, vit_base: vitBase }[spec.name];
-      const net = make({ imageSize: spec.imageSize, patchSize: spec.patchSize ?? (small ? 4 : 16), posEmbed: spec.posEmbed, generator });
+      const net = make({ imageSize: spec.imageSize, patchSize: spec.patchSize ?? (small ? 4 : 16), posEmbed: spec.posEmbed, layerScale: spec.layerScale, generator });
       return { backbone: net, featureDim: net.dim };
     }
     default:

@@ -13,9 +13,9 @@
  * ```
  */
 import {
-  type Generator, type Tensor, cat, empty, interpolate, keep, noGrad, pipe, tidy, zeros, arange, where,
+  type Generator, type Tensor, cat, empty, full, interpolate, keep, noGrad, pipe, tidy, zeros, arange, where,
 } from '../tensor/index.js';
-import { Conv2d, DropPath, GELU, Layer, LayerNorm, Linear, Module, ModuleList, MultiheadSelfAttention, init } from '../nn/index.js';
+import { Conv2d, DropPath, GELU, Identity, Layer, LayerNorm, Linear, Module, ModuleList, MultiheadSelfAttention, init } from '../nn/index.js';
 
 export interface ViTOptions {
   imageSize?: number;
@@ -30,6 +30,8 @@ export interface ViTOptions {
   posEmbed?: 'learned' | 'sincos';
   /** stochastic depth rate of the last block (linearly increasing from 0) */
   dropPath?: number;
+  /** LayerScale (Touvron et al., 2021, CaiT; BEiT): residual branches times a learned per-channel gamma starting here (e.g. 0.1) */
+  layerScale?: number;
   qkvBias?: boolean;
   generator?: Generator;
 }
@@ -61,20 +63,36 @@ class FeedForward extends Layer {
   }
 }
 
-/** Pre-norm transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)). */
+/** x * gamma with a learned per-channel gamma [dim] (timm's LayerScale, keys ls1.gamma / ls2.gamma). */
+class LayerScale extends Layer {
+  readonly gamma: Tensor;
+  constructor(dim: number, init: number) {
+    super();
+    this.gamma = this.registerParameter('gamma', full([dim], init));
+  }
+  forward(x: Tensor): Tensor {
+    return x.mul(this.gamma);
+  }
+}
+
+/** Pre-norm transformer block: x + attn(norm1(x)), then x + mlp(norm2(x)) (each branch times LayerScale when asked). */
 export class Block extends Layer {
   readonly norm1: LayerNorm;
   readonly attn: MultiheadSelfAttention;
   readonly norm2: LayerNorm;
   readonly mlp: FeedForward;
   readonly dropPath: DropPath;
+  readonly ls1: Layer;
+  readonly ls2: Layer;
 
-  constructor(dim: number, heads: number, mlpRatio: number, dropPath: number, qkvBias: boolean, g?: Generator) {
+  constructor(dim: number, heads: number, mlpRatio: number, dropPath: number, qkvBias: boolean, g?: Generator, layerScale?: number) {
     super();
     this.norm1 = this.registerModule('norm1', new LayerNorm(dim, { eps: 1e-6 }));
     this.attn = this.registerModule('attn', new MultiheadSelfAttention(dim, heads, { qkvBias, generator: g }));
+    this.ls1 = layerScale ? this.registerModule('ls1', new LayerScale(dim, layerScale)) : new Identity();
     this.norm2 = this.registerModule('norm2', new LayerNorm(dim, { eps: 1e-6 }));
     this.mlp = this.registerModule('mlp', new FeedForward(dim, Math.round(dim * mlpRatio), g));
+    this.ls2 = layerScale ? this.registerModule('ls2', new LayerScale(dim, layerScale)) : new Identity();
     this.dropPath = this.registerModule('drop_path', new DropPath(dropPath));
   }
 
@@ -91,8 +109,8 @@ export class Block extends Layer {
     return tidy(() => {
       const normed = this.norm1.forward(x);
       const [a, weights] = needWeights ? this.attn.forwardWithWeights(normed) : [this.attn.forward(normed), null];
-      const h = x.add(this.dropPath.forward(a));
-      const out = h.add(this.dropPath.forward(pipe(h, (t) => this.norm2.forward(t), (t) => this.mlp.forward(t))));
+      const h = x.add(this.dropPath.forward(this.ls1.forward(a)));
+      const out = h.add(this.dropPath.forward(pipe(h, (t) => this.norm2.forward(t), (t) => this.mlp.forward(t), (t) => this.ls2.forward(t))));
       return weights ? [out, weights] : [out];
     });
   }
@@ -152,7 +170,7 @@ export class VisionTransformer extends Module {
       this.posEmbed = this.registerParameter('pos_embed', init.truncNormal_(empty([1, 1 + patches, this.dim]), 0.02, g));
     }
     this.blocks = this.registerModule('blocks', new ModuleList(Array.from({ length: depth }, (_, i) =>
-      new Block(this.dim, heads, o.mlpRatio ?? 4, depth > 1 ? ((o.dropPath ?? 0) * i) / (depth - 1) : 0, o.qkvBias ?? true, g)))).items;
+      new Block(this.dim, heads, o.mlpRatio ?? 4, depth > 1 ? ((o.dropPath ?? 0) * i) / (depth - 1) : 0, o.qkvBias ?? true, g, o.layerScale)))).items;
     this.norm = this.registerModule('norm', new LayerNorm(this.dim, { eps: 1e-6 }));
     this.head = o.numClasses ? this.registerModule('head', new Linear(this.dim, o.numClasses, { generator: g })) : null;
 
@@ -228,6 +246,25 @@ export class VisionTransformer extends Module {
       const h = pipe(cat([cls, tokens], 1), ...this.blocks.slice(0, -1).map((b) => (t: Tensor) => b.forward(t)));
       return this.blocks[this.blocks.length - 1].forwardWithWeights(h)[1];
     });
+  }
+
+  /** Stochastic depth for fine-tuning: block i drops its residual branches with rate * i / (depth - 1). */
+  setDropPath(rate: number): void {
+    if (!(rate >= 0 && rate < 1)) throw new Error(`ViT: drop-path rate must be in [0, 1), got ${rate}`);
+    const depth = this.blocks.length;
+    this.blocks.forEach((b, i) => { b.dropPath.p = depth > 1 ? (rate * i) / (depth - 1) : 0; });
+  }
+
+  /**
+   * The layer a parameter belongs to, for layer-wise learning-rate decay: 0 for the patch
+   * embedding, cls token and position embeddings, i + 1 for blocks.i, depth + 1 for the final norm
+   * and the head (BEiT's get_layer_id_for_vit).
+   */
+  layerId(name: string): number {
+    if (/^(patch_embed|cls_token|pos_embed|mask_token)/.test(name)) return 0;
+    const block = /^blocks\.(\d+)\./.exec(name);
+    if (block) return Number(block[1]) + 1;
+    return this.blocks.length + 1;
   }
 
   /** Resizes the patch position embeddings (bicubic, as timm) for images of another size. */

@@ -25,7 +25,8 @@ export class Dropout extends Layer {
 }
 
 export class DropPath extends Layer {
-  constructor(readonly p = 0) {
+  /** drop probability; settable (fine-tuning turns stochastic depth on in a pretrained model) */
+  constructor(public p = 0) {
     super();
     checkProbability('DropPath', p);
   }

@@ -6,3 +6,4 @@ export * from './lars.js';
 export * from './clipGradNorm.js';
 export * from './schedules.js';
 export * from './ema.js';
+export * from './layerDecay.js';

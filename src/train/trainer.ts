@@ -170,9 +170,10 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
           const v = loss.item();
           if (!Number.isFinite(v)) return v;
           loss.div(accumulate).backward();
+          if (micro === 0 && out.metrics) Object.assign(diagnostics, out.metrics);
           if (micro === 0 && out.embeddings && step % (o.diagnosticsEvery ?? 10) === 0) {
             const m = collapseMetrics(out.embeddings[0], out.embeddings[1]);
-            diagnostics = { 'collapse/std': m.std, 'collapse/std_reference': m.stdReference, 'collapse/effective_rank': m.effectiveRank, 'collapse/uniformity': m.uniformity };
+            Object.assign(diagnostics, { 'collapse/std': m.std, 'collapse/std_reference': m.stdReference, 'collapse/effective_rank': m.effectiveRank, 'collapse/uniformity': m.uniformity });
             if (m.alignment !== undefined) diagnostics['collapse/alignment'] = m.alignment;
             if (m.warning) log(`step ${step}: ${m.warning}`);
           }
