@@ -1,7 +1,9 @@
 /**
  * `npm run bench -- methods [--only <method>]`: end-to-end training throughput (data + step) of each
  * method against the same method in PyTorch + torchvision (bench/peers/methods.py), ResNet-18 with
- * the CIFAR stem on real CIFAR-10 JPEGs, batch 256, 2 threads, alternating rounds, medians.
+ * the CIFAR stem on real CIFAR-10 JPEGs, batch 256, 2 threads, alternating rounds, medians. MAE and
+ * BEiT train ViT-Tiny/4 with AdamW against bench/peers/masked.py (BEiT with an 8192-code VQ-VAE
+ * tokenizer on both sides).
  * selfsup's loader has 1 worker thread (its default on 2 cores) and reads the decoded-image cache;
  * the peer's DataLoader has 2 worker processes decoding JPEGs, as a user would set it.
  *
@@ -13,9 +15,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataLoader, type ImageArray, ImageFolder } from '../src/data/index.js';
 import { backboneKnn } from '../src/eval/index.js';
-import { METHOD_NAMES, type MethodName, SimCLR, buildMethod } from '../src/methods/index.js';
-import { resnet18 } from '../src/models/index.js';
-import { SGD } from '../src/optim/index.js';
+import { MASKED_IMAGE_METHODS, METHOD_NAMES, type MethodName, type SSLMethod, SimCLR, buildMethod } from '../src/methods/index.js';
+import { resnet18, vitTiny } from '../src/models/index.js';
+import { AdamW, SGD } from '../src/optim/index.js';
+import { VQTokenizer } from '../src/tokenizers/index.js';
 import { Generator, setNumThreads, tidy } from '../src/tensor/index.js';
 import { pretrain } from '../src/train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, methodViews } from '../src/transforms/index.js';
@@ -38,12 +41,24 @@ const normalize = { mean: CIFAR10_MEAN, std: CIFAR10_STD };
 /** Projector width for Barlow Twins and VICReg in both (the papers' 8192 x 3 is ImageNet-sized). */
 const HIDDEN: Partial<Record<MethodName, number>> = { barlow_twins: 2048, vicreg: 2048 };
 
-async function methodRate(name: MethodName, images: ImageArray, o: MethodsBenchOptions): Promise<number> {
+/** The method as the bench trains it: ResNet-18 + SGD, or ViT-Tiny/4 + AdamW for masked image modelling. */
+function benchMethod(name: MethodName, maskRatio?: number): { method: SSLMethod; optimizer: SGD | AdamW } {
   const generator = new Generator(0);
+  if (MASKED_IMAGE_METHODS.includes(name)) {
+    const vit = vitTiny({ imageSize: 32, patchSize: 4, posEmbed: name === 'mae' ? 'sincos' : 'learned', layerScale: name === 'beit' ? 0.1 : undefined, generator });
+    const tokenizer = name === 'beit' ? new VQTokenizer({ patchSize: 4, vocabulary: 8192, normalize, generator }) : undefined;
+    tokenizer?.eval();
+    const method = buildMethod(name, vit, vit.dim, { tokenizer, viewNormalize: normalize, maskRatio }, generator);
+    return { method, optimizer: new AdamW(method.parameterGroups(0.05), { lr: 1.5e-4, weightDecay: 0.05, betas: name === 'mae' ? [0.9, 0.95] : [0.9, 0.999] }) };
+  }
   const backbone = resnet18({ stem: 'cifar', generator });
   const method = buildMethod(name, backbone, backbone.featureDim, { hiddenDim: HIDDEN[name] }, generator);
-  const optimizer = new SGD(method.parameterGroups(5e-4), { lr: 0.06, momentum: 0.9, weightDecay: 5e-4 });
-  const loader = new DataLoader(images, { batchSize: o.batch, views: methodViews(name, { size: 32, normalize }), workers: 1 });
+  return { method, optimizer: new SGD(method.parameterGroups(5e-4), { lr: 0.06, momentum: 0.9, weightDecay: 5e-4 }) };
+}
+
+async function methodRate(name: MethodName, images: ImageArray, o: MethodsBenchOptions, maskRatio?: number): Promise<number> {
+  const { method, optimizer } = benchMethod(name, maskRatio);
+  const loader = new DataLoader(images, { batchSize: o.batch, views: methodViews(name, { size: 32, normalize, maskRatio }), workers: 1 });
   let start = 0;
   for (let step = -o.warmup; step < o.steps; step++) {
     if (step === 0) start = performance.now();
@@ -56,6 +71,7 @@ async function methodRate(name: MethodName, images: ImageArray, o: MethodsBenchO
     method.afterStep(0.5);
     for (const v of batch.views) v.dispose();
     batch.labels?.dispose();
+    batch.mask?.dispose();
   }
   const rate = (o.batch * o.steps) / ((performance.now() - start) / 1000);
   await loader.close();
@@ -75,7 +91,11 @@ export async function methodsBench(o: MethodsBenchOptions): Promise<Record<strin
     const peer: number[] = [];
     for (let r = 0; r < o.rounds; r++) {
       ours.push(await methodRate(name, images, o));
-      if (o.peer) {
+      if (o.peer && MASKED_IMAGE_METHODS.includes(name)) {
+        const run = runPeer('masked.py', ['--method', name, '--data', folder, '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup),
+          '--threads', String(o.threads), '--workers', '2'], { LD_PRELOAD: TCMALLOC });
+        peer.push(run.img_per_s as number);
+      } else if (o.peer) {
         const run = runPeer('methods.py', ['--method', name, '--data', folder, '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup),
           '--threads', String(o.threads), '--workers', '2', '--hidden', String(HIDDEN[name] ?? 0)], { LD_PRELOAD: TCMALLOC });
         peer.push(run.img_per_s as number);
@@ -83,6 +103,11 @@ export async function methodsBench(o: MethodsBenchOptions): Promise<Record<strin
     }
     const row: Record<string, unknown> = { img_per_s: round(median(ours), 2), rounds: ours.map((v) => round(v, 2)) };
     if (o.peer) Object.assign(row, { peer_img_per_s: round(median(peer), 2), peer_rounds: peer.map((v) => round(v, 2)), ratio_vs_pytorch: round(median(ours) / median(peer), 3) });
+    if (name === 'mae') {
+      // What masking buys (MAE's point, He et al., 2022, Sec. 3): the same step with one patch of 64 masked.
+      const full = await methodRate(name, images, o, 1 / 64);
+      Object.assign(row, { one_patch_masked_img_per_s: round(full, 2), speedup_from_masking: round(median(ours) / full, 2) });
+    }
     result[name] = row;
   }
   return result;

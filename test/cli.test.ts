@@ -105,3 +105,47 @@ describe('selfsup pretrain, eval, embed', () => {
     assert.match(missing.stderr, /absent\.safetensors/);
   });
 });
+
+describe('masked image modelling from the command line', () => {
+  test('tokenizer train (k-means and VQ-VAE) -> pretrain beit; pretrain mae -> preview reconstructions -> ViT fine-tuning', async () => {
+    const kmeans = join(dir, 'tok-kmeans.safetensors');
+    const km = selfsup('tokenizer', 'train', '--data', mini, '--kind', 'kmeans', '--codebook', '16', '--samples', '2000', '--out', kmeans);
+    assert.equal(km.status, 0, km.stderr);
+    assert.match(km.stdout, /wrote .*tok-kmeans\.safetensors \(kmeans, 16 codes, 4x4 patches\).*perplexity [\d.]+, codes used [\d.]+%/);
+    const vq = selfsup('tokenizer', 'train', '--data', mini, '--codebook', '32', '--epochs', '2', '--batch-size', '16', '--out', join(dir, 'tok-vq.safetensors'));
+    assert.equal(vq.status, 0, vq.stderr);
+    assert.ok(existsSync(join(dir, 'tok-vq.preview.png')) && existsSync(join(dir, 'tok-vq.safetensors.run', 'metrics.jsonl')));
+    const metrics = readFileSync(join(dir, 'tok-vq.safetensors.run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    assert.ok(metrics.every((m) => m['tokenizer/perplexity'] >= 1), 'codebook perplexity on every step');
+
+    const refused: [string[], RegExp][] = [
+      [['--method', 'mae'], /backbone: masked image modelling \(mae, beit\) needs a ViT backbone/],
+      [['--method', 'beit', '--backbone', 'vit_tiny'], /tokenizer: beit needs a visual tokenizer/],
+    ];
+    for (const [args, message] of refused) {
+      const bad = selfsup('pretrain', '--data', mini, '--out', join(dir, 'never'), ...args);
+      assert.equal(bad.status, 2, bad.stderr);
+      assert.match(bad.stderr, message);
+    }
+    const beit = selfsup('pretrain', '--method', 'beit', '--backbone', 'vit_tiny', '--tokenizer', kmeans, '--data', mini, '--epochs', '1', '--batch-size', '16', '--out', join(dir, 'beit'));
+    assert.equal(beit.status, 0, beit.stderr);
+    assert.match(readFileSync(join(dir, 'beit', 'metrics.jsonl'), 'utf8'), /"beit\/masked_accuracy":/);
+
+    const mae = join(dir, 'mae');
+    const pre = selfsup('pretrain', '--method', 'mae', '--backbone', 'vit_tiny', '--data', mini, '--epochs', '1', '--batch-size', '16', '--out', mae);
+    assert.equal(pre.status, 0, pre.stderr);
+    const checkpoint = join(mae, 'checkpoint.safetensors');
+    const png = join(dir, 'reconstructions.png');
+    const shown = selfsup('preview', '--checkpoint', checkpoint, '--data', mini, '--out', png, '--count', '3');
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /3 images x \[original, masked 75%, reconstruction, reconstruction \+ visible\]/);
+    const meta = await sharp(png).metadata();
+    assert.deepEqual([meta.width, meta.height], [4 * 100, 3 * 100]);
+    const tuned = selfsup('eval', 'finetune', '--checkpoint', checkpoint, '--train', mini, '--test', mini, '--epochs', '1', '--batch-size', '20');
+    assert.equal(tuned.status, 0, tuned.stderr);
+    assert.match(tuned.stdout, /finetune: top-1/);
+    const wrong = selfsup('eval', 'finetune', '--checkpoint', join(dir, 'run', 'checkpoint.safetensors'), '--train', mini, '--test', mini, '--layer-decay', '0.75');
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /--layer-decay is for ViT backbones; this run's is resnet18/);
+  });
+});

@@ -26,6 +26,20 @@ describe('random patch masking (MAE)', () => {
   });
 });
 
+describe('mask statistics over many seeds', () => {
+  test('random masking hides every position about 75% of the time; blockwise masks about 40% everywhere on the grid', () => {
+    const seeds = 50;
+    const random = Array.from({ length: seeds }, (_, s) => randomPatchMask(16, 64, 0.75, new Generator(100 + s)).mask.float().mean(0).toArray() as number[]);
+    const perPosition = random[0].map((_, p) => random.reduce((sum, row) => sum + row[p], 0) / seeds); // 800 draws each
+    assert.ok(perPosition.every((f) => Math.abs(f - 0.75) < 0.06), `random: per-position frequencies ${Math.min(...perPosition)}..${Math.max(...perPosition)}`);
+    const blocks = Array.from({ length: seeds }, (_, s) => blockwiseMask(16, 8, 8, { maskPatches: 26, minPatches: 4 }, new Generator(200 + s)));
+    const ratio = blocks.reduce((sum, m) => sum + m.float().mean().item(), 0) / seeds;
+    assert.ok(ratio > 0.36 && ratio <= 26 / 64, `blockwise: mean ratio ${ratio} (target 26 / 64)`);
+    const covered = blocks.reduce((sum, m) => sum.add(m.float().mean(0)), blocks[0].float().mean(0).mul(0)).div(seeds).toArray() as number[];
+    assert.ok(covered.every((f) => f > 0.05), `blockwise: every position masked sometimes, corners least (min ${Math.min(...covered)})`);
+  });
+});
+
 describe('blockwise masking (BEiT)', () => {
   test('masks up to 40% of a 14x14 grid in rectangles of at least 16 patches', () => {
     const mask = blockwiseMask(32, 14, 14, {}, new Generator(1));

@@ -14,7 +14,8 @@ import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../src/optim/index.js';
 import { pretrain } from '../src/train/index.js';
 import { methodViews } from '../src/transforms/index.js';
-import { Generator, rand, tensor, tidy } from '../src/tensor/index.js';
+import { Generator, rand, randn, tensor, tidy } from '../src/tensor/index.js';
+import { KMeansTokenizer } from '../src/tokenizers/index.js';
 import { assertClose } from './helpers/gradcheck.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-methods-'));
@@ -40,7 +41,8 @@ describe('methods', () => {
       const vit = MASKED_IMAGE_METHODS.includes(name);
       const backbone = vit ? vitTiny({ imageSize: 16, patchSize: 4, dim: 16, depth: 1, heads: 2, posEmbed: 'sincos' }) : tinyBackbone();
       const featureDim = backbone instanceof VisionTransformer ? backbone.dim : backbone.featureDim;
-      const method = buildMethod(name, backbone, featureDim, { hiddenDim: 32, projectionDim: 16, queueSize: 32, decoderDim: 16, decoderDepth: 1 }, new Generator(3));
+      const tokenizer = name === 'beit' ? new KMeansTokenizer(randn([16, 48], { generator: new Generator(4) }), 4, { mean: [0, 0, 0], std: [1, 1, 1] }) : undefined;
+      const method = buildMethod(name, backbone, featureDim, { hiddenDim: 32, projectionDim: 16, queueSize: 32, decoderDim: 16, decoderDepth: 1, tokenizer }, new Generator(3));
       const out = method.step(views(), null);
       const loss = out.loss.item();
       assert.ok(Number.isFinite(loss), `${name}: loss ${loss}`);

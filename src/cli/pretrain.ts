@@ -58,7 +58,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const views = methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio });
   const generator = new Generator(config.seed);
   const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
-    ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}), ...(config.method === 'beit' ? { layerScale: 0.1 } : {}) };
+    ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}), ...(config.method === 'beit' ? { layerScale: 0.1, pool: 'mean' as const } : {}) };
   const { backbone, featureDim } = buildBackbone(backboneSpec, generator);
   const method = buildMethod(config.method, backbone, featureDim, methodOptions(config, normalize), generator);
   const run: RunDescription = { backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey };

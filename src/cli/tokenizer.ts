@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { type ImageArray, channelStats, openImages } from '../data/index.js';
 import { imageGrid, writePng } from '../io/index.js';
 import { TokenizerTraining } from '../methods/index.js';
-import { patchify } from '../models/index.js';
-import { Generator, type Tensor, cat, mseLoss, noGrad, ones, setNumThreads, tensor, tidy, zeros } from '../tensor/index.js';
-import { KMeansTokenizer, type Normalization, type VisualTokenizer, VQTokenizer, codebookUsage } from '../tokenizers/index.js';
+import { Generator, type Tensor, mseLoss, noGrad, ones, setNumThreads, tensor, tidy, zeros } from '../tensor/index.js';
+import { KMeansTokenizer, type Normalization, type VisualTokenizer, VQTokenizer, codebookUsage, samplePatches } from '../tokenizers/index.js';
 import { pretrain } from '../train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, type ViewConfig, applyView } from '../transforms/index.js';
 import { UsageError, choiceOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
@@ -94,13 +93,7 @@ export async function tokenizerCommand(argv: string[]): Promise<void> {
 
   let tok: VisualTokenizer;
   if (kind === 'kmeans') {
-    const perImage = (size / patchSize) ** 2;
-    const count = Math.min(images.length, Math.ceil(samples / perImage));
-    const rows = tidy(() => cat(Array.from({ length: Math.ceil(count / 500) }, (_, b) => {
-      const indices = Array.from({ length: Math.min(500, count - b * 500) }, (_, i) => Math.floor(((b * 500 + i) * images.length) / count));
-      const p = patchify(applyView(images.batch(indices), eye(normalize, size)), patchSize);
-      return p.reshape(p.size(0) * p.size(1), p.size(2));
-    })));
+    const rows = samplePatches(images, { patchSize, size, normalize, samples });
     tok = KMeansTokenizer.fit(rows, {
       patchSize, vocabulary, normalize, iterations, generator,
       onIteration: (i, inertia) => process.stderr.write(`k-means iteration ${i + 1}/${iterations}: mean squared distance ${inertia.toFixed(4)}\n`),

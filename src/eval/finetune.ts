@@ -90,7 +90,7 @@ export async function finetune(backbone: Layer, train: ImageArray, test: ImageAr
   const groups = [...backboneGroups, ...model.head.parameterGroups(weightDecay).map((g) => ({ ...g, lrScale: 1 }))];
   const optimizer = adamw ? new AdamW(groups, { lr, weightDecay }) : new SGD(groups, { lr, momentum: 0.9, weightDecay });
   const loader = new DataLoader(train, { batchSize, views: { views: [o.views.train] }, seed: o.seed ?? 0, workers: o.workers ?? 1 });
-  const schedule = warmupCosine({ base: lr, final: 0, totalSteps: epochs * loader.batchesPerEpoch, warmupSteps: Math.round((o.warmupEpochs ?? 0) * loader.batchesPerEpoch) });
+  const schedule = warmupCosine({ base: lr, final: 0, totalSteps: epochs * loader.batchesPerEpoch, warmupSteps: Math.floor(Math.min(epochs, o.warmupEpochs ?? 0) * loader.batchesPerEpoch) });
   const losses: number[] = [];
   let step = 0;
   try {

@@ -6,10 +6,11 @@
  * cross-entropy over the tokenizer's vocabulary (Eq. 1). The tokenizer is frozen and not part of
  * the trained module (DALL-E's dVAE in the paper; here a VQ-VAE or k-means trained by
  * `selfsup tokenizer train`, on the same patch grid as the ViT); the method owns it and disposes it.
+ * Features for evaluation are the mean of the patch tokens (`pool: 'mean'`, Sec. 2.6).
  *
  * ```ts
  * const tok = loadTokenizer('tok.safetensors');
- * const beit = new BEiT(vitTiny({ imageSize: 32, patchSize: 4, layerScale: 0.1 }), tok, { viewNormalize: normalize });
+ * const beit = new BEiT(vitTiny({ imageSize: 32, patchSize: 4, layerScale: 0.1, pool: 'mean' }), tok, { viewNormalize: normalize });
  * const { loss, metrics } = beit.step([images], blockwiseMask(...));   // metrics['beit/masked_accuracy']
  * ```
  */

@@ -23,6 +23,8 @@ export interface BackboneSpec {
   patchSize?: number;
   /** ViT position embeddings: learned (default) or fixed sin-cos (MAE) */
   posEmbed?: 'learned' | 'sincos';
+  /** ViT feature: cls token (default) or mean of the patch tokens */
+  pool?: 'cls' | 'mean';
   /** ViT LayerScale initial value (BEiT: 0.1) */
   layerScale?: number;
 }
@@ -41,7 +43,7 @@ export function buildBackbone(spec: BackboneSpec, generator?: Generator): { back
     case 'vit_small':
     case 'vit_base': {
       const make = { vit_tiny: vitTiny, vit_small: vitSmall, vit_base: vitBase }[spec.name];
-      const net = make({ imageSize: spec.imageSize, patchSize: spec.patchSize ?? (small ? 4 : 16), posEmbed: spec.posEmbed, layerScale: spec.layerScale, generator });
+      const net = make({ imageSize: spec.imageSize, patchSize: spec.patchSize ?? (small ? 4 : 16), posEmbed: spec.posEmbed, layerScale: spec.layerScale, pool: spec.pool, generator });
       return { backbone: net, featureDim: net.dim };
     }
     default:

@@ -30,6 +30,8 @@ export interface ViTOptions {
   posEmbed?: 'learned' | 'sincos';
   /** stochastic depth rate of the last block (linearly increasing from 0) */
   dropPath?: number;
+  /** the feature of `forward`: the cls token after the final norm (default), or the mean of the patch tokens (MAE's global pool) */
+  pool?: 'cls' | 'mean';
   /** LayerScale (Touvron et al., 2021, CaiT; BEiT): residual branches times a learned per-channel gamma starting here (e.g. 0.1) */
   layerScale?: number;
   qkvBias?: boolean;
@@ -149,12 +151,14 @@ export class VisionTransformer extends Module {
   readonly dim: number;
   readonly patchSize: number;
   gridSize: number;
+  pool: 'cls' | 'mean';
 
   constructor(o: ViTOptions = {}) {
     super();
     const g = o.generator;
     const imageSize = o.imageSize ?? 224;
     this.patchSize = o.patchSize ?? 16;
+    this.pool = o.pool ?? 'cls';
     if (imageSize % this.patchSize !== 0) throw new Error(`ViT: patch size ${this.patchSize} does not divide image size ${imageSize}`);
     this.gridSize = imageSize / this.patchSize;
     this.dim = o.dim ?? 192;
@@ -212,11 +216,12 @@ export class VisionTransformer extends Module {
     return tidy(() => this.encode(this.embed(x)));
   }
 
-  /** The cls feature [B, dim], or class logits when built with numClasses. */
+  /** The feature [B, dim] (cls token, or mean of the patch tokens with pool 'mean'), or class logits when built with numClasses. */
   forward(x: Tensor): Tensor {
     return tidy(() => {
-      const cls = this.forwardTokens(x).select(1, 0);
-      return this.head ? this.head.forward(cls) : cls;
+      const tokens = this.forwardTokens(x);
+      const feature = this.pool === 'mean' ? tokens.slice(1, 1).mean(1) : tokens.select(1, 0);
+      return this.head ? this.head.forward(feature) : feature;
     });
   }
 

@@ -6,13 +6,16 @@
  * network, so a useful baseline for BEiT's targets (compare the VQ-VAE of `VQTokenizer`).
  *
  * ```ts
- * const tok = KMeansTokenizer.fit(patchRows, { patchSize: 4, vocabulary: 512, normalize });  // rows [M, 48]
+ * const rows = samplePatches(images, { patchSize: 4, size: 32, normalize, samples: 200_000 });   // [M, 48]
+ * const tok = KMeansTokenizer.fit(rows, { patchSize: 4, vocabulary: 512, normalize });
  * const ids = tok.tokenize(images);   // int64 [B, 64]
  * ```
  */
+import type { ImageArray } from '../data/index.js';
 import { writeSafetensors } from '../io/index.js';
 import { patchify, unpatchify } from '../models/index.js';
-import { type Generator, type Tensor, embedding, keep, multinomial, noGrad, ones, randint, tensor, tidy, zeros } from '../tensor/index.js';
+import { applyView } from '../transforms/index.js';
+import { type Generator, type Tensor, cat, embedding, keep, multinomial, noGrad, ones, randint, tensor, tidy, zeros } from '../tensor/index.js';
 import { type Normalization, type VisualTokenizer, nearestCode } from './visualTokenizer.js';
 
 export interface KMeansOptions {
@@ -24,6 +27,20 @@ export interface KMeansOptions {
   generator?: Generator;
   /** after each iteration: the mean squared distance of patches to their centroid */
   onIteration?: (iteration: number, inertia: number) => void;
+}
+
+/**
+ * Patch rows [M, p*p*3] of about `samples` patches: every patch of images spread evenly over the
+ * data set, each image resized to `size` and normalised.
+ */
+export function samplePatches(images: ImageArray, o: { patchSize: number; size: number; normalize: Normalization; samples: number }): Tensor {
+  const perImage = (o.size / o.patchSize) ** 2;
+  const count = Math.min(images.length, Math.ceil(o.samples / perImage));
+  return tidy(() => cat(Array.from({ length: Math.ceil(count / 500) }, (_, b) => {
+    const indices = Array.from({ length: Math.min(500, count - b * 500) }, (_, i) => Math.floor(((b * 500 + i) * images.length) / count));
+    const rows = patchify(applyView(images.batch(indices), { size: o.size, crop: 'center', normalize: o.normalize }), o.patchSize);
+    return rows.reshape(rows.size(0) * rows.size(1), rows.size(2));
+  })));
 }
 
 /** k-means++ seeds: k rows of x [M, D], each next one drawn with probability proportional to D(x)^2. */

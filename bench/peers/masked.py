@@ -1,0 +1,202 @@
+"""Peer of the `mae` and `beit` rows of `npm run bench -- methods`: masked image modelling in
+PyTorch as the reference code writes it, ViT-Tiny/4 (tools/timm_vit.py, timm's structure) at 32x32
+on CIFAR-10 JPEGs in a torchvision ImageFolder DataLoader with worker processes, AdamW.
+
+  mae:  random masking of 75% (argsort of noise), encoder on the visible patches, decoder of
+        4 blocks of width 128 with a mask token and fixed position embeddings, MSE on masked
+        patches against per-patch normalised pixels.
+  beit: blockwise masking of 40% (BEiT's MaskingGenerator), mask token in place of the masked patch
+        embeddings, LayerScale 0.1, tokens of the original image from a VQ-VAE encoder (selfsup's
+        architecture, 8192 codes, frozen), cross-entropy at masked positions.
+Prints one JSON line {"img_per_s", "method", "torch"} over --steps steps after --warmup steps.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms as T
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+from timm_vit import Block, VisionTransformer  # noqa: E402
+
+MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
+DIM, DEPTH, HEADS, PATCH, GRID = 192, 12, 3, 4, 8
+
+
+def patchify(x):
+    b = x.shape[0]
+    x = x.reshape(b, 3, GRID, PATCH, GRID, PATCH)
+    return torch.einsum("nchpwq->nhwpqc", x).reshape(b, GRID * GRID, PATCH * PATCH * 3)
+
+
+def sincos(grid, dim):
+    omega = 1.0 / 10000 ** (torch.arange(dim // 4, dtype=torch.float64) / (dim / 4))
+    pos = torch.arange(grid, dtype=torch.float64)
+    col, row = pos.repeat(grid), pos.repeat_interleave(grid)
+
+    def axis(p):
+        out = torch.outer(p, omega)
+        return torch.cat([out.sin(), out.cos()], 1)
+    table = torch.cat([axis(col), axis(row)], 1).float()
+    return torch.cat([torch.zeros(1, dim), table]).unsqueeze(0)
+
+
+class MAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = VisionTransformer(PATCH, DIM, DEPTH, HEADS, GRID * GRID, 1)
+        self.encoder.pos_embed.data.copy_(sincos(GRID, DIM))
+        self.encoder.pos_embed.requires_grad = False
+        self.decoder_embed = nn.Linear(DIM, 128)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, 128))
+        self.register_buffer("decoder_pos", sincos(GRID, 128))
+        self.decoder_blocks = nn.Sequential(*[Block(128, 4) for _ in range(4)])
+        self.decoder_norm = nn.LayerNorm(128, eps=1e-6)
+        self.decoder_pred = nn.Linear(128, PATCH * PATCH * 3)
+
+    def forward(self, imgs):
+        b, n = imgs.shape[0], GRID * GRID
+        keep_n = int(n * 0.25)
+        shuffle = torch.rand(b, n).argsort(1)
+        restore = shuffle.argsort(1)
+        keep = shuffle[:, :keep_n]
+        e = self.encoder
+        t = e.patch_embed(imgs) + e.pos_embed[:, 1:]
+        t = torch.gather(t, 1, keep.unsqueeze(-1).expand(-1, -1, DIM))
+        cls = (e.cls_token + e.pos_embed[:, :1]).expand(b, -1, -1)
+        latent = e.norm(e.blocks(torch.cat([cls, t], 1)))
+        x = self.decoder_embed(latent)
+        masks = self.mask_token.expand(b, n - keep_n, -1)
+        y = torch.cat([x[:, 1:], masks], 1)
+        y = torch.gather(y, 1, restore.unsqueeze(-1).expand(-1, -1, 128))
+        y = torch.cat([x[:, :1], y], 1) + self.decoder_pos
+        pred = self.decoder_pred(self.decoder_norm(self.decoder_blocks(y)))[:, 1:]
+        target = patchify(imgs)
+        target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6) ** 0.5
+        mask = torch.ones(b, n)
+        mask.scatter_(1, keep, 0)
+        return (((pred - target) ** 2).mean(-1) * mask).sum() / mask.sum()
+
+
+def blockwise_mask(grid, count, min_patches=4, min_aspect=0.3):
+    """BEiT's MaskingGenerator for one image: rectangles until `count` patches are masked."""
+    mask = torch.zeros(grid, grid, dtype=torch.bool)
+    log_aspect = (math.log(min_aspect), math.log(1 / min_aspect))
+    done = 0
+    while done < count:
+        added = 0
+        for _ in range(10):
+            area = random.uniform(min_patches, count - done)
+            aspect = math.exp(random.uniform(*log_aspect))
+            h, w = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
+            if w < grid and h < grid:
+                top, left = random.randint(0, grid - h), random.randint(0, grid - w)
+                new = h * w - int(mask[top:top + h, left:left + w].sum())
+                if 0 < new <= count - done:
+                    mask[top:top + h, left:left + w] = True
+                    added = new
+                    break
+        if added == 0:
+            break
+        done += added
+    return mask.flatten()
+
+
+class Tokenizer(nn.Module):
+    """selfsup's VQ-VAE encoder (64 -> 128 -> 256 channels, two halvings, 32-d codes) and 8192 codes."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Conv2d(3, 64, 3, 1, 1), nn.ReLU(), nn.Conv2d(64, 128, 4, 2, 1), nn.ReLU(),
+                                     nn.Conv2d(128, 256, 4, 2, 1), nn.ReLU(), nn.Conv2d(256, 32, 1))
+        self.register_buffer("codebook", torch.randn(8192, 32))
+
+    @torch.no_grad()
+    def forward(self, x):
+        z = self.encoder(x).permute(0, 2, 3, 1).reshape(-1, 32)
+        d = z.pow(2).sum(1, keepdim=True) - 2 * z @ self.codebook.T + self.codebook.pow(2).sum(1)
+        return d.argmin(1).reshape(x.shape[0], -1)
+
+
+class BEiT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.vit = VisionTransformer(PATCH, DIM, DEPTH, HEADS, GRID * GRID, 1)
+        for blk in self.vit.blocks:  # LayerScale 0.1 on both residual branches
+            blk.gamma1 = nn.Parameter(torch.full((DIM,), 0.1))
+            blk.gamma2 = nn.Parameter(torch.full((DIM,), 0.1))
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, DIM))
+        self.lm_head = nn.Linear(DIM, 8192)
+        self.tokenizer = Tokenizer()
+
+    def forward(self, imgs):
+        b = imgs.shape[0]
+        mask = torch.stack([blockwise_mask(GRID, round(0.4 * GRID * GRID)) for _ in range(b)])
+        ids = self.tokenizer(imgs)
+        v = self.vit
+        t = v.patch_embed(imgs)
+        t = torch.where(mask.unsqueeze(-1), self.mask_token.expand_as(t), t) + v.pos_embed[:, 1:]
+        h = torch.cat([(v.cls_token + v.pos_embed[:, :1]).expand(b, -1, -1), t], 1)
+        for blk in v.blocks:
+            h = h + blk.gamma1 * blk.attn(blk.norm1(h))
+            h = h + blk.gamma2 * blk.mlp(blk.norm2(h))
+        h = v.norm(h)[:, 1:]
+        return F.cross_entropy(self.lm_head(h[mask]), ids[mask])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--method", choices=["mae", "beit"], required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--steps", type=int, default=4)
+    p.add_argument("--warmup", type=int, default=1)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    random.seed(0)
+    if a.method == "mae":
+        view = T.Compose([T.RandomResizedCrop(32, scale=(0.2, 1.0), interpolation=T.InterpolationMode.BICUBIC), T.RandomHorizontalFlip(),
+                          T.ToTensor(), T.Normalize(MEAN, STD)])
+        model = MAE()
+        betas = (0.9, 0.95)
+    else:
+        view = T.Compose([T.RandomResizedCrop(32, scale=(0.08, 1.0)), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4),
+                          T.ToTensor(), T.Normalize(MEAN, STD)])
+        model = BEiT()
+        betas = (0.9, 0.999)
+    data = datasets.ImageFolder(a.data, transform=view)
+    loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0)
+    params = [q for q in model.parameters() if q.requires_grad]
+    opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim > 1], "weight_decay": 0.05},
+                             {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=1.5e-4, betas=betas)
+    model.train()
+    it = iter(loader)
+
+    def step():
+        x, _ = next(it)
+        loss = model(x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(a.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(a.steps):
+        step()
+    print(json.dumps({"img_per_s": a.batch * a.steps / (time.perf_counter() - start), "method": a.method, "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()
