@@ -93,6 +93,9 @@ describe('selfsup pretrain, eval, embed', () => {
     const scratch = selfsup('eval', 'finetune', ...common, '--scratch', '--epochs', '1', '--batch-size', '20');
     assert.equal(scratch.status, 0, scratch.stderr);
     assert.match(scratch.stdout, /finetune \(from scratch\): top-1/);
+    const vitOnly = selfsup('eval', 'finetune', ...common, '--layer-decay', '0.75');
+    assert.equal(vitOnly.status, 2);
+    assert.match(vitOnly.stderr, /--layer-decay is for ViT backbones; this run's is resnet18/);
     const embed = selfsup('embed', '--checkpoint', checkpoint, '--data', mini, '--out', join(dir, 'emb'));
     assert.equal(embed.status, 0, embed.stderr);
     const csv = readFileSync(join(dir, 'emb.csv'), 'utf8').trim().split('\n');
@@ -144,8 +147,8 @@ describe('masked image modelling from the command line', () => {
     const tuned = selfsup('eval', 'finetune', '--checkpoint', checkpoint, '--train', mini, '--test', mini, '--epochs', '1', '--batch-size', '20');
     assert.equal(tuned.status, 0, tuned.stderr);
     assert.match(tuned.stdout, /finetune: top-1/);
-    const wrong = selfsup('eval', 'finetune', '--checkpoint', join(dir, 'run', 'checkpoint.safetensors'), '--train', mini, '--test', mini, '--layer-decay', '0.75');
+    const wrong = selfsup('eval', 'finetune', '--checkpoint', checkpoint, '--train', mini, '--test', mini, '--optimizer', 'adam');
     assert.equal(wrong.status, 2);
-    assert.match(wrong.stderr, /--layer-decay is for ViT backbones; this run's is resnet18/);
+    assert.match(wrong.stderr, /--optimizer must be one of sgd, adamw, got 'adam'/);
   });
 });

