@@ -6,8 +6,8 @@
 import { openImages } from '../data/index.js';
 import { imageGrid, writePng } from '../io/index.js';
 import { MAE } from '../methods/index.js';
-import { Generator, type Tensor, noGrad, tensor, tidy } from '../tensor/index.js';
-import { type Domain, VIEW_PRESETS, applyView, methodViews, previewColumns, randomPatchMask } from '../transforms/index.js';
+import { Generator, type Tensor, noGrad, tidy } from '../tensor/index.js';
+import { type Domain, VIEW_PRESETS, applyView, denormalize, methodViews, previewColumns, randomPatchMask } from '../transforms/index.js';
 import { loadRunMethod } from './runBackbone.js';
 import { choiceOption, integerOption, parseOptions, requireString } from './options.js';
 
@@ -40,7 +40,7 @@ export async function preview(argv: string[]): Promise<void> {
   const images = await openImages(data, values.size === undefined ? {} : { size: integerOption(values, 'size', 32) });
   const size = integerOption(values, 'size', Math.min(images.height, images.width));
   const set = methodViews(method, { size, domain, localCrops });
-  const shown = Array.from({ length: Math.min(count, images.length) }, (_, i) => Math.floor((i * images.length) / Math.min(count, images.length)));
+  const shown = images.spread(count);
   const grid = tidy(() => imageGrid(previewColumns(images.batch(shown), set, seed), Math.max(96, size)));
   await writePng(out, grid);
   grid.dispose();
@@ -59,15 +59,14 @@ async function previewReconstructions(checkpoint: string, values: Record<string,
     if (!(method instanceof MAE)) throw new Error(`${checkpoint}: a ${run.method} run; reconstructions need an MAE run`);
     method.eval();
     const images = await openImages(data, { size: run.size });
-    const shown = Array.from({ length: Math.min(count, images.length) }, (_, i) => Math.floor((i * images.length) / Math.min(count, images.length)));
+    const shown = images.spread(count);
     const view = { size: run.size, crop: 'center' as const, normalize: run.normalize };
     const grid = tidy(() => noGrad(() => {
       const x = applyView(images.batch(shown), view); // [N, 3, s, s], normalised
       const patches = method.backbone.gridSize ** 2;
       const mask = randomPatchMask(shown.length, patches, method.maskRatio, new Generator(seed)).mask;
       const { masked, predicted, pasted } = method.reconstructImages(x, mask);
-      const shape = [1, 3, 1, 1];
-      const toPixels = (t: Tensor) => t.mul(tensor(run.normalize.std, { shape })).add(tensor(run.normalize.mean, { shape })).clamp(0, 1);
+      const toPixels = (t: Tensor) => denormalize(t, run.normalize.mean, run.normalize.std).clamp(0, 1);
       return imageGrid([x, masked, predicted, pasted].map(toPixels), Math.max(96, run.size));
     }));
     await writePng(out, grid);

@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { type ImageArray, channelStats, openImages } from '../data/index.js';
 import { imageGrid, writePng } from '../io/index.js';
 import { TokenizerTraining } from '../methods/index.js';
-import { Generator, type Tensor, mseLoss, noGrad, ones, setNumThreads, tensor, tidy, zeros } from '../tensor/index.js';
-import { KMeansTokenizer, type Normalization, type VisualTokenizer, VQTokenizer, codebookUsage, samplePatches } from '../tokenizers/index.js';
+import { Generator, type Tensor, mseLoss, noGrad, setNumThreads, tidy, zeros } from '../tensor/index.js';
+import { KMeansTokenizer, type Normalization, type VisualTokenizer, VQTokenizer, codeCounts, codebookUsage, samplePatches } from '../tokenizers/index.js';
 import { pretrain } from '../train/index.js';
-import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, type ViewConfig, applyView } from '../transforms/index.js';
+import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, type ViewConfig, applyView, denormalize } from '../transforms/index.js';
 import { UsageError, choiceOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
 
 export const TOKENIZER_USAGE = `usage: selfsup tokenizer train --data <spec> --out tok.safetensors [options]
@@ -41,7 +41,7 @@ function report(tok: VisualTokenizer, images: ImageArray, size: number): { mse: 
       const x = applyView(images.batch(Array.from({ length: Math.min(250, count - start) }, (_, i) => start + i)), eye(tok.normalize, size));
       const ids = tok.tokenize(x);
       squared += mseLoss(tok.decode(ids), x).item() * x.size(0);
-      counts.add_(zeros([tok.vocabulary]).indexAdd(0, ids.flatten(), ones([ids.numel])));
+      counts.add_(codeCounts(ids, tok.vocabulary));
     }
     return { mse: squared / count, ...codebookUsage(counts) };
   }));
@@ -49,10 +49,8 @@ function report(tok: VisualTokenizer, images: ImageArray, size: number): { mse: 
 
 async function writePreview(file: string, tok: VisualTokenizer, images: ImageArray, size: number): Promise<void> {
   const grid = tidy(() => noGrad(() => {
-    const shown = Array.from({ length: Math.min(8, images.length) }, (_, i) => Math.floor((i * images.length) / Math.min(8, images.length)));
-    const x = applyView(images.batch(shown), eye(tok.normalize, size));
-    const shape = [1, 3, 1, 1];
-    const pixels = (t: Tensor) => t.mul(tensor(tok.normalize.std, { shape })).add(tensor(tok.normalize.mean, { shape })).clamp(0, 1);
+    const x = applyView(images.batch(images.spread(8)), eye(tok.normalize, size));
+    const pixels = (t: Tensor) => denormalize(t, tok.normalize.mean, tok.normalize.std).clamp(0, 1);
     return imageGrid([pixels(x), pixels(tok.decode(tok.tokenize(x)))], Math.max(96, size));
   }));
   await writePng(file, grid);

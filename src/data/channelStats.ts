@@ -12,8 +12,7 @@ import type { ImageArray } from './imageArray.js';
 import { gatherImages } from './viewBatch.js';
 
 export function channelStats(images: ImageArray, limit = 10_000): { mean: number[]; std: number[] } {
-  const count = Math.min(limit, images.length);
-  const indices = Array.from({ length: count }, (_, i) => Math.floor((i * images.length) / count));
+  const indices = images.spread(limit);
   return tidy(() => {
     const x = gatherImages(images, indices).double().div(255).transpose(0, 1).flatten(1); // [C, N*H*W]
     const mean = x.mean(1).toArray() as number[];

@@ -54,6 +54,12 @@ export class ImageArray {
     return tensor(out, { shape: [indices.length, this.channels, this.height, this.width] });
   }
 
+  /** Indices of up to `count` images spread evenly over the data set (for samples, previews, statistics). */
+  spread(count: number): number[] {
+    const n = Math.min(count, this.length);
+    return Array.from({ length: n }, (_, i) => Math.floor((i * this.length) / n));
+  }
+
   /** int64 [N] labels of every image, in order. */
   allLabels(): Tensor {
     return this.batchLabels(Array.from({ length: this.length }, (_, i) => i));

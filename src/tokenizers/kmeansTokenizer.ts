@@ -15,8 +15,8 @@ import type { ImageArray } from '../data/index.js';
 import { writeSafetensors } from '../io/index.js';
 import { patchify, unpatchify } from '../models/index.js';
 import { applyView } from '../transforms/index.js';
-import { type Generator, type Tensor, cat, embedding, keep, multinomial, noGrad, ones, randint, tensor, tidy, zeros } from '../tensor/index.js';
-import { type Normalization, type VisualTokenizer, nearestCode } from './visualTokenizer.js';
+import { type Generator, type Tensor, cat, embedding, keep, multinomial, noGrad, randint, tensor, tidy, zeros } from '../tensor/index.js';
+import { type Normalization, type VisualTokenizer, codeCounts, nearestCode } from './visualTokenizer.js';
 
 export interface KMeansOptions {
   patchSize: number;
@@ -35,10 +35,9 @@ export interface KMeansOptions {
  */
 export function samplePatches(images: ImageArray, o: { patchSize: number; size: number; normalize: Normalization; samples: number }): Tensor {
   const perImage = (o.size / o.patchSize) ** 2;
-  const count = Math.min(images.length, Math.ceil(o.samples / perImage));
-  return tidy(() => cat(Array.from({ length: Math.ceil(count / 500) }, (_, b) => {
-    const indices = Array.from({ length: Math.min(500, count - b * 500) }, (_, i) => Math.floor(((b * 500 + i) * images.length) / count));
-    const rows = patchify(applyView(images.batch(indices), { size: o.size, crop: 'center', normalize: o.normalize }), o.patchSize);
+  const indices = images.spread(Math.ceil(o.samples / perImage));
+  return tidy(() => cat(Array.from({ length: Math.ceil(indices.length / 500) }, (_, b) => {
+    const rows = patchify(applyView(images.batch(indices.slice(b * 500, (b + 1) * 500)), { size: o.size, crop: 'center', normalize: o.normalize }), o.patchSize);
     return rows.reshape(rows.size(0) * rows.size(1), rows.size(2));
   })));
 }
@@ -88,7 +87,7 @@ export class KMeansTokenizer implements VisualTokenizer {
       for (let it = 0; it < (o.iterations ?? 20); it++) {
         const next = tidy(() => {
           const { ids, distances } = nearestCode(rows, c);
-          const counts = zeros([k]).indexAdd(0, ids, ones([ids.size(0)]));
+          const counts = codeCounts(ids, k);
           const sums = zeros([k, rows.size(1)]).indexAdd(0, ids, rows);
           let updated = sums.div(counts.clamp(1).unsqueeze(1));
           const empty = counts.eq(0);

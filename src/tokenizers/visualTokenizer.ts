@@ -5,7 +5,7 @@
  * (`KMeansTokenizer`, the cheap baseline). Both read images normalised with their own `normalize`
  * and are saved as one safetensors file whose metadata says how to rebuild them.
  */
-import { type Tensor, cat, tensor, tidy } from '../tensor/index.js';
+import { type Tensor, cat, ones, tensor, tidy, zeros } from '../tensor/index.js';
 
 export interface Normalization {
   mean: number[];
@@ -32,6 +32,14 @@ export function renormalize(images: Tensor, from: Normalization, to: Normalizati
   const scale = from.std.map((s, i) => s / to.std[i]);
   const shift = from.mean.map((m, i) => (m - to.mean[i]) / to.std[i]);
   return tidy(() => images.mul(tensor(scale, { shape: [1, 3, 1, 1] })).add(tensor(shift, { shape: [1, 3, 1, 1] })));
+}
+
+/** How many times each of `vocabulary` codes occurs in ids (any shape): float [vocabulary]. */
+export function codeCounts(ids: Tensor, vocabulary: number): Tensor {
+  return tidy(() => {
+    const flat = ids.flatten();
+    return zeros([vocabulary]).indexAdd(0, flat, ones([flat.numel]));
+  });
 }
 
 /** Perplexity exp(-sum p log p) of code usage counts [K], and the fraction of codes used at all. */

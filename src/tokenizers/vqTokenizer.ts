@@ -25,7 +25,7 @@ import { Conv2d, Layer, Module, ReLU, Sequential } from '../nn/index.js';
 import {
   type Generator, type Tensor, embedding, interpolate, mseLoss, noGrad, normalize, ones, randperm, tidy, where, zeros,
 } from '../tensor/index.js';
-import { type Normalization, type VisualTokenizer, codebookUsage, nearestCode } from './visualTokenizer.js';
+import { type Normalization, type VisualTokenizer, codeCounts, codebookUsage, nearestCode } from './visualTokenizer.js';
 
 export interface VQTokenizerOptions {
   /** side of the patch one token describes (a power of 2): the encoder halves the image log2(p) times */
@@ -171,7 +171,7 @@ export class VQTokenizer extends Module implements VisualTokenizer {
       const reconstruction = mseLoss(this.toImage(straightThrough, grid), images);
       let loss = reconstruction.add(mseLoss(z, e.detach()).mul(this.o.commitment ?? 0.25));
       if (this.o.update === 'gradient') loss = loss.add(mseLoss(e, z.detach()));
-      const counts = noGrad(() => zeros([this.vocabulary]).indexAdd(0, ids, ones([ids.size(0)])));
+      const counts = codeCounts(ids, this.vocabulary);
       const usage = codebookUsage(counts);
       let restarted = 0;
       if (this.training) restarted = noGrad(() => this.updateCodebook(z.detach(), ids, counts));

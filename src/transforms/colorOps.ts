@@ -35,6 +35,15 @@ export function normalize(x: Tensor, mean: number[], std: number[]): Tensor {
   });
 }
 
+/** The inverse of `normalize`: x * std + mean per channel (back to [0, 1] pixels). */
+export function denormalize(x: Tensor, mean: number[], std: number[]): Tensor {
+  checkBatch('denormalize', x, mean.length);
+  return tidy(() => {
+    const shape = [1, mean.length, 1, 1];
+    return x.mul(tensor(std, { shape, dtype: x.dtype })).add(tensor(mean, { shape, dtype: x.dtype }));
+  });
+}
+
 export function horizontalFlip(x: Tensor): Tensor {
   checkBatch('horizontalFlip', x);
   return x.flip(3);

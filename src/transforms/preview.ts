@@ -8,16 +8,15 @@
  * await writePng('views.png', imageGrid(columns));
  * ```
  */
-import { Generator, type Tensor, interpolate, tensor, tidy, where } from '../tensor/index.js';
+import { Generator, type Tensor, interpolate, tidy, where } from '../tensor/index.js';
+import { denormalize } from './colorOps.js';
 import { masksFor } from './masking.js';
 import type { ViewSet } from './presets.js';
 import { type ViewConfig, applyView } from './viewPipeline.js';
 
 /** Undoes a view's normalisation: back to [0, 1]. */
 function unnormalize(x: Tensor, view: ViewConfig): Tensor {
-  if (!view.normalize) return x;
-  const shape = [1, 3, 1, 1];
-  return x.mul(tensor(view.normalize.std, { shape })).add(tensor(view.normalize.mean, { shape }));
+  return view.normalize ? denormalize(x, view.normalize.mean, view.normalize.std) : x;
 }
 
 /** Columns [N, 3, s, s] in [0, 1]: the originals, each view, and (with masks) the masked first view. */
