@@ -3,7 +3,8 @@
  * method against the same method in PyTorch + torchvision (bench/peers/methods.py), ResNet-18 with
  * the CIFAR stem on real CIFAR-10 JPEGs, batch 256, 2 threads, alternating rounds, medians. MAE and
  * BEiT train ViT-Tiny/4 with AdamW against bench/peers/masked.py (BEiT with an 8192-code VQ-VAE
- * tokenizer on both sides).
+ * tokenizer on both sides). DINO trains ViT-Tiny/4 (row dino) and ResNet-18 (dino_resnet18) on 2 global
+ * crops of 32 and 6 local crops of 16 against bench/peers/dino.py; iBOT (ViT-Tiny/4) has no peer.
  * selfsup's loader has 1 worker thread (its default on 2 cores) and reads the decoded-image cache;
  * the peer's DataLoader has 2 worker processes decoding JPEGs, as a user would set it.
  *
@@ -15,9 +16,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataLoader, type ImageArray, ImageFolder } from '../src/data/index.js';
 import { backboneKnn } from '../src/eval/index.js';
-import { MASKED_IMAGE_METHODS, METHOD_NAMES, type MethodName, type SSLMethod, SimCLR, buildMethod } from '../src/methods/index.js';
-import { resnet18, vitTiny } from '../src/models/index.js';
-import { AdamW, SGD } from '../src/optim/index.js';
+import { MASKED_IMAGE_METHODS, METHOD_NAMES, type MethodName, SELF_DISTILLATION_METHODS, type SSLMethod, SimCLR, buildMethod } from '../src/methods/index.js';
+import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
+import { AdamW, SGD, clipGradNorm } from '../src/optim/index.js';
 import { VQTokenizer } from '../src/tokenizers/index.js';
 import { Generator, setNumThreads, tidy } from '../src/tensor/index.js';
 import { pretrain } from '../src/train/index.js';
@@ -41,9 +42,24 @@ const normalize = { mean: CIFAR10_MEAN, std: CIFAR10_STD };
 /** Projector width for Barlow Twins and VICReg in both (the papers' 8192 x 3 is ImageNet-sized). */
 const HIDDEN: Partial<Record<MethodName, number>> = { barlow_twins: 2048, vicreg: 2048 };
 
-/** The method as the bench trains it: ResNet-18 + SGD, or ViT-Tiny/4 + AdamW for masked image modelling. */
-function benchMethod(name: MethodName, maskRatio?: number): { method: SSLMethod; optimizer: SGD | AdamW } {
+/** DINO / iBOT rows: the backbone and the peer that goes with it (no iBOT peer). */
+const SELF_DISTILLATION_ROWS: Record<string, { method: MethodName; backbone: 'vit_tiny' | 'resnet18'; peer: boolean }> = {
+  dino: { method: 'dino', backbone: 'vit_tiny', peer: true },
+  dino_resnet18: { method: 'dino', backbone: 'resnet18', peer: true },
+  ibot: { method: 'ibot', backbone: 'vit_tiny', peer: false },
+};
+
+/**
+ * The method as the bench trains it: ResNet-18 + SGD; ViT-Tiny/4 + AdamW for masked image modelling;
+ * DINO / iBOT with AdamW (lr 2.5e-4, weight decay 0.04, clipping at 3) on the row's backbone.
+ */
+function benchMethod(name: MethodName, maskRatio?: number, row?: string): { method: SSLMethod; optimizer: SGD | AdamW } {
   const generator = new Generator(0);
+  if (SELF_DISTILLATION_METHODS.includes(name)) {
+    const backbone = SELF_DISTILLATION_ROWS[row ?? name].backbone === 'vit_tiny' ? vitTiny({ imageSize: 32, patchSize: 4, generator }) : resnet18({ stem: 'cifar', generator });
+    const method = buildMethod(name, backbone, backbone instanceof VisionTransformer ? backbone.dim : backbone.featureDim, {}, generator);
+    return { method, optimizer: new AdamW(method.parameterGroups(0.04), { lr: 2.5e-4, weightDecay: 0.04 }) };
+  }
   if (MASKED_IMAGE_METHODS.includes(name)) {
     const vit = vitTiny({ imageSize: 32, patchSize: 4, posEmbed: name === 'mae' ? 'sincos' : 'learned', layerScale: name === 'beit' ? 0.1 : undefined, generator });
     const tokenizer = name === 'beit' ? new VQTokenizer({ patchSize: 4, vocabulary: 8192, normalize, generator }) : undefined;
@@ -56,15 +72,16 @@ function benchMethod(name: MethodName, maskRatio?: number): { method: SSLMethod;
   return { method, optimizer: new SGD(method.parameterGroups(5e-4), { lr: 0.06, momentum: 0.9, weightDecay: 5e-4 }) };
 }
 
-async function methodRate(name: MethodName, images: ImageArray, o: MethodsBenchOptions, maskRatio?: number): Promise<number> {
-  const { method, optimizer } = benchMethod(name, maskRatio);
-  const loader = new DataLoader(images, { batchSize: o.batch, views: methodViews(name, { size: 32, normalize, maskRatio }), workers: 1 });
+async function methodRate(name: MethodName, images: ImageArray, o: MethodsBenchOptions, maskRatio?: number, row?: string): Promise<number> {
+  const { method, optimizer } = benchMethod(name, maskRatio, row);
+  const loader = new DataLoader(images, { batchSize: o.batch, views: methodViews(name, { size: 32, normalize, maskRatio, localCrops: 6 }), workers: 1 });
   let start = 0;
   for (let step = -o.warmup; step < o.steps; step++) {
     if (step === 0) start = performance.now();
     const batch = await loader.next();
     tidy(() => {
       method.step(batch.views, batch.mask).loss.backward();
+      if (SELF_DISTILLATION_METHODS.includes(name)) clipGradNorm(method.parameters(), 3);
       optimizer.step();
       optimizer.zeroGrad();
     });
@@ -82,33 +99,44 @@ async function methodRate(name: MethodName, images: ImageArray, o: MethodsBenchO
 export async function methodsBench(o: MethodsBenchOptions): Promise<Record<string, unknown>> {
   setNumThreads(o.threads);
   const result: Record<string, unknown> = {};
-  const names = o.only ? [o.only] : [...METHOD_NAMES];
-  for (const name of names) if (!(METHOD_NAMES as readonly string[]).includes(name)) throw new Error(`methods: unknown method '${name}' (expected one of ${METHOD_NAMES.join(', ')})`);
+  // DINO gets a ViT row and a ResNet-18 row
+  const rowNames = METHOD_NAMES.flatMap((m) => (m === 'dino' ? ['dino', 'dino_resnet18'] : [m]));
+  const names = o.only ? [o.only] : rowNames;
+  for (const name of names) if (!rowNames.includes(name)) throw new Error(`methods: unknown row '${name}' (expected one of ${rowNames.join(', ')})`);
   const folder = cifarJpegSubset('train', 512);
   const images = await ImageFolder.scan(folder).load();
-  for (const name of names as MethodName[]) {
+  for (const rowName of names) {
+    const distilled = SELF_DISTILLATION_ROWS[rowName];
+    const name = distilled?.method ?? (rowName as MethodName);
+    const withPeer = o.peer && (distilled?.peer ?? true);
     const ours: number[] = [];
     const peer: number[] = [];
     for (let r = 0; r < o.rounds; r++) {
-      ours.push(await methodRate(name, images, o));
-      if (o.peer && MASKED_IMAGE_METHODS.includes(name)) {
+      ours.push(await methodRate(name, images, o, undefined, rowName));
+      if (!withPeer) continue;
+      if (distilled) {
+        const run = runPeer('dino.py', ['--backbone', distilled.backbone, '--data', folder, '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup),
+          '--threads', String(o.threads), '--workers', '2', '--locals', '6'], { LD_PRELOAD: TCMALLOC });
+        peer.push(run.img_per_s as number);
+      } else if (MASKED_IMAGE_METHODS.includes(name)) {
         const run = runPeer('masked.py', ['--method', name, '--data', folder, '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup),
           '--threads', String(o.threads), '--workers', '2'], { LD_PRELOAD: TCMALLOC });
         peer.push(run.img_per_s as number);
-      } else if (o.peer) {
+      } else {
         const run = runPeer('methods.py', ['--method', name, '--data', folder, '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup),
           '--threads', String(o.threads), '--workers', '2', '--hidden', String(HIDDEN[name] ?? 0)], { LD_PRELOAD: TCMALLOC });
         peer.push(run.img_per_s as number);
       }
     }
     const row: Record<string, unknown> = { img_per_s: round(median(ours), 2), rounds: ours.map((v) => round(v, 2)) };
-    if (o.peer) Object.assign(row, { peer_img_per_s: round(median(peer), 2), peer_rounds: peer.map((v) => round(v, 2)), ratio_vs_pytorch: round(median(ours) / median(peer), 3) });
+    if (withPeer) Object.assign(row, { peer_img_per_s: round(median(peer), 2), peer_rounds: peer.map((v) => round(v, 2)), ratio_vs_pytorch: round(median(ours) / median(peer), 3) });
     if (name === 'mae') {
       // What masking buys (MAE's point, He et al., 2022, Sec. 3): the same step with one patch of 64 masked.
       const full = await methodRate(name, images, o, 1 / 64);
       Object.assign(row, { one_patch_masked_img_per_s: round(full, 2), speedup_from_masking: round(median(ours) / full, 2) });
     }
-    result[name] = row;
+    if (distilled) row.views = `2x32 + 6x16 crops, ${distilled.backbone}${distilled.peer ? '' : ', no PyTorch peer'}`;
+    result[rowName] = row;
   }
   return result;
 }

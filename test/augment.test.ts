@@ -176,6 +176,16 @@ describe('views and presets', () => {
     assert.throws(() => checkViewConfig({ size: 8, crop: { scale: [0, 1] } }), /view.crop.scale/);
   });
 
+  test('bicubic crops stay in [0, 1], so colour jitter after them never makes NaN (a DINO view did)', () => {
+    // black and white stripes: bicubic resampling overshoots below 0 and above 1 at every edge
+    const stripes = tensor(Array.from({ length: 64 * 3 * 32 * 32 }, (_, i) => (Math.floor((i % 32) / 2) % 2) * 255), { shape: [64, 3, 32, 32], dtype: 'uint8' });
+    const view = { size: 16, crop: { scale: [0.05, 0.4] as [number, number] }, interpolation: 'bicubic' as const };
+    const cropped = applyView(stripes, view, new Generator(4));
+    assert.ok(cropped.min().item() >= 0 && cropped.max().item() <= 1, `range ${cropped.min().item()}..${cropped.max().item()}`);
+    const jittered = applyView(stripes, { ...view, colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1, p: 1 } }, new Generator(4));
+    assert.ok(jittered.isfinite().all().item());
+  });
+
   test('augmenting frees every intermediate tensor', () => {
     const view = methodViews('byol', { size: 96 }).views[1];
     const before = liveTensors();

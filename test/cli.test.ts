@@ -122,7 +122,7 @@ describe('masked image modelling from the command line', () => {
     assert.ok(metrics.every((m) => m['tokenizer/perplexity'] >= 1), 'codebook perplexity on every step');
 
     const refused: [string[], RegExp][] = [
-      [['--method', 'mae'], /backbone: masked image modelling \(mae, beit\) needs a ViT backbone/],
+      [['--method', 'mae'], /backbone: mae, beit, ibot need a ViT backbone/],
       [['--method', 'beit', '--backbone', 'vit_tiny'], /tokenizer: beit needs a visual tokenizer/],
     ];
     for (const [args, message] of refused) {
@@ -152,3 +152,48 @@ describe('masked image modelling from the command line', () => {
     assert.match(wrong.stderr, /--optimizer must be one of sgd, adamw, got 'adam'/);
   });
 });
+
+describe('self-distillation, attention maps and retrieval from the command line', () => {
+  test('pretrain dino (ViT and ResNet) and ibot -> attention maps -> eval retrieval with its picture and report', async () => {
+    const vit = join(dir, 'dino-vit');
+    const dino = selfsup('pretrain', '--method', 'dino', '--backbone', 'vit_tiny', '--data', mini, '--epochs', '2', '--batch-size', '16', '--local-crops', '2', '--projection-dim', '256', '--out', vit);
+    assert.equal(dino.status, 0, dino.stderr);
+    const metrics = readFileSync(join(vit, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    assert.ok(metrics.every((m) => m['dino/teacher_entropy'] > 0 && m['dino/teacher_entropy'] <= 1 + 1e-9), 'teacher entropy on every step');
+    // AdamW's weight decay rises 0.04 -> 0.4 on a cosine over the run's 4 steps
+    assert.deepEqual(metrics.map((m) => Number(m.weight_decay.toFixed(4))), [0.04, 0.0927, 0.22, 0.3473]);
+    const resnet = selfsup('pretrain', '--method', 'dino', '--data', mini, '--epochs', '1', '--batch-size', '16', '--local-crops', '2', '--projection-dim', '256', '--out', join(dir, 'dino-resnet'));
+    assert.equal(resnet.status, 0, resnet.stderr);
+    const refused = selfsup('pretrain', '--method', 'ibot', '--data', mini, '--out', join(dir, 'never'));
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /backbone: mae, beit, ibot need a ViT backbone/);
+    const ibot = selfsup('pretrain', '--method', 'ibot', '--backbone', 'vit_tiny', '--data', mini, '--epochs', '1', '--batch-size', '16', '--local-crops', '2', '--projection-dim', '256', '--out', join(dir, 'ibot'));
+    assert.equal(ibot.status, 0, ibot.stderr);
+    assert.match(readFileSync(join(dir, 'ibot', 'metrics.jsonl'), 'utf8'), /"ibot\/patch_loss":/);
+
+    const checkpoint = join(vit, 'checkpoint.safetensors');
+    const attn = join(dir, 'attention.png');
+    const drawn = selfsup('attention', '--checkpoint', checkpoint, '--images', mini, '--out', attn, '--count', '3');
+    assert.equal(drawn.status, 0, drawn.stderr);
+    assert.match(drawn.stdout, /3 images x \[image, mean of 3 heads, head 1, head 2, head 3, top 60% of the attention\]/);
+    const meta = await sharp(attn).metadata();
+    assert.deepEqual([meta.width, meta.height], [6 * 100, 3 * 100]);
+    const notViT = selfsup('attention', '--checkpoint', join(dir, 'dino-resnet', 'checkpoint.safetensors'), '--images', mini, '--out', join(dir, 'never.png'));
+    assert.equal(notViT.status, 1);
+    assert.match(notViT.stderr, /attention maps need a ViT run; this run's backbone is resnet18/);
+
+    const picture = join(dir, 'retrieval.png');
+    const report = join(dir, 'retrieval.json');
+    const found = selfsup('eval', 'retrieval', '--checkpoint', checkpoint, '--query', mini, '--k', '1,5', '--show', '4', '--picture', picture, '--out', report);
+    assert.equal(found.status, 0, found.stderr);
+    assert.match(found.stdout, /retrieval: Recall@1 [\d.]+%, Recall@5 [\d.]+%, mAP [\d.]+%/);
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { recall: Record<string, number>; mAP: number; leaveOneOut: boolean; queries: number };
+    assert.ok(r.leaveOneOut && r.queries === 40 && r.recall['5'] >= r.recall['1'] && r.mAP > 0 && r.mAP <= 1);
+    const shown = await sharp(picture).metadata();
+    assert.deepEqual([shown.width, shown.height], [6 * 68, 4 * 68]);
+    const badK = selfsup('eval', 'retrieval', '--checkpoint', checkpoint, '--query', mini, '--k', '0,x');
+    assert.equal(badK.status, 1);
+    assert.match(badK.stderr, /--k 0,x: expected positive integers/);
+  });
+});
+

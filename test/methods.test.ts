@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { ImageFolder } from '../src/data/index.js';
-import { BYOL, BarlowTwins, MASKED_IMAGE_METHODS, METHOD_NAMES, MoCoV2, MoCoV3, SimSiam, buildMethod } from '../src/methods/index.js';
+import { BYOL, BarlowTwins, METHOD_NAMES, MoCoV2, MoCoV3, SimSiam, VIT_ONLY_METHODS, buildMethod } from '../src/methods/index.js';
 import { Linear } from '../src/nn/index.js';
 import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../src/optim/index.js';
@@ -38,7 +38,7 @@ describe('momentum encoders', () => {
 describe('methods', () => {
   test('every method: one step gives a finite loss, gradients reach the backbone, never the momentum encoder', () => {
     for (const name of METHOD_NAMES) {
-      const vit = MASKED_IMAGE_METHODS.includes(name);
+      const vit = VIT_ONLY_METHODS.includes(name);
       const backbone = vit ? vitTiny({ imageSize: 16, patchSize: 4, dim: 16, depth: 1, heads: 2, posEmbed: 'sincos' }) : tinyBackbone();
       const featureDim = backbone instanceof VisionTransformer ? backbone.dim : backbone.featureDim;
       const tokenizer = name === 'beit' ? new KMeansTokenizer(randn([16, 48], { generator: new Generator(4) }), 4, { mean: [0, 0, 0], std: [1, 1, 1] }) : undefined;
@@ -49,7 +49,7 @@ describe('methods', () => {
       out.loss.backward();
       assert.ok(backbone.parameters().every((p) => p.grad !== null || !p.requiresGrad), `${name}: every trainable backbone parameter gets a gradient`);
       for (const [key, p] of method.namedParameters()) {
-        if (/^(key|target)\./.test(key)) assert.ok(!p.requiresGrad && p.grad === null, `${name}: ${key} is a momentum encoder's`);
+        if (/^(key|target|teacher)\./.test(key)) assert.ok(!p.requiresGrad && p.grad === null, `${name}: ${key} is a momentum encoder's`);
       }
       assert.ok(method.namedParameters().some(([k]) => k.startsWith(`${method.backboneKey}.`)), `${name}: backbone under '${method.backboneKey}'`);
       method.afterStep(0.5);
@@ -98,5 +98,26 @@ describe('the collapse monitor catches a real collapse', () => {
     assert.deepEqual(warnings.true, [], 'with the stop-gradient: no collapse');
     assert.ok(warnings.false.length >= 1, 'without it: flagged');
     assert.match(warnings.false[0], /^step \d+: representation collapse: .* effective rank 1\.\d\d of 64$/);
+  });
+
+  test('DINO with a teacher hotter than its student collapses to uniform outputs and is flagged; with 0.04 -> 0.07 it is not', async () => {
+    const demoTrain = fileURLToPath(new URL('../../data/cifar10-demo/train', import.meta.url));
+    const images = await ImageFolder.scan(demoTrain).load();
+    const warnings: Record<string, string[]> = {};
+    for (const teacherTemperature of [0.07, 0.5]) {
+      const g = new Generator(0);
+      const vit = vitTiny({ imageSize: 32, patchSize: 4, dim: 96, depth: 2, heads: 3, generator: g });
+      // a teacher temperature above the student's (0.1) flattens the targets instead of sharpening them (DINO Sec. 5.3)
+      const method = buildMethod('dino', vit, 96, { projectionDim: 1024, hiddenDim: 512, momentum: 0.99, teacherTemperature, warmupTeacherTemperature: teacherTemperature === 0.07 ? 0.04 : teacherTemperature }, g);
+      const logged: string[] = [];
+      await pretrain(method, images, methodViews('dino', { size: 32, localCrops: 2 }), {
+        out: join(dir, `dino-${teacherTemperature}`), epochs: 100, maxSteps: 40, batchSize: 128, diagnosticsEvery: 10, clipGrad: 3,
+        optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 0.04, finalWeightDecay: 0.4, warmupEpochs: 0.5 }, log: (l) => logged.push(l),
+      });
+      warnings[String(teacherTemperature)] = logged.filter((l) => /representation collapse/.test(l));
+      method.dispose();
+    }
+    assert.deepEqual(warnings['0.07'], [], 'teacher 0.04 -> 0.07: no collapse');
+    assert.ok(warnings['0.5'].length >= 1, 'teacher 0.5: flagged');
   });
 });

@@ -10,6 +10,7 @@ import { buildBackbone } from '../models/index.js';
 import { Generator, type Tensor, setNumThreads, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { UsageError, choiceOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
+import { RETRIEVAL_USAGE, retrievalCommand } from './retrieval.js';
 import { loadRunBackbone } from './runBackbone.js';
 
 export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint <file> --train <spec> --test <spec> [options]
@@ -23,7 +24,9 @@ export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint 
              a ViT gets the MAE/BEiT recipe: --optimizer adamw --lr 5e-4 --layer-decay 0.75 --drop-path 0.1
              --label-smoothing 0.1 --warmup-epochs 3 (each flag overrides; --optimizer sgd for the ResNet recipe)
   --out <file.json>  the report (eval); embed writes <prefix>.safetensors, <prefix>.npy, <prefix>.csv
-  --threads <n>  --workers <n>  --seed <n>`;
+  --threads <n>  --workers <n>  --seed <n>
+
+${RETRIEVAL_USAGE.replace('usage: ', '')}`;
 
 function printReport(name: string, report: ClassificationReport & Record<string, unknown>, classes: string[]): void {
   console.log(`${name}: top-1 ${(100 * report.top1).toFixed(2)}%, top-5 ${(100 * report.top5).toFixed(2)}%`);
@@ -32,7 +35,8 @@ function printReport(name: string, report: ClassificationReport & Record<string,
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const [kind, ...rest] = argv;
-  if (kind !== 'knn' && kind !== 'linear' && kind !== 'finetune') throw new UsageError(`expected knn, linear or finetune, got '${kind ?? ''}'`);
+  if (kind === 'retrieval') return retrievalCommand(rest);
+  if (kind !== 'knn' && kind !== 'linear' && kind !== 'finetune') throw new UsageError(`expected knn, linear, finetune or retrieval, got '${kind ?? ''}'`);
   const v = parseOptions(rest, {
     checkpoint: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, out: { type: 'string' },
     k: { type: 'string' }, temperature: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' },

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { engineInfo, allocatorStats, cuda } from '../tensor/index.js';
 import { UsageError } from './options.js';
+import { ATTENTION_USAGE, attentionCommand } from './attention.js';
 import { DEMO_USAGE, demoCommand } from './demo.js';
 import { EVAL_USAGE, embedCommand, evalCommand } from './evaluate.js';
 import { PRETRAIN_USAGE, pretrainCommand } from './pretrain.js';
@@ -16,10 +17,11 @@ const USAGE = `usage: selfsup <command> [options]
 
 commands:
   info        the engine: libtorch version, threads, CUDA, allocator
-  pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg, MAE, BEiT)
+  pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg, DINO, iBOT, MAE, BEiT)
   tokenizer   train BEiT's visual tokenizer (VQ-VAE or k-means over patches)
-  eval        knn | linear | finetune a pretrained backbone on labelled data
+  eval        knn | linear | finetune | retrieval: a pretrained backbone on labelled data
   embed       embeddings of a data set (safetensors, npy, CSV of paths)
+  attention   a ViT's [CLS] attention per head over images (PNG)
   preview     a PNG grid of the augmented views a method's recipe makes, or MAE's reconstructions
   demo        SimCLR on the bundled CIFAR-10 subset, then kNN against a random encoder
   help        this message
@@ -64,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
     preview: { run: preview, usage: PREVIEW_USAGE },
     demo: { run: demoCommand, usage: DEMO_USAGE },
     tokenizer: { run: tokenizerCommand, usage: TOKENIZER_USAGE },
+    attention: { run: attentionCommand, usage: ATTENTION_USAGE },
   };
   const found = commands[command];
   if (found) {

@@ -8,7 +8,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { channelStats, openImages } from '../data/index.js';
-import { MASKED_IMAGE_METHODS, METHOD_NAMES, buildMethod } from '../methods/index.js';
+import { MASKED_IMAGE_METHODS, METHOD_NAMES, SELF_DISTILLATION_METHODS, buildMethod } from '../methods/index.js';
 import { buildBackbone } from '../models/index.js';
 import { Generator, setNumThreads } from '../tensor/index.js';
 import { pretrain as train } from '../train/index.js';
@@ -24,12 +24,15 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --data <spec>          a folder of images, a CSV, cifar10:<dir>, stl10:<dir>:unlabeled, fashion-mnist, ...
   --backbone <name>      resnet18 (default), resnet34, resnet50, vit_tiny, vit_small, vit_base
   --epochs <n>           (default 100)        --batch-size <n>   (default 256)
-  --optimizer <name>     sgd (default), lars, adamw (default for mae); --lr, --weight-decay, --warmup-epochs
+  --optimizer <name>     sgd (default), lars, adamw (default for mae, beit, dino/ibot on a ViT); --lr, --weight-decay, --warmup-epochs
   --temperature <t>      SimCLR 0.5, MoCo v2 0.2, MoCo v3 0.2 (ViT) / 1.0 (ResNet) by default; --projection-dim, --hidden-dim (the papers' heads)
   --queue-size <k>  --ema-momentum <m>  --bn-splits <n>  (MoCo v2)   --lambda (Barlow Twins)
   --freeze-patch-projection (MoCo v3 with a ViT)
   --mask-ratio <r>  --normalize-pixels false  --decoder-dim <d>  --decoder-depth <n>   (MAE; needs --backbone vit_*)
   --tokenizer <file>     BEiT's visual tokenizer (selfsup tokenizer train); --mask-ratio (default 0.4)
+  --local-crops <n>  --teacher-temperature <t>   DINO, iBOT (6 local crops, 0.04 -> 0.07; iBOT needs --backbone vit_*);
+                         ViT: AdamW 5e-4 x batch/256, weight decay 0.04 -> 0.4 (--final-weight-decay); ResNet: LARS
+                         0.3 x batch/256 and a batch-norm head (solo-learn's CIFAR recipe); --clip-grad 3 by default
   --size <px>            view side (default: the images' side)
   --domain <d>           natural (default), grayscale, aerial
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
@@ -37,14 +40,27 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --checkpoint-every <steps>  --max-steps <n>  --resume
 Every option is also a key of the config file (camelCase: batchSize, weightDecay, ...).`;
 
+const selfDistilledViT = (c: PretrainConfig) => SELF_DISTILLATION_METHODS.includes(c.method) && c.backbone.startsWith('vit_');
+
 function optimizerOf(c: PretrainConfig): 'sgd' | 'lars' | 'adamw' {
-  return c.optimizer ?? (MASKED_IMAGE_METHODS.includes(c.method) ? 'adamw' : 'sgd');
+  if (c.optimizer) return c.optimizer;
+  if (SELF_DISTILLATION_METHODS.includes(c.method)) return selfDistilledViT(c) ? 'adamw' : 'lars';
+  return MASKED_IMAGE_METHODS.includes(c.method) ? 'adamw' : 'sgd';
 }
 
 function lrDefault(c: PretrainConfig): number {
-  // MAE: 1.5e-4 per 256 images; BEiT: 1.5e-3 per 2048
-  const base = c.method === 'mae' ? 1.5e-4 : c.method === 'beit' ? 1.875e-4 : { sgd: 0.06, lars: 0.3, adamw: 1e-3 }[optimizerOf(c)];
+  // MAE: 1.5e-4 per 256 images; BEiT: 1.5e-3 per 2048; DINO/iBOT with AdamW: 5e-4 per 256
+  const base = c.method === 'mae' ? 1.5e-4 : c.method === 'beit' ? 1.875e-4
+    : SELF_DISTILLATION_METHODS.includes(c.method) && optimizerOf(c) === 'adamw' ? 5e-4
+    : { sgd: 0.06, lars: 0.3, adamw: 1e-3 }[optimizerOf(c)];
   return (base * c.batchSize * c.accumulate) / 256;
+}
+
+/** The weight decay and where its cosine ends: DINO/iBOT on a ViT 0.04 -> 0.4; else by optimizer, constant. */
+function weightDecayOf(c: PretrainConfig): { weightDecay: number; finalWeightDecay?: number } {
+  if (selfDistilledViT(c) && optimizerOf(c) === 'adamw') return { weightDecay: c.weightDecay ?? 0.04, finalWeightDecay: c.finalWeightDecay ?? 0.4 };
+  const fallback = { lars: 1e-6, adamw: 0.05, sgd: 5e-4 }[optimizerOf(c)];
+  return { weightDecay: c.weightDecay ?? fallback, finalWeightDecay: c.finalWeightDecay };
 }
 
 export async function pretrainCommand(argv: string[]): Promise<void> {
@@ -55,7 +71,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const size = config.size ?? Math.min(images.height, images.width);
   const normalize = config.normalize === 'data' ? channelStats(images)
     : config.normalize === 'cifar10' ? { mean: CIFAR10_MEAN, std: CIFAR10_STD } : { mean: IMAGENET_MEAN, std: IMAGENET_STD };
-  const views = methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio });
+  const views = methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
   const generator = new Generator(config.seed);
   const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
     ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}), ...(config.method === 'beit' ? { layerScale: 0.1, pool: 'mean' as const } : {}) };
@@ -74,10 +90,10 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
     optimizer: {
       name: optimizer, lr: config.lr ?? lrDefault(config), momentum: config.momentum,
       ...(config.method === 'mae' ? { betas: [0.9, 0.95] as [number, number] } : {}),
-      weightDecay: config.weightDecay ?? (optimizer === 'lars' ? 1e-6 : optimizer === 'adamw' ? 0.05 : 5e-4),
+      ...weightDecayOf(config),
       warmupEpochs: config.warmupEpochs ?? Math.min(10, Math.ceil(config.epochs / 10)),
     },
-    clipGrad: config.clipGrad, mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
+    clipGrad: config.clipGrad ?? (SELF_DISTILLATION_METHODS.includes(config.method) ? 3 : undefined), mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
     checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume,
     maxSteps: config.maxSteps, config: { ...config, run },
   });

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { MASKED_IMAGE_METHODS, METHOD_NAMES, type MethodOptions } from '../methods/index.js';
+import { METHOD_NAMES, type MethodOptions, VIT_ONLY_METHODS } from '../methods/index.js';
 import { BACKBONES } from '../models/index.js';
 import { UsageError } from './options.js';
 
@@ -42,6 +42,8 @@ export const PretrainSchema = z.strictObject({
   /** default: 0.06 x batch/256 (SGD), 0.3 x batch/256 (LARS), 1e-3 x batch/256 (AdamW; MAE 1.5e-4 x batch/256) */
   lr: z.number().positive().optional(),
   weightDecay: z.number().min(0).optional(),
+  /** the weight decay at the end, on a cosine from weightDecay (default: constant; DINO/iBOT 0.04 -> 0.4) */
+  finalWeightDecay: z.number().min(0).optional(),
   momentum: z.number().min(0).max(1).default(0.9),
   warmupEpochs: z.number().min(0).optional(),
   /** the method's defaults when unset: SimCLR 0.5, MoCo v2 0.2, MoCo v3 0.2 (ViT) / 1.0 (ResNet) */
@@ -67,6 +69,9 @@ export const PretrainSchema = z.strictObject({
   decoderDepth: positiveInt.optional(),
   /** BEiT: the visual tokenizer file from 'selfsup tokenizer train' (its patch size must be the ViT's) */
   tokenizer: z.string().min(1).optional(),
+  /** DINO / iBOT: local crops per image (default 6; their side is 96/224 of size) and the teacher temperature after its warm-up from 0.04 (default 0.07) */
+  localCrops: z.number().int().min(0).optional(),
+  teacherTemperature: z.number().positive().optional(),
   accumulate: positiveInt.default(1),
   clipGrad: z.number().positive().optional(),
   mixedPrecision: z.boolean().default(false),
@@ -83,8 +88,8 @@ export const PretrainSchema = z.strictObject({
   resume: z.boolean().default(false),
   /** decoded-image cache folder for image folders (default: <out>/../.cache) */
   cache: z.string().optional(),
-}).refine((c) => !MASKED_IMAGE_METHODS.includes(c.method) || c.backbone.startsWith('vit_'), {
-  message: 'masked image modelling (mae, beit) needs a ViT backbone: vit_tiny, vit_small or vit_base', path: ['backbone'],
+}).refine((c) => !VIT_ONLY_METHODS.includes(c.method) || c.backbone.startsWith('vit_'), {
+  message: `${VIT_ONLY_METHODS.join(', ')} need a ViT backbone: vit_tiny, vit_small or vit_base`, path: ['backbone'],
 }).refine((c) => c.method !== 'beit' || c.tokenizer !== undefined, {
   message: "beit needs a visual tokenizer: make one with 'selfsup tokenizer train' and give its file", path: ['tokenizer'],
 }).refine((c) => (c.knnTrain === undefined) === (c.knnTest === undefined), { message: 'knnTrain and knnTest go together', path: ['knnTest'] });
@@ -153,6 +158,7 @@ export function methodOptions(c: PretrainConfig, normalize: { mean: number[]; st
     tokenizer: c.tokenizer, viewNormalize: normalize,
     temperature: c.temperature, projectionDim: c.projectionDim, hiddenDim: c.hiddenDim, queueSize: c.queueSize,
     momentum: c.emaMomentum, splits: c.bnSplits, lambda: c.lambda, freezePatchProjection: c.freezePatchProjection,
+    teacherTemperature: c.teacherTemperature,
     maskRatio: c.maskRatio, normalizePixels: c.normalizePixels, decoderDim: c.decoderDim, decoderDepth: c.decoderDepth,
   };
 }

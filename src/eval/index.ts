@@ -6,3 +6,5 @@ export * from './collapse.js';
 export * from './classificationReport.js';
 export * from './linearProbe.js';
 export * from './finetune.js';
+export * from './retrieval.js';
+export * from './attentionMaps.js';

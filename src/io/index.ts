@@ -4,3 +4,4 @@ export * from './safetensors.js';
 export * from './checkpoint.js';
 export * from './png.js';
 export * from './npy.js';
+export * from './heatmap.js';

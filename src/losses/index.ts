@@ -5,3 +5,5 @@ export * from './negativeCosine.js';
 export * from './barlowTwins.js';
 export * from './vicreg.js';
 export * from './maskedReconstruction.js';
+export * from './dino.js';
+export * from './ibotPatch.js';

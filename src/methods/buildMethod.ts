@@ -14,6 +14,8 @@ import { IMAGENET_MEAN, IMAGENET_STD } from '../transforms/index.js';
 import { BarlowTwins } from './barlowTwins.js';
 import { BEiT } from './beit.js';
 import { BYOL } from './byol.js';
+import { DINO } from './dino.js';
+import { IBOT } from './ibot.js';
 import { MAE } from './mae.js';
 import type { SSLMethod } from './method.js';
 import { MoCoV2 } from './mocoV2.js';
@@ -22,10 +24,14 @@ import { SimCLR } from './simclr.js';
 import { SimSiam } from './simsiam.js';
 import { VICReg } from './vicreg.js';
 
-export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'mae', 'beit'] as const;
+export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'dino', 'ibot', 'mae', 'beit'] as const;
 export type MethodName = typeof METHOD_NAMES[number];
 /** Methods that mask patches, so need a ViT; they train with AdamW by default. */
 export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae', 'beit'];
+/** Self-distillation methods: multi-crop views, AdamW with a rising weight decay, clipped gradients. */
+export const SELF_DISTILLATION_METHODS: readonly MethodName[] = ['dino', 'ibot'];
+/** Methods whose backbone must be a ViT. */
+export const VIT_ONLY_METHODS: readonly MethodName[] = ['mae', 'beit', 'ibot'];
 
 export interface MethodOptions {
   temperature?: number;
@@ -47,6 +53,11 @@ export interface MethodOptions {
   /** BEiT: the visual tokenizer (or its file), and the normalisation of the views (default ImageNet's) */
   tokenizer?: VisualTokenizer | string;
   viewNormalize?: Normalization;
+  /** DINO / iBOT: the teacher temperature after warm-up (default 0.07, from 0.04) */
+  teacherTemperature?: number;
+  warmupTeacherTemperature?: number;
+  normLastLayer?: boolean;
+  headBatchNorm?: boolean;
 }
 
 export function buildMethod(name: MethodName, backbone: Layer, featureDim: number, o: MethodOptions = {}, generator?: Generator): SSLMethod {
@@ -59,6 +70,18 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
     case 'simsiam': return new SimSiam(backbone, { ...common, projectionDim: o.projectionDim, predictorHiddenDim: o.hiddenDim, stopGradient: o.stopGradient });
     case 'barlow_twins': return new BarlowTwins(backbone, { ...common, hiddenDim: o.hiddenDim ?? o.projectionDim, lambda: o.lambda });
     case 'vicreg': return new VICReg(backbone, { ...common, hiddenDim: o.hiddenDim ?? o.projectionDim });
+    case 'dino':
+    case 'ibot': {
+      // A ResNet gets solo-learn's CIFAR head: batch norm in the hidden layers, a free last-layer norm.
+      const resnet = !(backbone instanceof VisionTransformer);
+      const options = {
+        ...common, outDim: o.projectionDim, hiddenDim: o.hiddenDim, momentum: o.momentum, teacherTemperature: o.teacherTemperature,
+        warmupTeacherTemperature: o.warmupTeacherTemperature, normLastLayer: o.normLastLayer ?? !resnet, headBatchNorm: o.headBatchNorm ?? resnet,
+      };
+      if (name === 'dino') return new DINO(backbone, options);
+      if (!(backbone instanceof VisionTransformer)) throw new Error(`method 'ibot' needs a ViT backbone (vit_tiny, vit_small, vit_base)`);
+      return new IBOT(backbone, options);
+    }
     case 'mae':
       if (!(backbone instanceof VisionTransformer)) throw new Error(`method 'mae' needs a ViT backbone (vit_tiny, vit_small, vit_base)`);
       return new MAE(backbone, { maskRatio: o.maskRatio, normalizePixels: o.normalizePixels, decoderDim: o.decoderDim, decoderDepth: o.decoderDepth, generator });

@@ -12,3 +12,5 @@ export * from './mae.js';
 export * from './buildMethod.js';
 export * from './tokenizerTraining.js';
 export * from './beit.js';
+export * from './dino.js';
+export * from './ibot.js';

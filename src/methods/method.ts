@@ -23,6 +23,8 @@ export abstract class SSLMethod extends Module {
   readonly backboneKey: string = 'backbone';
   /** one step's loss on the views of a batch (float [B, 3, s, s] each) and its masks */
   abstract step(views: Tensor[], mask: Tensor | null): MethodStep;
+  /** after the gradients of a step, before clipping and the optimizer (DINO freezes its last layer here) */
+  beforeUpdate(_progress: number): void {}
   /** after each optimizer step (momentum encoders, temperature schedules), with the training progress in [0, 1] */
   afterStep(_progress: number): void {}
 }

@@ -11,7 +11,7 @@
  * ```
  */
 import { type Generator, type Tensor, empty, linear, normalize, ones, tidy } from '../tensor/index.js';
-import { GELU, Layer, Linear, Module, Sequential, init } from '../nn/index.js';
+import { BatchNorm1d, GELU, Layer, Linear, Module, Sequential, init } from '../nn/index.js';
 
 export interface DINOHeadOptions {
   hidden?: number;
@@ -19,6 +19,8 @@ export interface DINOHeadOptions {
   layers?: number;
   /** fix the norm of every prototype to 1 (DINO's default, for stability) */
   normLastLayer?: boolean;
+  /** batch norm after each hidden layer (DINO's use_bn_in_head) */
+  batchNorm?: boolean;
   generator?: Generator;
 }
 
@@ -52,7 +54,10 @@ export class DINOHead extends Layer {
       init.truncNormal_(fc.weight, 0.02, o.generator);
       init.constant_(fc.bias!, 0);
       parts.push(fc);
-      if (i < dims.length - 2) parts.push(new GELU());
+      if (i < dims.length - 2) {
+        if (o.batchNorm) parts.push(new BatchNorm1d(dims[i + 1]));
+        parts.push(new GELU());
+      }
     }
     this.mlp = this.registerModule('mlp', new Sequential(...parts));
     this.lastLayer = this.registerModule('last_layer', new WeightNormLinear(bottleneck, outDim, o.normLastLayer ?? true, o.generator));

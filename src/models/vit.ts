@@ -190,14 +190,20 @@ export class VisionTransformer extends Module {
     init.constant_(proj.bias!, 0);
   }
 
-  /** Patch tokens with their position embeddings: [B, 3, H, W] -> [B, N, dim]. */
+  /**
+   * Patch tokens with their position embeddings: [B, 3, H, W] -> [B, N, dim]. Images of another
+   * size get the position table resized on the fly (bicubic, differentiable), as DINO's
+   * interpolate_pos_encoding does for its local crops.
+   */
   embed(x: Tensor): Tensor {
     return tidy(() => {
       const tokens = this.patchEmbed.forward(x); // [B, N, dim]
-      if (tokens.size(1) !== this.gridSize * this.gridSize) {
-        throw new Error(`ViT: ${tokens.size(1)} patches, but the position embeddings are for ${this.gridSize}x${this.gridSize}; call interpolatePositionEmbedding()`);
-      }
-      return tokens.add(this.posEmbed.slice(1, 1));
+      const [h, w] = [x.size(2) / this.patchSize, x.size(3) / this.patchSize];
+      if (!Number.isInteger(h) || !Number.isInteger(w)) throw new Error(`ViT: patch size ${this.patchSize} does not divide the image size ${x.size(2)}x${x.size(3)}`);
+      if (h === this.gridSize && w === this.gridSize) return tokens.add(this.posEmbed.slice(1, 1));
+      const grid = this.posEmbed.slice(1, 1).reshape(1, this.gridSize, this.gridSize, this.dim).permute(0, 3, 1, 2);
+      const table = interpolate(grid, [h, w], 'bicubic').permute(0, 2, 3, 1).reshape(1, h * w, this.dim);
+      return tokens.add(table);
     });
   }
 

@@ -39,6 +39,8 @@ export interface OptimizerConfig {
   warmupEpochs?: number;
   /** the learning rate the cosine ends at (default 0) */
   finalLr?: number;
+  /** the weight decay rises (or falls) on a cosine from weightDecay to this (DINO: 0.04 -> 0.4); default constant */
+  finalWeightDecay?: number;
 }
 
 export interface KnnMonitor {
@@ -112,6 +114,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
     base: o.optimizer.lr, final: o.optimizer.finalLr ?? 0, totalSteps: o.epochs * stepsPerEpoch,
     warmupSteps: Math.min(o.epochs * stepsPerEpoch, Math.round((o.optimizer.warmupEpochs ?? 0) * stepsPerEpoch)),
   });
+  const weightDecaySchedule = warmupCosine({ base: o.optimizer.weightDecay, final: o.optimizer.finalWeightDecay ?? o.optimizer.weightDecay, totalSteps: o.epochs * stepsPerEpoch });
   const checkpointEvery = o.checkpointEvery ?? stepsPerEpoch;
   const save = (step: number) => saveCheckpoint(checkpointPath, { model: method, optimizer, step, extra: { loader: loader.position, config: o.config ?? {} } });
 
@@ -156,6 +159,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
     for (let step = start; step < totalSteps; step++) {
       const lr = schedule(step);
       optimizer.setLearningRate(lr);
+      if (o.optimizer.finalWeightDecay !== undefined) optimizer.setWeightDecay(weightDecaySchedule(step));
       let lossSum = 0;
       let finite = true;
       let diagnostics: Record<string, number> = {};
@@ -198,6 +202,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
         continue;
       }
       badSteps = 0;
+      method.beforeUpdate(step / totalSteps);
       if (o.clipGrad) clipGradNorm(method.parameters(), o.clipGrad);
       optimizer.step();
       optimizer.zeroGrad();
@@ -208,6 +213,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
       summary.lastLoss = lossSum;
       summary.steps = done - start;
       const rate = progress.rate(done);
+      if (o.optimizer.finalWeightDecay !== undefined) diagnostics.weight_decay = weightDecaySchedule(step);
       const record = { step: done, epoch, loss: lossSum, lr, img_per_s: rate, time: Date.now() / 1000, ...diagnostics };
       appendFileSync(metricsPath, JSON.stringify(record) + '\n');
       tensorboard.scalars({ loss: lossSum, lr, img_per_s: rate, ...diagnostics }, done);

@@ -23,7 +23,7 @@
 import { IMAGENET_MEAN, IMAGENET_STD } from './colorOps.js';
 import { type ViewConfig, checkViewConfig } from './viewPipeline.js';
 
-export const VIEW_PRESETS = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'dino', 'mae', 'beit', 'supervised', 'linear', 'eval'] as const;
+export const VIEW_PRESETS = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'dino', 'ibot', 'mae', 'beit', 'supervised', 'linear', 'eval'] as const;
 export type ViewPreset = typeof VIEW_PRESETS[number];
 export type Domain = 'natural' | 'grayscale' | 'aerial';
 
@@ -88,7 +88,8 @@ export function methodViews(method: ViewPreset, o: PresetOptions): ViewSet {
       set = { views: [{ ...common, blur: blurP(1) }, { ...common, blur: blurP(0.1), solarize: { p: 0.2 } }] };
       break;
     }
-    case 'dino': {
+    case 'dino':
+    case 'ibot': {
       const common: ViewConfig = { ...base, colorJitter: jitter(0.4, 0.4, 0.2, 0.1), grayscale: 0.2 };
       const global: ViewConfig = { ...common, crop: { scale: [0.4, 1] }, interpolation: 'bicubic' };
       const localSize = o.localSize ?? Math.max(8, 8 * Math.round((size * 96) / 224 / 8));

@@ -74,8 +74,17 @@ export function checkViewConfig(view: ViewConfig, where = 'view'): void {
   }
 }
 
-/** The crop/resize stage: uint8 or float [B, C, H, W] -> float [B, C, size, size] in [0, 1]. */
+/**
+ * The crop/resize stage: uint8 or float [B, C, H, W] -> float [B, C, size, size] in [0, 1]. Bicubic
+ * resampling overshoots past 0 and 1 near edges; the result is clamped, as torchvision's uint8 and PIL
+ * paths do (colour jitter's HSV conversion expects [0, 1]: a pixel with max 0 and min < 0 gave NaN).
+ */
 function geometry(x: Tensor, view: ViewConfig, generator?: Generator): Tensor {
+  const out = resample(x, view, generator);
+  return view.interpolation === 'bicubic' ? out.clamp(0, 1) : out;
+}
+
+function resample(x: Tensor, view: ViewConfig, generator?: Generator): Tensor {
   const crop = view.crop ?? {};
   if (crop === 'resize') return resize(x, [view.size, view.size], view.interpolation);
   if (crop === 'center') {

@@ -1,0 +1,148 @@
+"""Peer of the `dino` rows of `npm run bench -- methods`: DINO as its reference code writes it
+(main_dino.py: MultiCropWrapper, DINOHead, DINOLoss with a centre, EMA teacher, AdamW, gradient
+clipping at 3), on ViT-Tiny/4 (tools/timm_vit.py, position embeddings interpolated for the local
+crops as interpolate_pos_encoding does) or ResNet-18 with the CIFAR stem, 32x32 CIFAR-10 JPEGs in a
+torchvision ImageFolder DataLoader with worker processes: 2 global crops of 32 and 6 local of 16.
+Prints one JSON line {"img_per_s", "backbone", "torch"} over --steps steps after --warmup steps.
+"""
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from torchvision import datasets, transforms as T
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+sys.path.insert(0, os.path.dirname(__file__))
+from timm_vit import VisionTransformer  # noqa: E402
+from methods import ResNet18  # noqa: E402
+
+MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
+
+
+class ViTBackbone(nn.Module):
+    """ViT-Tiny/4 returning the cls token; other image sizes get bicubically resized position embeddings."""
+
+    def __init__(self):
+        super().__init__()
+        self.vit = VisionTransformer(4, 192, 12, 3, 64, 1)
+        self.feature_dim = 192
+
+    def forward(self, x):
+        v = self.vit
+        t = v.patch_embed(x)
+        side = x.shape[-1] // 4
+        pos = v.pos_embed[:, 1:]
+        if side != 8:
+            pos = F.interpolate(pos.reshape(1, 8, 8, -1).permute(0, 3, 1, 2), size=(side, side), mode="bicubic", align_corners=False)
+            pos = pos.permute(0, 2, 3, 1).reshape(1, side * side, -1)
+        cls = (v.cls_token + v.pos_embed[:, :1]).expand(t.shape[0], -1, -1)
+        return v.norm(v.blocks(torch.cat([cls, t + pos], 1)))[:, 0]
+
+
+class DINOHead(nn.Module):
+    """DINO's head; for a ResNet as solo-learn's CIFAR recipe (and selfsup's default): batch norm, a learned last-layer norm."""
+
+    def __init__(self, in_dim, out_dim=4096, hidden=2048, bottleneck=256, bn=False):
+        super().__init__()
+        norm = (lambda: nn.BatchNorm1d(hidden)) if bn else nn.Identity
+        self.mlp = nn.Sequential(nn.Linear(in_dim, hidden), norm(), nn.GELU(), nn.Linear(hidden, hidden), norm(), nn.GELU(), nn.Linear(hidden, bottleneck))
+        self.last_layer = nn.utils.weight_norm(nn.Linear(bottleneck, out_dim, bias=False))
+        self.last_layer.weight_g.data.fill_(1)
+        self.last_layer.weight_g.requires_grad = bn
+
+    def forward(self, x):
+        return self.last_layer(F.normalize(self.mlp(x), dim=-1))
+
+
+class MultiCrop(nn.Module):
+    """One forward per run of same-sized crops, as DINO's MultiCropWrapper."""
+
+    def __init__(self, backbone, head):
+        super().__init__()
+        self.backbone, self.head = backbone, head
+
+    def forward(self, crops):
+        out, i = [], 0
+        while i < len(crops):
+            j = i
+            while j < len(crops) and crops[j].shape[-1] == crops[i].shape[-1]:
+                j += 1
+            out.append(self.backbone(torch.cat(crops[i:j])))
+            i = j
+        return self.head(torch.cat(out))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--backbone", choices=["vit_tiny", "resnet18"], default="vit_tiny")
+    p.add_argument("--data", required=True)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--locals", type=int, default=6)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--steps", type=int, default=4)
+    p.add_argument("--warmup", type=int, default=1)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    color = [T.RandomHorizontalFlip(), T.RandomApply([T.ColorJitter(0.4, 0.4, 0.2, 0.1)], p=0.8), T.RandomGrayscale(p=0.2)]
+    tail = [T.ToTensor(), T.Normalize(MEAN, STD)]
+    bicubic = T.InterpolationMode.BICUBIC
+    global1 = T.Compose([T.RandomResizedCrop(32, scale=(0.4, 1), interpolation=bicubic)] + color + tail)
+    global2 = T.Compose([T.RandomResizedCrop(32, scale=(0.4, 1), interpolation=bicubic)] + color + [T.RandomSolarize(128, p=0.2)] + tail)
+    local = T.Compose([T.RandomResizedCrop(16, scale=(0.05, 0.4), interpolation=bicubic)] + color + tail)
+    data = datasets.ImageFolder(a.data, transform=lambda img: [global1(img), global2(img)] + [local(img) for _ in range(a.locals)])
+    loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0)
+    backbone = ViTBackbone() if a.backbone == "vit_tiny" else ResNet18()
+    student = MultiCrop(backbone, DINOHead(backbone.feature_dim, bn=a.backbone == "resnet18"))
+    teacher = copy.deepcopy(student)
+    for q in teacher.parameters():
+        q.requires_grad = False
+    center = torch.zeros(1, 4096)
+    params = [q for q in student.parameters() if q.requires_grad]
+    opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim > 1]}, {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=2.5e-4, weight_decay=0.04)
+    it = iter(loader)
+
+    def step():
+        nonlocal center
+        crops, _ = next(it)
+        b = crops[0].shape[0]
+        with torch.no_grad():
+            t_out = teacher(crops[:2])
+        s_out = student(crops)
+        targets = F.softmax((t_out - center) / 0.04, dim=-1).chunk(2)
+        logs = F.log_softmax(s_out / 0.1, dim=-1).chunk(len(crops))
+        loss, n = 0, 0
+        for i, q in enumerate(targets):
+            for j, lp in enumerate(logs):
+                if i != j:
+                    loss = loss + torch.sum(-q * lp, dim=-1).mean()
+                    n += 1
+        loss = loss / n
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 3.0)
+        opt.step()
+        with torch.no_grad():
+            center = center * 0.9 + t_out.mean(0, keepdim=True) * 0.1
+            for ps, pt in zip(student.parameters(), teacher.parameters()):
+                pt.mul_(0.996).add_(ps.detach(), alpha=0.004)
+        assert b == a.batch
+
+    for _ in range(a.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(a.steps):
+        step()
+    print(json.dumps({"img_per_s": a.batch * a.steps / (time.perf_counter() - start), "backbone": a.backbone, "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+/**
+ * `selfsup eval retrieval --checkpoint <run> --query <spec> --gallery <spec>`: the nearest gallery
+ * images of each query by cosine similarity of the frozen backbone's features; with labels,
+ * Recall@1/5/10 and mAP; a PNG of some queries and their top k; a JSON report. Without --gallery the
+ * queries are their own gallery (leave-one-out).
+ */
+import { writeFileSync } from 'node:fs';
+import { openImages } from '../data/index.js';
+import { extractFeatures, retrieval } from '../eval/index.js';
+import { imageGrid, writePng } from '../io/index.js';
+import { type Tensor, pad, setNumThreads, tensor, tidy } from '../tensor/index.js';
+import { methodViews } from '../transforms/index.js';
+import { integerOption, parseOptions, requireString } from './options.js';
+import { loadRunBackbone } from './runBackbone.js';
+
+export const RETRIEVAL_USAGE = `usage: selfsup eval retrieval --checkpoint <file> --query <spec> [--gallery <spec>] [options]
+
+  --query <spec>     the query images (a folder, a CSV, cifar10:<dir>, ...)
+  --gallery <spec>   the images searched (default: the queries, each left out of its own ranking)
+  --k <list>         the k of Recall@k (default 1,5,10)
+  --show <n>         queries in the picture (default 8), each with its top k (the largest k)
+  --picture <file>   the PNG of queries and neighbours: a green frame for the query's class, red for another
+  --out <file.json>  the report  --threads <n>`;
+
+/** Images [N, 3, h, w] in [0, 1] in a frame of a colour per image (rgb in [0, 1]): [N, 3, h + 2 width, w + 2 width]. */
+function framed(images: Tensor, colours: number[][], width = 2): Tensor {
+  return tidy(() => {
+    const c = tensor(colours).view(images.size(0), 3, 1, 1);
+    return pad(images.sub(c), [width, width, width, width], 'constant', 0).add(c);
+  });
+}
+
+const GREY = [0.5, 0.5, 0.5];
+const SAME_CLASS = [0.1, 0.8, 0.1];
+const OTHER_CLASS = [0.9, 0.1, 0.1];
+
+export async function retrievalCommand(argv: string[]): Promise<void> {
+  const v = parseOptions(argv, {
+    checkpoint: { type: 'string' }, query: { type: 'string' }, gallery: { type: 'string' }, k: { type: 'string' },
+    show: { type: 'string' }, picture: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' },
+  });
+  const [checkpoint, querySpec] = [requireString(v, 'checkpoint'), requireString(v, 'query')];
+  const ks = typeof v.k === 'string' ? v.k.split(',').map(Number) : [1, 5, 10];
+  if (ks.some((k) => !(Number.isInteger(k) && k >= 1))) throw new Error(`--k ${v.k}: expected positive integers separated by commas, e.g. 1,5,10`);
+  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  const { backbone, run } = loadRunBackbone(checkpoint);
+  try {
+    const queries = await openImages(querySpec, { size: run.size });
+    const gallery = typeof v.gallery === 'string' ? await openImages(v.gallery, { size: run.size }) : queries;
+    const excludeSelf = gallery === queries;
+    const labelled = queries.labels !== undefined && gallery.labels !== undefined;
+    const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
+    const result = tidy(() => {
+      const queryFeatures = extractFeatures(backbone, queries, { view });
+      const galleryFeatures = excludeSelf ? queryFeatures : extractFeatures(backbone, gallery, { view });
+      return retrieval(queryFeatures, galleryFeatures, { ks, excludeSelf, ...(labelled ? { queryLabels: queries.allLabels(), galleryLabels: gallery.allLabels() } : {}) });
+    });
+    const report = { kind: 'retrieval', checkpoint, query: querySpec, gallery: v.gallery ?? querySpec, leaveOneOut: excludeSelf, queries: queries.length, galleryItems: gallery.length, recall: result.recall, mAP: result.mAP };
+    if (labelled) {
+      console.log(`retrieval: ${ks.map((k) => `Recall@${k} ${(100 * result.recall[k]).toFixed(2)}%`).join(', ')}, mAP ${(100 * result.mAP!).toFixed(2)}%`);
+    } else {
+      console.log('retrieval: no labels on both sides, so no Recall@k or mAP; the picture shows the neighbours');
+    }
+    if (typeof v.picture === 'string') {
+      const shown = queries.spread(integerOption(v, 'show', 8));
+      const neighbours = result.neighbours.toArray() as number[][];
+      const columns = neighbours[0].length;
+      const grid = tidy(() => {
+        const pixels = (data: typeof queries, ids: number[]) => data.batch(ids).float().div(255);
+        const cells = [framed(pixels(queries, shown), shown.map(() => GREY))];
+        for (let c = 0; c < columns; c++) {
+          const ids = shown.map((q) => neighbours[q][c]);
+          const colours = shown.map((q, i) => (!labelled ? GREY : queries.labels![q] === gallery.labels![ids[i]] ? SAME_CLASS : OTHER_CLASS));
+          cells.push(framed(pixels(gallery, ids), colours));
+        }
+        return imageGrid(cells, Math.max(64, run.size));
+      });
+      await writePng(v.picture, grid);
+      grid.dispose();
+      console.log(`wrote ${v.picture}: ${shown.length} queries x their ${columns} nearest`);
+    }
+    for (const t of [result.neighbours, result.similarities]) t.dispose();
+    if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify(report, null, 2) + '\n');
+  } finally {
+    backbone.dispose();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * DINO's self-distillation loss (Caron et al., 2021, Eq. 1 / Alg. 1): the teacher's outputs on
+ * the global crops are centred (minus a running centre c) and sharpened (temperature tau_t,
+ * 0.04 -> 0.07), the student's outputs on every crop are softened (tau_s = 0.1), and the loss is
+ * the cross-entropy H(P_t(x), P_s(x')) = -sum P_t log P_s averaged over the batch and over every
+ * (teacher global crop, student crop) pair that are not the same view.
+ * The centre moves by EMA of the teacher's batch mean, c <- m c + (1 - m) mean(g_t) (Eq. 4, m = 0.9).
+ *
+ * ```ts
+ * const loss = dinoLoss(studentOut, teacherOut, center, { studentTemperature: 0.1, teacherTemperature: 0.04 });
+ * const next = dinoCenter(center, teacherOut, 0.9);
+ * ```
+ */
+import { type Tensor, cat, tidy } from '../tensor/index.js';
+
+export interface DinoTemperatures {
+  studentTemperature: number;
+  teacherTemperature: number;
+}
+
+/** student: [B, K] per crop (globals first); teacher: [B, K] per global crop; center: [1, K]. */
+export function dinoLoss(student: Tensor[], teacher: Tensor[], center: Tensor, t: DinoTemperatures): Tensor {
+  if (teacher.length < 1 || student.length < teacher.length) {
+    throw new Error(`dinoLoss: expected the teacher's global crops (got ${teacher.length}) to be the first of the student's crops (got ${student.length})`);
+  }
+  return tidy(() => {
+    const targets = teacher.map((g) => g.detach().sub(center).div(t.teacherTemperature).softmax(-1)); // [B, K] each
+    const logProbs = student.map((s) => s.div(t.studentTemperature).logSoftmax(-1));
+    let total: Tensor | null = null;
+    let pairs = 0;
+    for (let i = 0; i < targets.length; i++) {
+      for (let j = 0; j < logProbs.length; j++) {
+        if (i === j) continue;
+        const term = targets[i].mul(logProbs[j]).sum(-1).mean().neg();
+        total = total ? total.add(term) : term;
+        pairs++;
+      }
+    }
+    if (!total) throw new Error('dinoLoss: need at least two crops');
+    return total.div(pairs);
+  });
+}
+
+/** The next centre [1, K]: m * center + (1 - m) * the mean teacher output over the batch and global crops. */
+export function dinoCenter(center: Tensor, teacher: Tensor[], momentum: number): Tensor {
+  return tidy(() => center.mul(momentum).add(cat(teacher.map((g) => g.detach()), 0).mean(0, true).mul(1 - momentum)));
+}

@@ -1,0 +1,137 @@
+/**
+ * DINO (Caron et al., 2021, "Emerging Properties in Self-Supervised Vision Transformers", Alg. 1):
+ * a student (backbone + DINO head) sees every crop, 2 global and N local; a teacher of the same
+ * architecture, the EMA of the student (momentum 0.996 -> 1 on a cosine), sees the global crops only.
+ * The loss is the cross-entropy between the teacher's centred, sharpened distribution (temperature
+ * 0.04 -> 0.07 over the first 30% of training) and the student's (0.1) over every pair of different
+ * views; the centre follows the teacher's batch mean by EMA (0.9). The head's last layer is frozen for
+ * the first 1% of training (the paper's first epoch of 100), the student's gradients are clipped by
+ * the trainer (`clipGrad: 3`), and the weight decay rises 0.04 -> 0.4 (trainer option).
+ *
+ * ```ts
+ * const dino = new DINO(vitTiny({ imageSize: 32, patchSize: 4 }), { featureDim: 192, outDim: 4096 });
+ * const { loss } = dino.step([global1, global2, ...locals], null);
+ * ```
+ */
+import { type DinoTemperatures, dinoCenter, dinoLoss } from '../losses/index.js';
+import type { Layer } from '../nn/index.js';
+import { DINOHead } from '../models/index.js';
+import { cosineMomentum, emaUpdate, linearWarmup, momentumEncoder } from '../optim/index.js';
+import { type Generator, type Tensor, cat, keep, noGrad, tidy, zeros } from '../tensor/index.js';
+import { type MethodStep, SSLMethod } from './method.js';
+import { Encoder } from './twoViewEncoder.js';
+
+export interface DINOOptions {
+  featureDim: number;
+  /** prototypes K (the paper's 65536; 4096 suits small data) */
+  outDim?: number;
+  hiddenDim?: number;
+  bottleneckDim?: number;
+  /** weight-normalised last layer with its norm fixed at 1 (DINO's default for ViTs; solo-learn's CIFAR recipe: false) */
+  normLastLayer?: boolean;
+  /** batch norm in the head's hidden layers (DINO's use_bn_in_head) */
+  headBatchNorm?: boolean;
+  studentTemperature?: number;
+  /** the teacher temperature after warm-up (default 0.04 -> 0.07) */
+  teacherTemperature?: number;
+  warmupTeacherTemperature?: number;
+  /** fraction of training over which the teacher temperature warms up (default 0.3) */
+  teacherWarmup?: number;
+  centerMomentum?: number;
+  /** start of the teacher's cosine momentum schedule (default 0.996) */
+  momentum?: number;
+  /** fraction of training with the head's last layer frozen (default 0.01) */
+  freezeLastLayer?: number;
+  /** number of global crops, the first views (default 2) */
+  globalCrops?: number;
+  generator?: Generator;
+}
+
+/** Runs `net` once per run of consecutive crops of the same size (DINO's multi-crop wrapper): [B, K] per crop. */
+export function forwardCrops(net: Layer, crops: Tensor[]): Tensor[] {
+  return tidy(() => {
+    const out: Tensor[] = [];
+    for (let i = 0; i < crops.length;) {
+      let j = i + 1;
+      while (j < crops.length && crops[j].size(2) === crops[i].size(2) && crops[j].size(3) === crops[i].size(3)) j++;
+      const b = crops[i].size(0);
+      const joint = net.forward(j - i === 1 ? crops[i] : cat(crops.slice(i, j), 0));
+      for (let k = 0; k < j - i; k++) out.push(joint.narrow(0, k * b, b));
+      i = j;
+    }
+    return out;
+  });
+}
+
+/** Mean entropy of softmax(logits / t) over the batch, divided by log K: 1 when the distribution is uniform (DINO's collapse). */
+export function relativeEntropy(logits: Tensor, temperature: number): number {
+  return noGrad(() => {
+    const p = logits.div(temperature).softmax(-1);
+    return p.mul(p.clamp(1e-12).log()).sum(-1).mean().neg().item() / Math.log(logits.size(-1));
+  });
+}
+
+export class DINO extends SSLMethod {
+  readonly student: Encoder;
+  readonly teacher: Encoder;
+  center: Tensor; // [1, K]
+  protected progress = 0;
+  override readonly backboneKey = 'student.backbone';
+
+  constructor(readonly backbone: Layer, protected readonly o: DINOOptions) {
+    super();
+    const head = new DINOHead(o.featureDim, o.outDim ?? 4096, { hidden: o.hiddenDim, bottleneck: o.bottleneckDim, normLastLayer: o.normLastLayer, batchNorm: o.headBatchNorm, generator: o.generator });
+    this.student = this.registerModule('student', new Encoder(backbone, head));
+    this.teacher = this.registerModule('teacher', momentumEncoder(this.student));
+    this.center = this.registerBuffer('center', zeros([1, o.outDim ?? 4096]));
+  }
+
+  /** The teacher temperature at this point of training. */
+  teacherTemperature(): number {
+    return linearWarmup(this.o.warmupTeacherTemperature ?? 0.04, this.o.teacherTemperature ?? 0.07, this.o.teacherWarmup ?? 0.3)(this.progress);
+  }
+
+  protected get temperatures(): DinoTemperatures {
+    return { studentTemperature: this.o.studentTemperature ?? 0.1, teacherTemperature: this.teacherTemperature() };
+  }
+
+  protected globalCrops(views: Tensor[]): number {
+    const globals = this.o.globalCrops ?? 2;
+    if (views.length < globals) throw new Error(`${this.constructor.name}: expected at least ${globals} global crops, got ${views.length} views`);
+    return globals;
+  }
+
+  /** Moves `buffer` to `next` (both [1, K]) in place, unless the step's outputs were not finite (the trainer skips that step). */
+  protected static moveCenter(buffer: Tensor, next: Tensor): void {
+    if (!tidy(() => next.isfinite().all().item())) return;
+    const kept = keep(next);
+    buffer.copy_(kept);
+    kept.dispose();
+  }
+
+  step(views: Tensor[]): MethodStep {
+    const globals = this.globalCrops(views);
+    return tidy(() => {
+      const student = forwardCrops(this.student, views); // [B, K] per crop
+      const teacher = noGrad(() => forwardCrops(this.teacher, views.slice(0, globals)));
+      const loss = dinoLoss(student, teacher, this.center, this.temperatures);
+      const metrics = this.teacherMetrics(teacher[0]);
+      DINO.moveCenter(this.center, noGrad(() => dinoCenter(this.center, teacher, this.o.centerMomentum ?? 0.9)));
+      return { loss, embeddings: [student[0].detach(), student[1 % student.length].detach()] as [Tensor, Tensor], metrics };
+    });
+  }
+
+  /** The teacher temperature and how close its centred, sharpened distribution is to uniform (1 = collapsed). */
+  protected teacherMetrics(teacher: Tensor): Record<string, number> {
+    const temperature = this.teacherTemperature();
+    return { 'dino/teacher_temperature': temperature, 'dino/teacher_entropy': relativeEntropy(noGrad(() => teacher.sub(this.center)), temperature) };
+  }
+  override beforeUpdate(progress: number): void {
+    if (progress < (this.o.freezeLastLayer ?? 0.01)) (this.student.projection as DINOHead).dropLastLayerGradients();
+  }
+
+  override afterStep(progress: number): void {
+    this.progress = progress;
+    emaUpdate(this.teacher, this.student, cosineMomentum(this.o.momentum ?? 0.996, progress));
+  }
+}
