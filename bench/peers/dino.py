@@ -6,7 +6,6 @@ torchvision ImageFolder DataLoader with worker processes: 2 global crops of 32 a
 Prints one JSON line {"img_per_s", "backbone", "torch"} over --steps steps after --warmup steps.
 """
 import argparse
-import copy
 import json
 import os
 import sys
@@ -100,9 +99,12 @@ def main():
     local = T.Compose([T.RandomResizedCrop(16, scale=(0.05, 0.4), interpolation=bicubic)] + color + tail)
     data = datasets.ImageFolder(a.data, transform=lambda img: [global1(img), global2(img)] + [local(img) for _ in range(a.locals)])
     loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0)
-    backbone = ViTBackbone() if a.backbone == "vit_tiny" else ResNet18()
-    student = MultiCrop(backbone, DINOHead(backbone.feature_dim, bn=a.backbone == "resnet18"))
-    teacher = copy.deepcopy(student)
+    def build():
+        backbone = ViTBackbone() if a.backbone == "vit_tiny" else ResNet18()
+        return MultiCrop(backbone, DINOHead(backbone.feature_dim, bn=a.backbone == "resnet18"))
+
+    student, teacher = build(), build()  # weight_norm's weight is not a leaf, so no deepcopy (as main_dino.py)
+    teacher.load_state_dict(student.state_dict())
     for q in teacher.parameters():
         q.requires_grad = False
     center = torch.zeros(1, 4096)
