@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
+import { readSafetensors } from '../src/io/index.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
@@ -87,6 +88,13 @@ describe('selfsup pretrain, eval, embed', () => {
     const report = JSON.parse(readFileSync(join(dir, 'linear.json'), 'utf8')) as { top1: number; perClass: number[]; confusion: number[][] };
     assert.equal(report.perClass.length, 10);
     assert.equal(report.confusion.flat().reduce((a, b) => a + b, 0), 40);
+    const low = selfsup('eval', 'linear', ...common, '--labels', '0.25', '--epochs', '5', '--out', join(dir, 'low.json'));
+    assert.equal(low.status, 0, low.stderr);
+    assert.match(low.stderr, /linear: 25% of the labels: 10 of 40 training images/);
+    assert.equal((JSON.parse(readFileSync(join(dir, 'low.json'), 'utf8')) as { trainImages: number }).trainImages, 10);
+    const badLabels = selfsup('eval', 'linear', ...common, '--labels', '2');
+    assert.equal(badLabels.status, 2);
+    assert.match(badLabels.stderr, /--labels must be a fraction in \(0, 1\]/);
     const augmented = selfsup('eval', 'linear', ...common, '--augment', '--epochs', '2', '--batch-size', '20');
     assert.equal(augmented.status, 0, augmented.stderr);
     assert.match(augmented.stderr, /linear epoch 2: loss/);
@@ -103,6 +111,38 @@ describe('selfsup pretrain, eval, embed', () => {
     assert.match(csv[1], /^0,".*airplane\/0000\.jpg",airplane$/);
     const shape = spawnSync('/usr/bin/python3', ['-c', `import numpy; print(numpy.load(${JSON.stringify(join(dir, 'emb.npy'))}).shape)`], { encoding: 'utf8' });
     assert.equal(shape.stdout.trim(), '(40, 128)');
+    // robustness: the supervised-from-scratch baseline, then the linear probe against it
+    const base = join(dir, 'robust-scratch.json');
+    const baseline = selfsup('eval', 'robustness', ...common, '--finetune', '--scratch', '--epochs', '1', '--batch-size', '20', '--out', base);
+    assert.equal(baseline.status, 0, baseline.stderr);
+    assert.match(baseline.stdout, /robustness \(fine-tuned from scratch\): clean [\d.]+%, mean over corruptions and severities [\d.]+%/);
+    const picture = join(dir, 'corruptions.png');
+    const robust = selfsup('eval', 'robustness', ...common, '--epochs', '5', '--baseline', base, '--picture', picture, '--out', join(dir, 'robust.json'));
+    assert.equal(robust.status, 0, robust.stderr);
+    assert.match(robust.stdout, /mCE [\d.]+ of the baseline/);
+    const r = JSON.parse(readFileSync(join(dir, 'robust.json'), 'utf8')) as { accuracy: Record<string, number[]>; corruptionError: Record<string, number>; mCE: number };
+    assert.equal(Object.keys(r.accuracy).length, 8);
+    assert.ok(Object.values(r.accuracy).every((a) => a.length === 5) && Number.isFinite(r.mCE) && Object.keys(r.corruptionError).length === 8);
+    const meta = await sharp(picture).metadata();
+    assert.deepEqual([meta.width, meta.height], [9 * 68, 6 * 68]);
+    const notReport = selfsup('eval', 'robustness', ...common, '--baseline', join(dir, 'knn.json'));
+    assert.equal(notReport.status, 1);
+    assert.match(notReport.stderr, /knn\.json: not a robustness report/);
+    // continued pretraining: the same method keeps everything; with a learning rate of ~0 the weights stay the init's
+    const continued = selfsup('pretrain', '--method', 'simclr', '--init', checkpoint, '--data', mini, '--epochs', '1', '--batch-size', '16', '--hidden-dim', '64', '--lr', '1e-12', '--out', join(dir, 'continued'));
+    assert.equal(continued.status, 0, continued.stderr);
+    assert.match(continued.stderr, /initialised from .*checkpoint\.safetensors \(a simclr run\): backbone, heads and method state/);
+    const weights = (file: string) => readSafetensors(file).tensors;
+    const [before, after] = [weights(checkpoint), weights(join(dir, 'continued', 'checkpoint.safetensors'))];
+    for (const key of ['model.backbone.conv1.weight', 'model.projection.layers.3.weight']) {
+      assert.ok(before.get(key)!.sub(after.get(key)!).abs().max().item() < 1e-6, `${key} kept`);
+    }
+    const other = selfsup('pretrain', '--method', 'byol', '--init', checkpoint, '--data', mini, '--epochs', '1', '--batch-size', '16', '--hidden-dim', '64', '--out', join(dir, 'continued-byol'));
+    assert.equal(other.status, 0, other.stderr);
+    assert.match(other.stderr, /the backbone only \(another method\)/);
+    const mismatch = selfsup('pretrain', '--method', 'mae', '--backbone', 'vit_tiny', '--init', checkpoint, '--data', mini, '--out', join(dir, 'never'));
+    assert.equal(mismatch.status, 2);
+    assert.match(mismatch.stderr, /--init .*: a resnet18 run, but this run's backbone is vit_tiny/);
     const missing = selfsup('eval', 'knn', '--checkpoint', join(dir, 'absent.safetensors'), '--train', mini, '--test', mini);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /absent\.safetensors/);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, test } from 'node:test';
-import { readCifar10, readCifar100, readIdx, readStl10 } from '../src/data/index.js';
+import { ImageArray, labelSubset, readCifar10, readCifar100, readIdx, readStl10 } from '../src/data/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-data-'));
 /** A deterministic pixel value for image i, channel c, row y, column x. */
@@ -98,5 +98,28 @@ describe('binary data sets', () => {
     assert.throws(() => readCifar10(folder, 'train'), /data_batch_1\.bin: no such file/);
     writeFileSync(join(folder, 'test_batch.bin'), cifarRecord(0, [12]));
     assert.throws(() => readCifar10(folder, 'test'), /record 0 has label 12, expected < 10/);
+  });
+});
+
+describe('low-label subsets', () => {
+  test('each class keeps the same share of its images (at least one), seeded; subset copies images, labels and sources', () => {
+    const counts = [50, 30, 20];
+    const labels = Int32Array.from(counts.flatMap((n, c) => Array(n).fill(c)));
+    const pixels = Uint8Array.from({ length: labels.length * 3 }, (_, i) => Math.floor(i / 3) % 256);
+    const images = new ImageArray(pixels, 3, 1, 1, labels, ['a', 'b', 'c'], Array.from(labels, (_, i) => `img${i}`));
+    const tenth = labelSubset(images, 0.1, 0);
+    const perClass = (indices: number[]) => counts.map((_, c) => indices.filter((i) => labels[i] === c).length);
+    assert.deepEqual(perClass(tenth), [5, 3, 2]);
+    assert.deepEqual(perClass(labelSubset(images, 0.01, 0)), [1, 1, 1]);
+    assert.deepEqual(labelSubset(images, 0.1, 0), tenth, 'the same seed, the same subset');
+    assert.notDeepEqual(labelSubset(images, 0.1, 1), tenth, 'another seed, another subset');
+    assert.equal(labelSubset(images, 1, 0).length, 100);
+    const sub = images.subset(tenth);
+    assert.equal(sub.length, 10);
+    assert.deepEqual(Array.from(sub.labels!), tenth.map((i) => labels[i]));
+    assert.deepEqual(Array.from(sub.image(3)), Array(3).fill(tenth[3] % 256));
+    assert.equal(sub.sources![3], `img${tenth[3]}`);
+    assert.throws(() => labelSubset(images, 0, 0), /fraction of labels must be in \(0, 1\]/);
+    assert.throws(() => labelSubset(new ImageArray(pixels, 3, 1, 1, null), 0.1), /no labels/);
   });
 });

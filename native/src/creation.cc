@@ -158,6 +158,7 @@ SELFSUP_REGISTER(creation) {
   // ---- random: (..., generator?) with the global generator when none is given ----
   def("rand", [](Args& a) { return at::rand(a.ints(0), a.generator(3), a.options(1, 2)); });
   def("randn", [](Args& a) { return at::randn(a.ints(0), a.generator(3), a.options(1, 2)); });
+  def("poisson", [](Args& a) { return at::poisson(a.tensor(0), a.generator(1)); });
   def("randint", [](Args& a) {
     at::TensorOptions opts = a.options(3, 4);
     if (!a.has(3)) opts = opts.dtype(at::kLong);

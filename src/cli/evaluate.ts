@@ -11,6 +11,8 @@ import { Generator, type Tensor, setNumThreads, tidy } from '../tensor/index.js'
 import { methodViews } from '../transforms/index.js';
 import { UsageError, choiceOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
 import { RETRIEVAL_USAGE, retrievalCommand } from './retrieval.js';
+import { ROBUSTNESS_USAGE, robustnessCommand } from './robustness.js';
+import { withLabelFraction } from './labelFraction.js';
 import { loadRunBackbone } from './runBackbone.js';
 
 export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint <file> --train <spec> --test <spec> [options]
@@ -23,10 +25,13 @@ export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint 
              --scratch trains the same architecture from random weights (the supervised baseline);
              a ViT gets the MAE/BEiT recipe: --optimizer adamw --lr 5e-4 --layer-decay 0.75 --drop-path 0.1
              --label-smoothing 0.1 --warmup-epochs 3 (each flag overrides; --optimizer sgd for the ResNet recipe)
+  --labels <f>       train the linear probe / fine-tuning on a seeded, class-balanced fraction of the labels (0.01, 0.1)
   --out <file.json>  the report (eval); embed writes <prefix>.safetensors, <prefix>.npy, <prefix>.csv
   --threads <n>  --workers <n>  --seed <n>
 
-${RETRIEVAL_USAGE.replace('usage: ', '')}`;
+${RETRIEVAL_USAGE.replace('usage: ', '')}
+
+${ROBUSTNESS_USAGE.replace('usage: ', '')}`;
 
 function printReport(name: string, report: ClassificationReport & Record<string, unknown>, classes: string[]): void {
   console.log(`${name}: top-1 ${(100 * report.top1).toFixed(2)}%, top-5 ${(100 * report.top5).toFixed(2)}%`);
@@ -36,22 +41,25 @@ function printReport(name: string, report: ClassificationReport & Record<string,
 export async function evalCommand(argv: string[]): Promise<void> {
   const [kind, ...rest] = argv;
   if (kind === 'retrieval') return retrievalCommand(rest);
-  if (kind !== 'knn' && kind !== 'linear' && kind !== 'finetune') throw new UsageError(`expected knn, linear, finetune or retrieval, got '${kind ?? ''}'`);
+  if (kind === 'robustness') return robustnessCommand(rest);
+  if (kind !== 'knn' && kind !== 'linear' && kind !== 'finetune') throw new UsageError(`expected knn, linear, finetune, retrieval or robustness, got '${kind ?? ''}'`);
   const v = parseOptions(rest, {
     checkpoint: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, out: { type: 'string' },
     k: { type: 'string' }, temperature: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' },
     'batch-size': { type: 'string' }, scratch: { type: 'boolean' }, optimizer: { type: 'string' }, 'layer-decay': { type: 'string' },
     'drop-path': { type: 'string' }, 'label-smoothing': { type: 'string' }, 'warmup-epochs': { type: 'string' }, augment: { type: 'boolean' }, threads: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' },
+    labels: { type: 'string' },
   });
   const checkpoint = requireString(v, 'checkpoint');
   const [trainSpec, testSpec] = [requireString(v, 'train'), requireString(v, 'test')];
   if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
   const { backbone, featureDim, run } = loadRunBackbone(checkpoint);
-  const [train, test] = [await openImages(trainSpec, { size: run.size }), await openImages(testSpec, { size: run.size })];
-  if (!train.labels || !test.labels) throw new Error('--train and --test must have labels (class folders, a CSV, CIFAR, ...)');
+  const [allTrain, test] = [await openImages(trainSpec, { size: run.size }), await openImages(testSpec, { size: run.size })];
+  if (!allTrain.labels || !test.labels) throw new Error('--train and --test must have labels (class folders, a CSV, CIFAR, ...)');
+  const train = withLabelFraction(allTrain, v, kind);
   // Named classes, else the largest label + 1 (a loop: spreading a large label array overflows the call stack).
   let numClasses = train.classes.length;
-  for (const label of train.labels) numClasses = Math.max(numClasses, label + 1);
+  for (const label of train.labels!) numClasses = Math.max(numClasses, label + 1);
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
   let report: ClassificationReport & Record<string, unknown>;
   if (kind === 'knn' || (kind === 'linear' && v.augment !== true)) {
@@ -92,7 +100,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     report = { ...result.report, trainLoss: result.losses, scratch, augmented: true };
   }
   printReport(`${kind}${v.scratch ? ' (from scratch)' : ''}`, report, train.classes);
-  if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify({ kind, checkpoint, train: trainSpec, test: testSpec, ...report }, null, 2) + '\n');
+  if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify({ kind, checkpoint, train: trainSpec, test: testSpec, labelFraction: numberOption(v, 'labels', 1), trainImages: train.length, ...report }, null, 2) + '\n');
 }
 
 export async function embedCommand(argv: string[]): Promise<void> {

@@ -10,12 +10,12 @@ import { writeFileSync } from 'node:fs';
 import { channelStats, openImages } from '../data/index.js';
 import { MASKED_IMAGE_METHODS, METHOD_NAMES, SELF_DISTILLATION_METHODS, buildMethod } from '../methods/index.js';
 import { buildBackbone } from '../models/index.js';
-import { Generator, setNumThreads } from '../tensor/index.js';
+import { Generator, setNumThreads, tidy } from '../tensor/index.js';
 import { pretrain as train } from '../train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, methodViews } from '../transforms/index.js';
-import { parseOptions } from './options.js';
+import { UsageError, parseOptions } from './options.js';
 import { type PretrainConfig, methodOptions, pretrainFlags, readPretrainConfig } from './pretrainConfig.js';
-import type { RunDescription } from './runBackbone.js';
+import { type RunDescription, readInitWeights } from './runBackbone.js';
 
 export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <spec> --out <dir> [options]
        selfsup pretrain --config run.yaml [options that override it]
@@ -38,6 +38,8 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
   --accumulate <k>  --clip-grad <norm>  --mixed-precision  --seed <n>  --workers <n>  --threads <n>
   --checkpoint-every <steps>  --max-steps <n>  --resume
+  --init <checkpoint>    continue another run on this data: its backbone (and size, normalisation), and for the
+                         same method its heads and teacher; a fresh optimizer and schedule
 Every option is also a key of the config file (camelCase: batchSize, weightDecay, ...).`;
 
 const selfDistilledViT = (c: PretrainConfig) => SELF_DISTILLATION_METHODS.includes(c.method) && c.backbone.startsWith('vit_');
@@ -67,17 +69,30 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const config = readPretrainConfig(parseOptions(argv, pretrainFlags()));
   if (config.threads) setNumThreads(config.threads);
   const cache = config.cache ?? join(dirname(resolve(config.out)), '.cache');
-  const images = await openImages(config.data, { size: config.size, cache });
-  const size = config.size ?? Math.min(images.height, images.width);
-  const normalize = config.normalize === 'data' ? channelStats(images)
-    : config.normalize === 'cifar10' ? { mean: CIFAR10_MEAN, std: CIFAR10_STD } : { mean: IMAGENET_MEAN, std: IMAGENET_STD };
+  const init = config.init ? readInitWeights(config.init) : undefined;
+  if (init && init.run.backboneSpec.name !== config.backbone) {
+    init.dispose();
+    throw new UsageError(`--init ${config.init}: a ${init.run.backboneSpec.name} run, but this run's backbone is ${config.backbone} (--backbone ${init.run.backboneSpec.name})`);
+  }
+  const images = await openImages(config.data, { size: init?.run.size ?? config.size, cache });
+  const size = init?.run.size ?? config.size ?? Math.min(images.height, images.width);
+  // a continued run keeps the normalisation its backbone learned with
+  const normalize = init?.run.normalize ?? (config.normalize === 'data' ? channelStats(images)
+    : config.normalize === 'cifar10' ? { mean: CIFAR10_MEAN, std: CIFAR10_STD } : { mean: IMAGENET_MEAN, std: IMAGENET_STD });
   const views = methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
   const generator = new Generator(config.seed);
   const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
     ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}), ...(config.method === 'beit' ? { layerScale: 0.1, pool: 'mean' as const } : {}) };
-  const { backbone, featureDim } = buildBackbone(backboneSpec, generator);
+  const { backbone, featureDim } = buildBackbone(init?.run.backboneSpec ?? backboneSpec, generator);
+  // the backbone first, so momentum encoders built from it start from the loaded weights
+  if (init) tidy(() => { backbone.loadStateDict(init.backbone, { strict: true }); });
   const method = buildMethod(config.method, backbone, featureDim, methodOptions(config, normalize), generator);
-  const run: RunDescription = { backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey };
+  if (init) {
+    if (init.run.method === config.method) tidy(() => { method.loadStateDict(init.model, { strict: true }); });
+    console.error(`initialised from ${config.init} (a ${init.run.method} run): ${init.run.method === config.method ? 'backbone, heads and method state' : 'the backbone only (another method)'}`);
+    init.dispose();
+  }
+  const run: RunDescription = { backboneSpec: init?.run.backboneSpec ?? backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey };
   let knn;
   if (config.knnTrain && config.knnTest) {
     const [bank, queries] = [await openImages(config.knnTrain, { size, cache }), await openImages(config.knnTest, { size, cache })];

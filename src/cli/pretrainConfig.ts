@@ -86,6 +86,9 @@ export const PretrainSchema = z.strictObject({
   knnEvery: positiveInt.default(10),
   maxSteps: positiveInt.optional(),
   resume: z.boolean().default(false),
+  /** continue from another run's checkpoint on this data (domain-adaptive pretraining): its backbone (architecture, size,
+   * normalisation) and, for the same method, its heads, teacher and other state; a fresh optimizer and schedule */
+  init: z.string().min(1).optional(),
   /** decoded-image cache folder for image folders (default: <out>/../.cache) */
   cache: z.string().optional(),
 }).refine((c) => !VIT_ONLY_METHODS.includes(c.method) || c.backbone.startsWith('vit_'), {

@@ -75,3 +75,17 @@ export function loadRunMethod(checkpoint: string): { method: SSLMethod; run: Run
     for (const t of tensors.values()) t.dispose();
   }
 }
+
+/**
+ * Weights to start a new run from (`selfsup pretrain --init`, continued pretraining on new data):
+ * the run's description, its backbone's state and its whole method's state (heads, teacher, centre,
+ * queue), for the caller to load; `dispose` frees them.
+ */
+export function readInitWeights(checkpoint: string): { run: RunDescription; backbone: Map<string, Tensor>; model: Map<string, Tensor>; dispose: () => void } {
+  const { run, tensors } = readRunCheckpoint(checkpoint);
+  return {
+    run, backbone: under(tensors, `model.${run.backboneKey ?? 'backbone'}.`), model: under(tensors, 'model.'),
+    dispose: () => { for (const t of tensors.values()) t.dispose(); },
+  };
+}
+

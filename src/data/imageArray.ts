@@ -60,6 +60,16 @@ export class ImageArray {
     return Array.from({ length: n }, (_, i) => Math.floor((i * this.length) / n));
   }
 
+  /** A copy holding the given images (with their labels and sources), in that order. */
+  subset(indices: number[]): ImageArray {
+    const size = this.channels * this.height * this.width;
+    const pixels = new Uint8Array(indices.length * size);
+    indices.forEach((i, k) => pixels.set(this.image(i), k * size));
+    const labels = this.labels ? Int32Array.from(indices, (i) => this.labels![i]) : null;
+    const sources = this.sources ? indices.map((i) => this.sources![i]) : null;
+    return new ImageArray(pixels, this.channels, this.height, this.width, labels, this.classes, sources);
+  }
+
   /** int64 [N] labels of every image, in order. */
   allLabels(): Tensor {
     return this.batchLabels(Array.from({ length: this.length }, (_, i) => i));

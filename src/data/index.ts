@@ -7,3 +7,4 @@ export * from './viewBatch.js';
 export * from './loader.js';
 export * from './openImages.js';
 export * from './channelStats.js';
+export * from './labelSubset.js';

@@ -8,3 +8,4 @@ export * from './linearProbe.js';
 export * from './finetune.js';
 export * from './retrieval.js';
 export * from './attentionMaps.js';
+export * from './robustness.js';

@@ -109,6 +109,10 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   return new Tensor(native.randn(dims(shape), options.dtype, options.device, options.generator?.handle));
 }
+/** Poisson samples with the given rates (float, elementwise; torch.poisson). */
+export function poisson(rates: Tensor, options: { generator?: Generator } = {}): Tensor {
+  return new Tensor(native.poisson(rates.handle, options.generator?.handle));
+}
 /** Integers in [low, high), int64 by default. */
 export function randint(low: number, high: number, shape: Shape, options: RandomOptions = {}): Tensor {
   return new Tensor(native.randint(low, high, dims(shape), options.dtype, options.device, options.generator?.handle));

@@ -11,3 +11,4 @@ export * from './flipsAndRotations.js';
 export * from './viewPipeline.js';
 export * from './presets.js';
 export * from './preview.js';
+export * from './corruptions.js';
