@@ -128,6 +128,14 @@ describe('selfsup pretrain, eval, embed', () => {
     const notReport = selfsup('eval', 'robustness', ...common, '--baseline', join(dir, 'knn.json'));
     assert.equal(notReport.status, 1);
     assert.match(notReport.stderr, /knn\.json: not a robustness report/);
+    const segPicture = join(dir, 'segmentation.png');
+    const seg = selfsup('eval', 'segmentation', '--checkpoint', checkpoint, '--data', 'synthetic', '--count', '50', '--epochs', '2', '--picture', segPicture, '--out', join(dir, 'seg.json'));
+    assert.equal(seg.status, 0, seg.stderr);
+    assert.match(seg.stdout, /segmentation probe: mIoU [\d.]+%, pixel accuracy [\d.]+% \(50 training, 10 test images\)/);
+    assert.match(seg.stdout, /triangle +IoU/);
+    const segReport = JSON.parse(readFileSync(join(dir, 'seg.json'), 'utf8')) as { mIoU: number; iou: (number | null)[] };
+    assert.ok(segReport.mIoU > 0 && segReport.iou.length === 4);
+    assert.deepEqual([(await sharp(segPicture).metadata()).width, (await sharp(segPicture).metadata()).height], [3 * 68, 6 * 68]);
     // continued pretraining: the same method keeps everything; with a learning rate of ~0 the weights stay the init's
     const continued = selfsup('pretrain', '--method', 'simclr', '--init', checkpoint, '--data', mini, '--epochs', '1', '--batch-size', '16', '--hidden-dim', '64', '--lr', '1e-12', '--out', join(dir, 'continued'));
     assert.equal(continued.status, 0, continued.stderr);

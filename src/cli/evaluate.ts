@@ -12,6 +12,7 @@ import { methodViews } from '../transforms/index.js';
 import { UsageError, choiceOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
 import { RETRIEVAL_USAGE, retrievalCommand } from './retrieval.js';
 import { ROBUSTNESS_USAGE, robustnessCommand } from './robustness.js';
+import { SEGMENTATION_USAGE, segmentationCommand } from './segmentation.js';
 import { withLabelFraction } from './labelFraction.js';
 import { loadRunBackbone } from './runBackbone.js';
 
@@ -31,7 +32,9 @@ export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint 
 
 ${RETRIEVAL_USAGE.replace('usage: ', '')}
 
-${ROBUSTNESS_USAGE.replace('usage: ', '')}`;
+${ROBUSTNESS_USAGE.replace('usage: ', '')}
+
+${SEGMENTATION_USAGE.replace('usage: ', '')}`;
 
 function printReport(name: string, report: ClassificationReport & Record<string, unknown>, classes: string[]): void {
   console.log(`${name}: top-1 ${(100 * report.top1).toFixed(2)}%, top-5 ${(100 * report.top5).toFixed(2)}%`);
@@ -42,7 +45,8 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const [kind, ...rest] = argv;
   if (kind === 'retrieval') return retrievalCommand(rest);
   if (kind === 'robustness') return robustnessCommand(rest);
-  if (kind !== 'knn' && kind !== 'linear' && kind !== 'finetune') throw new UsageError(`expected knn, linear, finetune, retrieval or robustness, got '${kind ?? ''}'`);
+  if (kind === 'segmentation') return segmentationCommand(rest);
+  if (kind !== 'knn' && kind !== 'linear' && kind !== 'finetune') throw new UsageError(`expected knn, linear, finetune, retrieval, robustness or segmentation, got '${kind ?? ''}'`);
   const v = parseOptions(rest, {
     checkpoint: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, out: { type: 'string' },
     k: { type: 'string' }, temperature: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' },

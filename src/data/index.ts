@@ -8,3 +8,4 @@ export * from './loader.js';
 export * from './openImages.js';
 export * from './channelStats.js';
 export * from './labelSubset.js';
+export * from './segmentationSet.js';

@@ -9,3 +9,4 @@ export * from './finetune.js';
 export * from './retrieval.js';
 export * from './attentionMaps.js';
 export * from './robustness.js';
+export * from './segmentationProbe.js';
