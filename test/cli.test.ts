@@ -88,10 +88,10 @@ describe('selfsup pretrain, eval, embed', () => {
     const report = JSON.parse(readFileSync(join(dir, 'linear.json'), 'utf8')) as { top1: number; perClass: number[]; confusion: number[][] };
     assert.equal(report.perClass.length, 10);
     assert.equal(report.confusion.flat().reduce((a, b) => a + b, 0), 40);
-    const low = selfsup('eval', 'linear', ...common, '--labels', '0.25', '--epochs', '5', '--out', join(dir, 'low.json'));
+    const low = selfsup('eval', 'linear', ...common, '--labels', '0.25', '--epochs', '5', '--out', join(run, 'low.json'));
     assert.equal(low.status, 0, low.stderr);
     assert.match(low.stderr, /linear: 25% of the labels: 10 of 40 training images/);
-    assert.equal((JSON.parse(readFileSync(join(dir, 'low.json'), 'utf8')) as { trainImages: number }).trainImages, 10);
+    assert.equal((JSON.parse(readFileSync(join(run, 'low.json'), 'utf8')) as { trainImages: number }).trainImages, 10);
     const badLabels = selfsup('eval', 'linear', ...common, '--labels', '2');
     assert.equal(badLabels.status, 2);
     assert.match(badLabels.stderr, /--labels must be a fraction in \(0, 1\]/);
@@ -117,10 +117,10 @@ describe('selfsup pretrain, eval, embed', () => {
     assert.equal(baseline.status, 0, baseline.stderr);
     assert.match(baseline.stdout, /robustness \(fine-tuned from scratch\): clean [\d.]+%, mean over corruptions and severities [\d.]+%/);
     const picture = join(dir, 'corruptions.png');
-    const robust = selfsup('eval', 'robustness', ...common, '--epochs', '5', '--baseline', base, '--picture', picture, '--out', join(dir, 'robust.json'));
+    const robust = selfsup('eval', 'robustness', ...common, '--epochs', '5', '--baseline', base, '--picture', picture, '--out', join(run, 'robust.json'));
     assert.equal(robust.status, 0, robust.stderr);
     assert.match(robust.stdout, /mCE [\d.]+ of the baseline/);
-    const r = JSON.parse(readFileSync(join(dir, 'robust.json'), 'utf8')) as { accuracy: Record<string, number[]>; corruptionError: Record<string, number>; mCE: number };
+    const r = JSON.parse(readFileSync(join(run, 'robust.json'), 'utf8')) as { accuracy: Record<string, number[]>; corruptionError: Record<string, number>; mCE: number };
     assert.equal(Object.keys(r.accuracy).length, 8);
     assert.ok(Object.values(r.accuracy).every((a) => a.length === 5) && Number.isFinite(r.mCE) && Object.keys(r.corruptionError).length === 8);
     const meta = await sharp(picture).metadata();
@@ -129,11 +129,11 @@ describe('selfsup pretrain, eval, embed', () => {
     assert.equal(notReport.status, 1);
     assert.match(notReport.stderr, /knn\.json: not a robustness report/);
     const segPicture = join(dir, 'segmentation.png');
-    const seg = selfsup('eval', 'segmentation', '--checkpoint', checkpoint, '--data', 'synthetic', '--count', '50', '--epochs', '2', '--picture', segPicture, '--out', join(dir, 'seg.json'));
+    const seg = selfsup('eval', 'segmentation', '--checkpoint', checkpoint, '--data', 'synthetic', '--count', '50', '--epochs', '2', '--picture', segPicture, '--out', join(run, 'seg.json'));
     assert.equal(seg.status, 0, seg.stderr);
     assert.match(seg.stdout, /segmentation probe: mIoU [\d.]+%, pixel accuracy [\d.]+% \(50 training, 10 test images\)/);
     assert.match(seg.stdout, /triangle +IoU/);
-    const segReport = JSON.parse(readFileSync(join(dir, 'seg.json'), 'utf8')) as { mIoU: number; iou: (number | null)[] };
+    const segReport = JSON.parse(readFileSync(join(run, 'seg.json'), 'utf8')) as { mIoU: number; iou: (number | null)[] };
     assert.ok(segReport.mIoU > 0 && segReport.iou.length === 4);
     assert.deepEqual([(await sharp(segPicture).metadata()).width, (await sharp(segPicture).metadata()).height], [3 * 68, 6 * 68]);
     // continued pretraining: the same method keeps everything; with a learning rate of ~0 the weights stay the init's
@@ -151,6 +151,20 @@ describe('selfsup pretrain, eval, embed', () => {
     const mismatch = selfsup('pretrain', '--method', 'mae', '--backbone', 'vit_tiny', '--init', checkpoint, '--data', mini, '--out', join(dir, 'never'));
     assert.equal(mismatch.status, 2);
     assert.match(mismatch.stderr, /--init .*: a resnet18 run, but this run's backbone is vit_tiny/);
+    // compare: the runs side by side, their reports found in the run folders; a half-written report is skipped
+    writeFileSync(join(run, 'broken.json'), '{"kind": "knn", "top1"');
+    const plot = join(dir, 'compare.png');
+    const compared = selfsup('compare', run, join(dir, 'continued'), '--out', join(dir, 'compare.md'), '--plot', plot);
+    assert.equal(compared.status, 0, compared.stderr);
+    const table = readFileSync(join(dir, 'compare.md'), 'utf8');
+    assert.match(table, /^\| method \| simclr \| simclr \|$/m);
+    assert.match(table, /^\| linear top-1 \(25% labels\) \| [\d.]+% \|  \|$/m);
+    assert.match(table, /^\| segmentation mIoU \| [\d.]+% \|  \|$/m);
+    assert.match(table, /^\| mCE \(linear probe\) \| [\d.]+ \|  \|$/m);
+    assert.ok((await sharp(plot).metadata()).width! > 200);
+    const noRuns = selfsup('compare', '--out', join(dir, 'x.md'));
+    assert.equal(noRuns.status, 2);
+    assert.match(noRuns.stderr, /expected run folders to compare/);
     const missing = selfsup('eval', 'knn', '--checkpoint', join(dir, 'absent.safetensors'), '--train', mini, '--test', mini);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /absent\.safetensors/);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { engineInfo, allocatorStats, cuda } from '../tensor/index.js';
 import { UsageError } from './options.js';
 import { ATTENTION_USAGE, attentionCommand } from './attention.js';
+import { COMPARE_USAGE, compareCommand } from './compare.js';
 import { DEMO_USAGE, demoCommand } from './demo.js';
 import { EVAL_USAGE, embedCommand, evalCommand } from './evaluate.js';
 import { PRETRAIN_USAGE, pretrainCommand } from './pretrain.js';
@@ -19,7 +20,8 @@ commands:
   info        the engine: libtorch version, threads, CUDA, allocator
   pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg, DINO, iBOT, MAE, BEiT)
   tokenizer   train BEiT's visual tokenizer (VQ-VAE or k-means over patches)
-  eval        knn | linear | finetune | retrieval: a pretrained backbone on labelled data
+  eval        knn | linear | finetune | retrieval | robustness | segmentation: a pretrained backbone on labelled data
+  compare     runs side by side: a Markdown table and bar charts of their evaluations and cost
   embed       embeddings of a data set (safetensors, npy, CSV of paths)
   attention   a ViT's [CLS] attention per head over images (PNG)
   preview     a PNG grid of the augmented views a method's recipe makes, or MAE's reconstructions
@@ -67,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
     demo: { run: demoCommand, usage: DEMO_USAGE },
     tokenizer: { run: tokenizerCommand, usage: TOKENIZER_USAGE },
     attention: { run: attentionCommand, usage: ATTENTION_USAGE },
+    compare: { run: compareCommand, usage: COMPARE_USAGE },
   };
   const found = commands[command];
   if (found) {

@@ -17,6 +17,16 @@ export function parseOptions<T extends OptionSpec>(argv: string[], spec: T): Rec
   }
 }
 
+/** Options and the positional arguments between them (`selfsup compare runs/a runs/b --out r.md`). */
+export function parseWithPositionals<T extends OptionSpec>(argv: string[], spec: T): { values: Record<keyof T, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
+    return { values: values as unknown as Record<keyof T, string | boolean | undefined>, positionals };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 export function requireString(values: Record<string, unknown>, name: string): string {
   const v = values[name];
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);

@@ -5,3 +5,4 @@ export * from './checkpoint.js';
 export * from './png.js';
 export * from './npy.js';
 export * from './heatmap.js';
+export * from './barChart.js';

@@ -1,0 +1,100 @@
+/**
+ * `selfsup compare runs/a runs/b ... [--out report.md] [--plot compare.png]`: the runs side by side
+ * as a Markdown table and bar charts: the pretraining (method, backbone, steps, images/s, hours,
+ * parameters) and every evaluation report found as JSON in each run folder (write them there with
+ * `--out runs/a/<name>.json`): kNN, linear probe (all labels and each `--labels` fraction),
+ * fine-tuning and fine-tuning from scratch (the supervised baseline), robustness (mean accuracy
+ * under corruption, mCE), segmentation mIoU, retrieval Recall@1 and mAP.
+ */
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { writeBarChart } from '../io/index.js';
+import { UsageError, parseWithPositionals } from './options.js';
+
+type Report = Record<string, unknown> & { kind?: string };
+
+interface RunColumn {
+  name: string;
+  facts: Record<string, string>;
+  /** metric label -> value in percent (or a ratio for mCE) */
+  metrics: Map<string, number>;
+}
+
+const readJson = (path: string): Report | undefined => {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Report;
+  } catch {
+    return undefined; // half-written or not JSON: skipped
+  }
+};
+
+/** The metric rows a report gives, labelled as in the table. */
+function metricsOf(report: Report): [string, number][] {
+  const pct = (v: unknown) => (typeof v === 'number' ? 100 * v : NaN);
+  const fraction = typeof report.labelFraction === 'number' && report.labelFraction < 1 ? ` (${100 * report.labelFraction}% labels)` : '';
+  switch (report.kind) {
+    case 'knn': return [[`kNN top-1${fraction}`, pct(report.top1)]];
+    case 'linear': return [[`linear top-1${fraction}`, pct(report.top1)]];
+    case 'finetune': return [[`${report.scratch ? 'from scratch' : 'fine-tune'} top-1${fraction}`, pct(report.top1)]];
+    case 'robustness': {
+      const rows: [string, number][] = [[`corrupted accuracy (${report.classifier})`, pct(report.meanCorrupted)], [`clean accuracy (${report.classifier})`, pct(report.clean)]];
+      if (typeof report.mCE === 'number') rows.push([`mCE (${report.classifier})`, report.mCE]);
+      return rows;
+    }
+    case 'segmentation': return [['segmentation mIoU', pct(report.mIoU)]];
+    case 'retrieval': {
+      const recall = report.recall as Record<string, number> | undefined;
+      return [['retrieval Recall@1', pct(recall?.['1'])], ['retrieval mAP', pct(report.mAP)]];
+    }
+    default: return [];
+  }
+}
+
+function readRun(dir: string): RunColumn {
+  if (!existsSync(dir)) throw new Error(`${dir}: no such run folder`);
+  const config = readJson(join(dir, 'config.json')) ?? {};
+  const summary = readJson(join(dir, 'summary.json')) ?? {};
+  const run = config.run as { backboneSpec?: { name?: string } } | undefined;
+  const facts: Record<string, string> = {
+    method: String(config.method ?? '?'), backbone: String(run?.backboneSpec?.name ?? config.backbone ?? '?'),
+    steps: String(summary.steps ?? '?'),
+    'images/s': typeof summary.imagesPerSecond === 'number' ? summary.imagesPerSecond.toFixed(1) : '?',
+  };
+  const cost = summary.cost as { parameters?: number } | undefined;
+  if (cost?.parameters) facts.parameters = `${(cost.parameters / 1e6).toFixed(2)} M`;
+  const lines = existsSync(join(dir, 'metrics.jsonl')) ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n') : [];
+  const times = lines.map((l) => { try { return (JSON.parse(l) as { time?: number }).time; } catch { return undefined; } }).filter((t): t is number => typeof t === 'number');
+  if (times.length > 1) facts['hours (wall clock)'] = ((times[times.length - 1] - times[0]) / 3600).toFixed(3);
+  const metrics = new Map<string, number>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const report = readJson(join(dir, file));
+    if (report?.kind) for (const [label, value] of metricsOf(report)) if (Number.isFinite(value)) metrics.set(label, value);
+  }
+  return { name: basename(dir), facts, metrics };
+}
+
+export const COMPARE_USAGE = `usage: selfsup compare <run folder> <run folder> ... [--out report.md] [--plot compare.png]
+
+  Reads each run's config.json, summary.json, metrics.jsonl and every eval report (*.json with a
+  "kind") in the folder; prints a Markdown table of the runs side by side and draws bar charts.`;
+
+export async function compareCommand(argv: string[]): Promise<void> {
+  const { values, positionals: dirs } = parseWithPositionals(argv, { out: { type: 'string' }, plot: { type: 'string' } });
+  if (dirs.length === 0) throw new UsageError('expected run folders to compare');
+  const runs = dirs.map(readRun);
+  const factKeys = [...new Set(runs.flatMap((r) => Object.keys(r.facts)))];
+  const metricKeys = [...new Set(runs.flatMap((r) => [...r.metrics.keys()]))];
+  const header = `| | ${runs.map((r) => r.name).join(' | ')} |\n|---|${runs.map(() => '---').join('|')}|`;
+  const row = (label: string, cell: (r: RunColumn) => string) => `| ${label} | ${runs.map(cell).join(' | ')} |`;
+  const format = (label: string, v: number | undefined) => (v === undefined ? '' : label.startsWith('mCE') ? v.toFixed(3) : `${v.toFixed(2)}%`);
+  const markdown = [`# selfsup compare: ${runs.map((r) => r.name).join(', ')}`, '', header,
+    ...factKeys.map((k) => row(k, (r) => r.facts[k] ?? '')),
+    ...metricKeys.map((k) => row(k, (r) => format(k, r.metrics.get(k)))), ''].join('\n');
+  if (typeof values.out === 'string') writeFileSync(values.out, markdown);
+  console.log(markdown);
+  if (typeof values.plot === 'string') {
+    const percent = metricKeys.filter((k) => !k.startsWith('mCE'));
+    await writeBarChart(values.plot, { title: 'evaluations (%)', groups: percent, series: runs.map((r) => ({ name: r.name, values: percent.map((k) => r.metrics.get(k) ?? null) })) });
+    console.log(`wrote ${values.plot}: ${percent.length} metrics x ${runs.length} runs`);
+  }
+}
