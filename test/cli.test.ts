@@ -120,7 +120,9 @@ describe('selfsup pretrain, eval, embed', () => {
     const robust = selfsup('eval', 'robustness', ...common, '--epochs', '5', '--baseline', base, '--picture', picture, '--out', join(run, 'robust.json'));
     assert.equal(robust.status, 0, robust.stderr);
     assert.match(robust.stdout, /mCE [\d.]+ of the baseline/);
-    const r = JSON.parse(readFileSync(join(run, 'robust.json'), 'utf8')) as { accuracy: Record<string, number[]>; corruptionError: Record<string, number>; mCE: number };
+    const r = JSON.parse(readFileSync(join(run, 'robust.json'), 'utf8')) as { accuracy: Record<string, number[]>; corruptionError: Record<string, number>; mCE: number; clean: number; cleanTop1: number };
+    // the clean pass is the probe's own test accuracy (batch norm in evaluation form), up to one image for the folded head's rounding
+    assert.ok(Math.abs(r.clean - r.cleanTop1) <= 1 / 40 + 1e-9, `clean ${r.clean} vs the probe's ${r.cleanTop1}`);
     assert.equal(Object.keys(r.accuracy).length, 8);
     assert.ok(Object.values(r.accuracy).every((a) => a.length === 5) && Number.isFinite(r.mCE) && Object.keys(r.corruptionError).length === 8);
     const meta = await sharp(picture).metadata();

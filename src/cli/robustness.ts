@@ -77,6 +77,9 @@ export async function robustnessCommand(argv: string[]): Promise<void> {
     release = probe.head;
     cleanTop1 = probe.report.top1;
   }
+  // batch norm in evaluation form: the probe's features and the fine-tuned model's test accuracy were measured so
+  backbone.eval();
+  release.eval();
   const report = await corruptionRobustness(classify, test, view, {
     seed, baseline, onProgress: (done, total) => { if (done % (20 * 256) < 256 || done === total) process.stderr.write(`robustness: ${done}/${total} images\n`); },
   });

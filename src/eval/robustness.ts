@@ -37,7 +37,7 @@ export interface RobustnessReport {
   mCE?: number;
 }
 
-/** `classify`: normalised images [B, 3, s, s] -> logits [B, C]; `view` the evaluation view (its normalisation applied after corrupting). */
+/** `classify`: normalised images [B, 3, s, s] -> logits [B, C], its network in evaluation mode; `view` the evaluation view (its normalisation applied after corrupting). */
 export async function corruptionRobustness(classify: (x: Tensor) => Tensor, images: ImageArray, view: ViewConfig, o: RobustnessOptions = {}): Promise<RobustnessReport> {
   if (!images.labels) throw new Error('robustness: the test images need labels');
   const corruptions = o.corruptions ?? CORRUPTIONS;
