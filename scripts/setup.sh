@@ -13,8 +13,9 @@ say() { printf 'setup: %s\n' "$*"; }
 # 1. System packages. libopenblas0-openmp matters: without it libtorch's matrix products fall
 #    back to the reference BLAS (a ViT-Tiny step about 30x slower). python3-torch(vision) and
 #    tcmalloc serve the benchmark peer in bench/peers/; libgloo-dev the distributed backend;
-#    dataset-fashion-mnist is a real data set on every machine (`--data fashion-mnist`).
-packages=(libopenblas0-openmp libgloo-dev python3-torch python3-torchvision libtcmalloc-minimal4 dataset-fashion-mnist)
+#    dataset-fashion-mnist is a real data set on every machine (`--data fashion-mnist`); python3-onnx
+#    checks the exported ONNX graphs in the tests.
+packages=(libopenblas0-openmp libgloo-dev python3-torch python3-torchvision libtcmalloc-minimal4 dataset-fashion-mnist python3-onnx)
 [ -z "${LIBTORCH:-}" ] && packages=(libtorch-dev "${packages[@]}")
 if command -v dpkg-query >/dev/null; then
   missing=()
@@ -38,7 +39,9 @@ fi
 # 2. npm packages, exactly as locked.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "npm ci"
-  npm ci --no-audit --no-fund
+  # onnxruntime-node (the tests' ONNX runtime) would fetch CUDA providers in its postinstall: its CPU
+  # binaries ship in the package, so the download is skipped.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
 
 # 3. The native addon, against this machine's Node headers (no download) where it has them.

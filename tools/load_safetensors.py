@@ -1,10 +1,11 @@
-"""Loads a safetensors file written by selfsup into PyTorch tensors, with python3-torch only
+"""Loads (and saves) safetensors files as PyTorch tensors, with python3-torch only
 (Debian has no python3-safetensors): the format is an 8-byte little-endian header length,
 a JSON header, then raw little-endian tensor bytes.
 
     from load_safetensors import load
     state, metadata = load("encoder.safetensors")
     torchvision.models.resnet18().load_state_dict(state, strict=False)
+    save("resnet18.safetensors", torchvision.models.resnet18().state_dict())   # for `selfsup import`
 """
 import json
 import struct
@@ -33,6 +34,23 @@ def load(path):
         t = torch.frombuffer(chunk, dtype=dtype) if end > begin else torch.empty(0, dtype=dtype)
         state[name] = t.reshape(entry["shape"]).clone()
     return state, metadata
+
+
+def save(path, state, metadata=None):
+    """Writes tensors (contiguous, little-endian) with optional string metadata, as the safetensors library does."""
+    codes = {v: k for k, v in DTYPES.items()}
+    header, chunks, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    for name, t in state.items():
+        data = t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header)
+    text += " " * (-len(text.encode()) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text.encode())) + text.encode() + b"".join(chunks))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { openImages } from '../data/index.js';
 import { type ClassificationReport, extractFeatures, finetune, knnAccuracy, linearProbe } from '../eval/index.js';
-import { writeNpy, writeSafetensors } from '../io/index.js';
+import { atomicWriteFile, writeNpy, writeSafetensors } from '../io/index.js';
 import { buildBackbone } from '../models/index.js';
 import { Generator, type Tensor, setNumThreads, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
@@ -27,7 +27,8 @@ export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint 
              a ViT gets the MAE/BEiT recipe: --optimizer adamw --lr 5e-4 --layer-decay 0.75 --drop-path 0.1
              --label-smoothing 0.1 --warmup-epochs 3 (each flag overrides; --optimizer sgd for the ResNet recipe)
   --labels <f>       train the linear probe / fine-tuning on a seeded, class-balanced fraction of the labels (0.01, 0.1)
-  --out <file.json>  the report (eval); embed writes <prefix>.safetensors, <prefix>.npy, <prefix>.csv
+  --out <file.json>  the report (eval); embed writes <prefix>.safetensors (embeddings, labels; paths in the
+                     metadata), <prefix>.npy (numpy.load), <prefix>.json (paths, labels, embeddings), <prefix>.csv
   --threads <n>  --workers <n>  --seed <n>
 
 ${RETRIEVAL_USAGE.replace('usage: ', '')}
@@ -117,13 +118,18 @@ export async function embedCommand(argv: string[]): Promise<void> {
   const images = await openImages(dataSpec, { size: run.size });
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
   const features = extractFeatures(backbone, images, { view });
+  const sources = images.sources ?? Array.from({ length: images.length }, (_, i) => `${dataSpec}#${i}`);
+  const labelNames = images.labels ? [...images.labels].map((l) => images.classes[l] ?? String(l)) : undefined;
   const tensors: Record<string, Tensor> = { embeddings: features };
   if (images.labels) tensors.labels = images.allLabels();
-  writeSafetensors(`${out}.safetensors`, tensors, { checkpoint, data: dataSpec });
+  writeSafetensors(`${out}.safetensors`, tensors, { checkpoint, data: dataSpec, paths: JSON.stringify(sources), ...(labelNames ? { classes: JSON.stringify(images.classes) } : {}) });
   writeNpy(`${out}.npy`, features);
-  const sources = images.sources ?? Array.from({ length: images.length }, (_, i) => `${dataSpec}#${i}`);
-  const csv = ['index,path,label', ...sources.map((p, i) => `${i},${JSON.stringify(p)},${images.labels ? (images.classes[images.labels[i]] ?? images.labels[i]) : ''}`)];
-  writeFileSync(`${out}.csv`, csv.join('\n') + '\n');
-  console.log(`wrote ${images.length} embeddings of size ${features.size(1)}: ${out}.safetensors, ${out}.npy, ${out}.csv`);
+  // JSON for JavaScript without a safetensors reader: one row per image, in the order of the arrays.
+  const rows = features.toArray() as number[][];
+  const items = sources.map((path, i) => ({ index: i, path, ...(labelNames ? { label: labelNames[i] } : {}), embedding: rows[i] }));
+  atomicWriteFile(`${out}.json`, [Buffer.from(JSON.stringify({ checkpoint, data: dataSpec, count: images.length, dim: features.size(1), items }) + '\n')]);
+  const csv = ['index,path,label', ...sources.map((p, i) => `${i},${JSON.stringify(p)},${labelNames?.[i] ?? ''}`)];
+  atomicWriteFile(`${out}.csv`, [Buffer.from(csv.join('\n') + '\n')]);
+  console.log(`wrote ${images.length} embeddings of size ${features.size(1)} (rows in the order of ${out}.csv): ${out}.safetensors, ${out}.npy, ${out}.json, ${out}.csv`);
   features.dispose();
 }

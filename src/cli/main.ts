@@ -10,6 +10,8 @@ import { ATTENTION_USAGE, attentionCommand } from './attention.js';
 import { COMPARE_USAGE, compareCommand } from './compare.js';
 import { DEMO_USAGE, demoCommand } from './demo.js';
 import { EVAL_USAGE, embedCommand, evalCommand } from './evaluate.js';
+import { EXPORT_USAGE, exportCommand } from './export.js';
+import { IMPORT_USAGE, importCommand } from './import.js';
 import { PRETRAIN_USAGE, pretrainCommand } from './pretrain.js';
 import { PREVIEW_USAGE, preview } from './preview.js';
 import { TOKENIZER_USAGE, tokenizerCommand } from './tokenizer.js';
@@ -22,7 +24,9 @@ commands:
   tokenizer   train BEiT's visual tokenizer (VQ-VAE or k-means over patches)
   eval        knn | linear | finetune | retrieval | robustness | segmentation: a pretrained backbone on labelled data
   compare     runs side by side: a Markdown table and bar charts of their evaluations and cost
-  embed       embeddings of a data set (safetensors, npy, CSV of paths)
+  embed       embeddings of a data set (safetensors, npy, JSON and CSV with the image paths)
+  export      a run's backbone as ONNX, torchvision/timm-named safetensors, or a Hugging Face-style folder
+  import      torchvision/timm/other weights (safetensors) as a selfsup checkpoint, with a report of keys
   attention   a ViT's [CLS] attention per head over images (PNG)
   preview     a PNG grid of the augmented views a method's recipe makes, or MAE's reconstructions
   demo        SimCLR on the bundled CIFAR-10 subset, then kNN against a random encoder
@@ -70,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
     tokenizer: { run: tokenizerCommand, usage: TOKENIZER_USAGE },
     attention: { run: attentionCommand, usage: ATTENTION_USAGE },
     compare: { run: compareCommand, usage: COMPARE_USAGE },
+    export: { run: exportCommand, usage: EXPORT_USAGE },
+    import: { run: importCommand, usage: IMPORT_USAGE },
   };
   const found = commands[command];
   if (found) {

@@ -66,7 +66,7 @@ class FeedForward extends Layer {
 }
 
 /** x * gamma with a learned per-channel gamma [dim] (timm's LayerScale, keys ls1.gamma / ls2.gamma). */
-class LayerScale extends Layer {
+export class LayerScale extends Layer {
   readonly gamma: Tensor;
   constructor(dim: number, init: number) {
     super();
@@ -283,17 +283,28 @@ export class VisionTransformer extends Module {
     if (imageSize % this.patchSize !== 0) throw new Error(`ViT: patch size ${this.patchSize} does not divide image size ${imageSize}`);
     const grid = imageSize / this.patchSize;
     if (grid === this.gridSize) return;
-    const resized = tidy(() => noGrad(() => {
-      const patches = this.posEmbed.slice(1, 1).reshape(1, this.gridSize, this.gridSize, this.dim).permute(0, 3, 1, 2);
-      const table = interpolate(patches, grid, 'bicubic').permute(0, 2, 3, 1).reshape(1, grid * grid, this.dim);
-      return cat([this.posEmbed.slice(1, 0, 1), table], 1);
-    }));
+    const resized = tidy(() => noGrad(() => resizePositionTable(this.posEmbed, grid)));
     const trainable = this.posEmbed.requiresGrad;
     this.posEmbed.dispose();
     this.posEmbed = keep(resized).requiresGrad_(trainable);
     this._parameters.set('pos_embed', this.posEmbed);
     this.gridSize = grid;
   }
+}
+
+/**
+ * A position table [1, 1 + g*g, dim] (cls row first) resized to another square grid: the patch rows
+ * bicubically as an image (timm's resample_abs_pos_embed), the cls row kept.
+ */
+export function resizePositionTable(table: Tensor, grid: number): Tensor {
+  return tidy(() => {
+    const [, tokens, dim] = table.shape;
+    const old = Math.round(Math.sqrt(tokens - 1));
+    if (old * old !== tokens - 1) throw new Error(`resizePositionTable: ${tokens - 1} patch rows do not form a square grid`);
+    const patches = table.slice(1, 1).reshape(1, old, old, dim).permute(0, 3, 1, 2);
+    const resized = interpolate(patches, grid, 'bicubic').permute(0, 2, 3, 1).reshape(1, grid * grid, dim);
+    return cat([table.slice(1, 0, 1), resized], 1);
+  });
 }
 
 export const vitTiny = (o: ViTOptions = {}) => new VisionTransformer({ dim: 192, depth: 12, heads: 3, ...o });
