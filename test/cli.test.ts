@@ -160,9 +160,9 @@ describe('selfsup pretrain, eval, embed', () => {
     assert.equal(compared.status, 0, compared.stderr);
     const table = readFileSync(join(dir, 'compare.md'), 'utf8');
     assert.match(table, /^\| method \| simclr \| simclr \|$/m);
-    assert.match(table, /^\| linear top-1 \(25% labels\) \| [\d.]+% \|  \|$/m);
+    assert.match(table, /^\| linear top-1 \(25% labels\) on cifar10-mini \| [\d.]+% \|  \|$/m);
     assert.match(table, /^\| segmentation mIoU \| [\d.]+% \|  \|$/m);
-    assert.match(table, /^\| mCE \(linear probe\) \| [\d.]+ \|  \|$/m);
+    assert.match(table, /^\| mCE \(linear probe\) on cifar10-mini \| [\d.]+ \|  \|$/m);
     assert.ok((await sharp(plot).metadata()).width! > 200);
     const noRuns = selfsup('compare', '--out', join(dir, 'x.md'));
     assert.equal(noRuns.status, 2);

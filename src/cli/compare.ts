@@ -4,7 +4,8 @@
  * parameters) and every evaluation report found as JSON in each run folder (write them there with
  * `--out runs/a/<name>.json`): kNN, linear probe (all labels and each `--labels` fraction),
  * fine-tuning and fine-tuning from scratch (the supervised baseline), robustness (mean accuracy
- * under corruption, mCE), segmentation mIoU, retrieval Recall@1 and mAP.
+ * under corruption, mCE), adversarial accuracy per attack and budget, segmentation mIoU, detection
+ * mAP, retrieval Recall@1 and mAP. A supervised-pretraining run (`--method supervised`) is a column like any other.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -28,20 +29,36 @@ const readJson = (path: string): Report | undefined => {
   }
 };
 
-/** The metric rows a report gives, labelled as in the table. */
+/** A data spec as a short name: 'fashion-mnist:test', 'cifar10-demo/test', 'cifar10-mini'. */
+export function shortDataName(spec: string): string {
+  const kind = /^([a-z0-9-]+):(.*)$/.exec(spec);
+  const parts = (kind ? kind[2] : spec).split(/[\\/]+/).filter((p) => p !== '');
+  const last = parts.slice(/^(train|test|val|validation)$/i.test(parts[parts.length - 1] ?? '') ? -2 : -1).join('/');
+  return kind ? (last ? `${kind[1]}:${last}` : kind[1]) : last;
+}
+
+/** The metric rows a report gives, labelled as in the table (with the test data, so transfers to other data get their own rows). */
 function metricsOf(report: Report): [string, number][] {
   const pct = (v: unknown) => (typeof v === 'number' ? 100 * v : NaN);
-  const fraction = typeof report.labelFraction === 'number' && report.labelFraction < 1 ? ` (${100 * report.labelFraction}% labels)` : '';
+  const target = typeof report.test === 'string' ? ` on ${shortDataName(report.test)}` : '';
+  const fraction = (typeof report.labelFraction === 'number' && report.labelFraction < 1 ? ` (${100 * report.labelFraction}% labels)` : '') + target;
   switch (report.kind) {
     case 'knn': return [[`kNN top-1${fraction}`, pct(report.top1)]];
     case 'linear': return [[`linear top-1${fraction}`, pct(report.top1)]];
     case 'finetune': return [[`${report.scratch ? 'from scratch' : 'fine-tune'} top-1${fraction}`, pct(report.top1)]];
     case 'robustness': {
-      const rows: [string, number][] = [[`corrupted accuracy (${report.classifier})`, pct(report.meanCorrupted)], [`clean accuracy (${report.classifier})`, pct(report.clean)]];
-      if (typeof report.mCE === 'number') rows.push([`mCE (${report.classifier})`, report.mCE]);
+      const rows: [string, number][] = [[`corrupted accuracy (${report.classifier})${target}`, pct(report.meanCorrupted)], [`clean accuracy (${report.classifier})${target}`, pct(report.clean)]];
+      if (typeof report.mCE === 'number') rows.push([`mCE (${report.classifier})${target}`, report.mCE]);
       return rows;
     }
     case 'segmentation': return [['segmentation mIoU', pct(report.mIoU)]];
+    case 'adversarial': {
+      const epsilons = (report.epsilons as number[] | undefined) ?? [];
+      const accuracy = (report.accuracy as Record<string, number[]> | undefined) ?? {};
+      return [[`clean accuracy (${report.classifier})${target}`, pct(report.clean)],
+        ...Object.entries(accuracy).flatMap(([attack, accs]) => epsilons.map((e, i): [string, number] => [`${attack.toUpperCase()} eps ${(255 * e).toFixed(0)}/255 (${report.classifier})${target}`, pct(accs[i])]))];
+    }
+    case 'detection': return [[`detection mAP@0.5 (${report.backbone})`, pct(report.mAP50)], [`detection mAP@[.5:.95] (${report.backbone})`, pct(report.mAP)]];
     case 'retrieval': {
       const recall = report.recall as Record<string, number> | undefined;
       return [['retrieval Recall@1', pct(recall?.['1'])], ['retrieval mAP', pct(report.mAP)]];

@@ -10,10 +10,12 @@ import { buildBackbone } from '../models/index.js';
 import { Generator, type Tensor, setNumThreads, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { UsageError, choiceOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
+import { ADVERSARIAL_USAGE, adversarialCommand } from './adversarial.js';
+import { DETECTION_USAGE, detectionCommand } from './detection.js';
 import { RETRIEVAL_USAGE, retrievalCommand } from './retrieval.js';
 import { ROBUSTNESS_USAGE, robustnessCommand } from './robustness.js';
 import { SEGMENTATION_USAGE, segmentationCommand } from './segmentation.js';
-import { withLabelFraction } from './labelFraction.js';
+import { openLabelledData } from './labelledData.js';
 import { loadRunBackbone } from './runBackbone.js';
 
 export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint <file> --train <spec> --test <spec> [options]
@@ -35,7 +37,11 @@ ${RETRIEVAL_USAGE.replace('usage: ', '')}
 
 ${ROBUSTNESS_USAGE.replace('usage: ', '')}
 
-${SEGMENTATION_USAGE.replace('usage: ', '')}`;
+${ADVERSARIAL_USAGE.replace('usage: ', '')}
+
+${SEGMENTATION_USAGE.replace('usage: ', '')}
+
+${DETECTION_USAGE.replace('usage: ', '')}`;
 
 function printReport(name: string, report: ClassificationReport & Record<string, unknown>, classes: string[]): void {
   console.log(`${name}: top-1 ${(100 * report.top1).toFixed(2)}%, top-5 ${(100 * report.top5).toFixed(2)}%`);
@@ -47,7 +53,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (kind === 'retrieval') return retrievalCommand(rest);
   if (kind === 'robustness') return robustnessCommand(rest);
   if (kind === 'segmentation') return segmentationCommand(rest);
-  if (kind !== 'knn' && kind !== 'linear' && kind !== 'finetune') throw new UsageError(`expected knn, linear, finetune, retrieval, robustness or segmentation, got '${kind ?? ''}'`);
+  if (kind === 'adversarial') return adversarialCommand(rest);
+  if (kind === 'detection') return detectionCommand(rest);
+  if (kind !== 'knn' && kind !== 'linear' && kind !== 'finetune') throw new UsageError(`expected knn, linear, finetune, retrieval, robustness, adversarial, segmentation or detection, got '${kind ?? ''}'`);
   const v = parseOptions(rest, {
     checkpoint: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, out: { type: 'string' },
     k: { type: 'string' }, temperature: { type: 'string' }, epochs: { type: 'string' }, lr: { type: 'string' },
@@ -56,15 +64,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
     labels: { type: 'string' },
   });
   const checkpoint = requireString(v, 'checkpoint');
-  const [trainSpec, testSpec] = [requireString(v, 'train'), requireString(v, 'test')];
   if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
   const { backbone, featureDim, run } = loadRunBackbone(checkpoint);
-  const [allTrain, test] = [await openImages(trainSpec, { size: run.size }), await openImages(testSpec, { size: run.size })];
-  if (!allTrain.labels || !test.labels) throw new Error('--train and --test must have labels (class folders, a CSV, CIFAR, ...)');
-  const train = withLabelFraction(allTrain, v, kind);
-  // Named classes, else the largest label + 1 (a loop: spreading a large label array overflows the call stack).
-  let numClasses = train.classes.length;
-  for (const label of train.labels!) numClasses = Math.max(numClasses, label + 1);
+  const { train, test, numClasses, specs } = await openLabelledData(v, run.size, kind);
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
   let report: ClassificationReport & Record<string, unknown>;
   if (kind === 'knn' || (kind === 'linear' && v.augment !== true)) {
@@ -105,7 +107,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     report = { ...result.report, trainLoss: result.losses, scratch, augmented: true };
   }
   printReport(`${kind}${v.scratch ? ' (from scratch)' : ''}`, report, train.classes);
-  if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify({ kind, checkpoint, train: trainSpec, test: testSpec, labelFraction: numberOption(v, 'labels', 1), trainImages: train.length, ...report }, null, 2) + '\n');
+  if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify({ kind, checkpoint, train: specs.train, test: specs.test, labelFraction: numberOption(v, 'labels', 1), trainImages: train.length, ...report }, null, 2) + '\n');
 }
 
 export async function embedCommand(argv: string[]): Promise<void> {

@@ -22,7 +22,7 @@ commands:
   info        the engine: libtorch version, threads, CUDA, allocator
   pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg, DINO, iBOT, MAE, BEiT)
   tokenizer   train BEiT's visual tokenizer (VQ-VAE or k-means over patches)
-  eval        knn | linear | finetune | retrieval | robustness | segmentation: a pretrained backbone on labelled data
+  eval        knn | linear | finetune | retrieval | robustness | adversarial | segmentation | detection: a pretrained backbone on labelled data
   compare     runs side by side: a Markdown table and bar charts of their evaluations and cost
   embed       embeddings of a data set (safetensors, npy, JSON and CSV with the image paths)
   export      a run's backbone as ONNX, torchvision/timm-named safetensors, or a Hugging Face-style folder

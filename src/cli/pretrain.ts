@@ -13,6 +13,7 @@ import { buildBackbone } from '../models/index.js';
 import { Generator, setNumThreads, tidy } from '../tensor/index.js';
 import { pretrain as train } from '../train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, methodViews } from '../transforms/index.js';
+import { classCount } from './labelledData.js';
 import { UsageError, parseOptions } from './options.js';
 import { type PretrainConfig, methodOptions, pretrainFlags, readPretrainConfig } from './pretrainConfig.js';
 import { type RunDescription, readInitWeights } from './runBackbone.js';
@@ -33,6 +34,8 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --local-crops <n>  --teacher-temperature <t>   DINO, iBOT (6 local crops, 0.04 -> 0.07; iBOT needs --backbone vit_*);
                          ViT: AdamW 5e-4 x batch/256, weight decay 0.04 -> 0.4 (--final-weight-decay); ResNet: LARS
                          0.3 x batch/256 and a batch-norm head (solo-learn's CIFAR recipe); --clip-grad 3 by default
+  supervised             the baseline: the backbone + a linear classifier trained with cross-entropy on the labels
+                         of --data (random resized crop + flip, SGD 0.1 x batch/256); evaluate its backbone like any run
   --size <px>            view side (default: the images' side)
   --domain <d>           natural (default), grayscale, aerial
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
@@ -54,6 +57,7 @@ function lrDefault(c: PretrainConfig): number {
   // MAE: 1.5e-4 per 256 images; BEiT: 1.5e-3 per 2048; DINO/iBOT with AdamW: 5e-4 per 256
   const base = c.method === 'mae' ? 1.5e-4 : c.method === 'beit' ? 1.875e-4
     : SELF_DISTILLATION_METHODS.includes(c.method) && optimizerOf(c) === 'adamw' ? 5e-4
+    : c.method === 'supervised' && optimizerOf(c) === 'sgd' ? 0.1
     : { sgd: 0.06, lars: 0.3, adamw: 1e-3 }[optimizerOf(c)];
   return (base * c.batchSize * c.accumulate) / 256;
 }
@@ -75,6 +79,8 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--init ${config.init}: a ${init.run.backboneSpec.name} run, but this run's backbone is ${config.backbone} (--backbone ${init.run.backboneSpec.name})`);
   }
   const images = await openImages(config.data, { size: init?.run.size ?? config.size, cache });
+  if (config.method === 'supervised' && !images.labels) throw new UsageError(`--method supervised needs labelled data: ${config.data} has no labels (class folders, a CSV with labels, CIFAR, ...)`);
+  const numClasses = config.method === 'supervised' ? classCount(images) : undefined;
   const size = init?.run.size ?? config.size ?? Math.min(images.height, images.width);
   // a continued run keeps the normalisation its backbone learned with
   const normalize = init?.run.normalize ?? (config.normalize === 'data' ? channelStats(images)
@@ -86,13 +92,13 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const { backbone, featureDim } = buildBackbone(init?.run.backboneSpec ?? backboneSpec, generator);
   // the backbone first, so momentum encoders built from it start from the loaded weights
   if (init) tidy(() => { backbone.loadStateDict(init.backbone, { strict: true }); });
-  const method = buildMethod(config.method, backbone, featureDim, methodOptions(config, normalize), generator);
+  const method = buildMethod(config.method, backbone, featureDim, { ...methodOptions(config, normalize), numClasses }, generator);
   if (init) {
     if (init.run.method === config.method) tidy(() => { method.loadStateDict(init.model, { strict: true }); });
     console.error(`initialised from ${config.init} (a ${init.run.method} run): ${init.run.method === config.method ? 'backbone, heads and method state' : 'the backbone only (another method)'}`);
     init.dispose();
   }
-  const run: RunDescription = { backboneSpec: init?.run.backboneSpec ?? backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey };
+  const run: RunDescription = { backboneSpec: init?.run.backboneSpec ?? backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey, ...(numClasses ? { numClasses } : {}) };
   let knn;
   if (config.knnTrain && config.knnTest) {
     const [bank, queries] = [await openImages(config.knnTrain, { size, cache }), await openImages(config.knnTest, { size, cache })];

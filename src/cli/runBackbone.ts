@@ -19,6 +19,8 @@ export interface RunDescription {
   method: string;
   /** the backbone's prefix in the method's state dict (default 'backbone') */
   backboneKey?: string;
+  /** supervised pretraining: the classes of its labels */
+  numClasses?: number;
 }
 
 interface RunCheckpoint {
@@ -68,7 +70,7 @@ export function loadRunMethod(checkpoint: string): { method: SSLMethod; run: Run
     const parsed = PretrainSchema.safeParse(rest);
     if (!parsed.success) throw new Error(`${checkpoint}: its run configuration no longer parses: ${parsed.error.issues[0]?.message}`);
     const { backbone, featureDim } = buildBackbone(run.backboneSpec);
-    const method = buildMethod(run.method as MethodName, backbone, featureDim, methodOptions(parsed.data, run.normalize));
+    const method = buildMethod(run.method as MethodName, backbone, featureDim, { ...methodOptions(parsed.data, run.normalize), numClasses: run.numClasses });
     tidy(() => { method.loadStateDict(under(tensors, 'model.'), { strict: true }); });
     return { method, run };
   } finally {

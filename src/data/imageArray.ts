@@ -48,10 +48,15 @@ export class ImageArray {
 
   /** uint8 [B, C, H, W] of the given images (one copy). */
   batch(indices: number[]): Tensor {
+    return tensor(this.gatherPixels(indices), { shape: [indices.length, this.channels, this.height, this.width] });
+  }
+
+  /** The bytes of the given images, one after another. */
+  private gatherPixels(indices: number[]): Uint8Array {
     const size = this.channels * this.height * this.width;
     const out = new Uint8Array(indices.length * size);
     indices.forEach((i, k) => out.set(this.image(i), k * size));
-    return tensor(out, { shape: [indices.length, this.channels, this.height, this.width] });
+    return out;
   }
 
   /** Indices of up to `count` images spread evenly over the data set (for samples, previews, statistics). */
@@ -62,9 +67,7 @@ export class ImageArray {
 
   /** A copy holding the given images (with their labels and sources), in that order. */
   subset(indices: number[]): ImageArray {
-    const size = this.channels * this.height * this.width;
-    const pixels = new Uint8Array(indices.length * size);
-    indices.forEach((i, k) => pixels.set(this.image(i), k * size));
+    const pixels = this.gatherPixels(indices);
     const labels = this.labels ? Int32Array.from(indices, (i) => this.labels![i]) : null;
     const sources = this.sources ? indices.map((i) => this.sources![i]) : null;
     return new ImageArray(pixels, this.channels, this.height, this.width, labels, this.classes, sources);

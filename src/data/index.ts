@@ -9,3 +9,5 @@ export * from './openImages.js';
 export * from './channelStats.js';
 export * from './labelSubset.js';
 export * from './segmentationSet.js';
+export * from './syntheticShapes.js';
+export * from './detectionSet.js';

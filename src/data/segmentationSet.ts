@@ -12,9 +12,10 @@
 import { readdirSync } from 'node:fs';
 import { extname, join, parse } from 'node:path';
 import sharp from 'sharp';
-import { Generator, arange, interpolate, rand, tensor, tidy, where, zeros } from '../tensor/index.js';
+import { Generator, arange, tensor, tidy, where, zeros } from '../tensor/index.js';
 import { uniformStream } from '../transforms/index.js';
 import { ImageArray } from './imageArray.js';
+import { SHAPE_CLASSES, shapeColour, shapeInside, texturedBackground } from './syntheticShapes.js';
 
 export interface SegmentationSet {
   images: ImageArray;
@@ -23,9 +24,7 @@ export interface SegmentationSet {
   classes: string[];
 }
 
-export const SYNTHETIC_CLASSES = ['background', 'disc', 'square', 'triangle'];
-/** Base RGB of each shape class (disc reddish, square greenish, triangle bluish). */
-const FAMILY = [[0.85, 0.25, 0.2], [0.25, 0.8, 0.3], [0.25, 0.35, 0.9]];
+export const SYNTHETIC_CLASSES = ['background', ...SHAPE_CLASSES];
 
 export function syntheticSegmentation(count: number, o: { size?: number; seed?: number } = {}): SegmentationSet {
   const size = o.size ?? 32;
@@ -38,21 +37,15 @@ export function syntheticSegmentation(count: number, o: { size?: number; seed?: 
     const xs = arange(0, size).float().view(1, size).expand(size, size);
     for (let n = 0; n < count; n++) {
       tidy(() => {
-        // a smooth grey-brown texture: 4x4 random values, bicubic to the image, kept in [0.3, 0.7]
-        let image = interpolate(rand([1, 3, 4, 4], { generator }), [size, size], 'bicubic').squeeze(0).mul(0.3).add(0.35).clamp(0, 1); // [3, H, W]
+        let image = texturedBackground(size, generator); // [3, H, W]
         let label = zeros([size, size], { dtype: 'uint8' });
         const shapes = 1 + Math.floor(uniform() * 3);
         for (let s = 0; s < shapes; s++) {
           const cls = 1 + Math.floor(uniform() * 3);
           const r = size * (0.12 + 0.13 * uniform());
           const [cy, cx] = [r + uniform() * (size - 2 * r), r + uniform() * (size - 2 * r)];
-          const dy = ys.sub(cy);
-          const dx = xs.sub(cx);
-          const inside = cls === 1 ? dy.square().add(dx.square()).le(r * r)
-            : cls === 2 ? dy.abs().le(r).logicalAnd(dx.abs().le(r))
-            : dy.le(r).logicalAnd(dx.abs().mul(2).le(dy.add(r))); // apex at the top, base at cy + r
-          const brightness = 0.6 + 0.4 * uniform();
-          const colour = tensor(FAMILY[cls - 1].map((c) => c * brightness)).view(3, 1, 1);
+          const inside = shapeInside(ys, xs, cls - 1, cy, cx, r);
+          const colour = shapeColour(cls - 1, 0.6 + 0.4 * uniform());
           image = where(inside.unsqueeze(0), colour.expand(3, size, size), image);
           label = where(inside, tensor(cls, { dtype: 'uint8' }), label);
         }

@@ -17,18 +17,21 @@ export interface FeatureOptions {
   /** the evaluation view: default the images' own size, no crop, no normalisation */
   view?: ViewConfig;
   batchSize?: number;
+  /** what to compute of each batch (default `backbone.forward`; e.g. dense feature maps) */
+  forward?: (x: Tensor) => Tensor;
 }
 
 export function extractFeatures(backbone: Layer, images: ImageArray, o: FeatureOptions = {}): Tensor {
   const view: ViewConfig = o.view ?? { size: images.height, crop: 'resize' };
   const batchSize = o.batchSize ?? 256;
+  const forward = o.forward ?? ((x: Tensor) => backbone.forward(x));
   const wasTraining = backbone.training;
   backbone.eval();
   try {
     const parts: Tensor[] = [];
     for (let start = 0; start < images.length; start += batchSize) {
       const indices = Array.from({ length: Math.min(batchSize, images.length - start) }, (_, i) => start + i);
-      parts.push(keep(noGrad(() => tidy(() => backbone.forward(applyView(gatherImages(images, indices), view))))));
+      parts.push(keep(noGrad(() => tidy(() => forward(applyView(gatherImages(images, indices), view))))));
     }
     return tidy(() => {
       const all = cat(parts, 0);

@@ -10,3 +10,7 @@ export * from './retrieval.js';
 export * from './attentionMaps.js';
 export * from './robustness.js';
 export * from './segmentationProbe.js';
+export * from './adversarial.js';
+export * from './detectionMetrics.js';
+export * from './centerNetBoxes.js';
+export * from './detection.js';

@@ -11,8 +11,8 @@
  * ```
  */
 import { Linear } from '../nn/index.js';
-import { SGD, warmupCosine } from '../optim/index.js';
-import { Generator, type Tensor, crossEntropy, noGrad, randperm, tidy } from '../tensor/index.js';
+import { SGD, minibatchEpoch, warmupCosine } from '../optim/index.js';
+import { Generator, type Tensor, crossEntropy, noGrad, tidy } from '../tensor/index.js';
 import { type ClassificationReport, classificationReport } from './classificationReport.js';
 
 export interface LinearProbeOptions {
@@ -52,22 +52,10 @@ export function linearProbe(trainFeatures: Tensor, trainLabels: Tensor, testFeat
     const labels = trainLabels.long();
     let step = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
-      let total = 0;
-      const order = randperm(n, { generator });
-      for (let start = 0; start < n; start += batchSize) {
-        optimizer.setLearningRate(schedule(step++));
-        total += tidy(() => {
-          const index = order.narrow(0, start, Math.min(batchSize, n - start));
-          const loss = crossEntropy(head.forward(train.indexSelect(0, index)), labels.indexSelect(0, index));
-          loss.backward();
-          optimizer.step();
-          optimizer.zeroGrad();
-          return loss.item() * index.size(0);
-        });
-      }
-      order.dispose();
-      losses.push(total / n);
-      o.onEpoch?.(epoch, total / n);
+      const loss = minibatchEpoch(n, { batchSize, generator, optimizer, beforeStep: () => optimizer.setLearningRate(schedule(step++)) },
+        (index) => crossEntropy(head.forward(train.indexSelect(0, index)), labels.indexSelect(0, index)));
+      losses.push(loss);
+      o.onEpoch?.(epoch, loss);
     }
     train.dispose();
     labels.dispose();

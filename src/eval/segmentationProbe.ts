@@ -15,9 +15,10 @@ import type { SegmentationSet } from '../data/index.js';
 import { VisionTransformer } from '../models/index.js';
 import { ResNet } from '../models/index.js';
 import { Linear, type Layer } from '../nn/index.js';
-import { AdamW } from '../optim/index.js';
-import { Generator, type Tensor, cat, crossEntropy, interpolate, keep, noGrad, ones, randperm, tensor, tidy, zeros } from '../tensor/index.js';
-import { type ViewConfig, applyView } from '../transforms/index.js';
+import { AdamW, minibatchEpoch } from '../optim/index.js';
+import { Generator, type Tensor, crossEntropy, interpolate, noGrad, ones, tensor, tidy, zeros } from '../tensor/index.js';
+import type { ViewConfig } from '../transforms/index.js';
+import { extractFeatures } from './features.js';
 
 /** Frozen dense features [B, D, h, w] of normalised images [B, 3, H, W]. */
 export function denseFeatures(backbone: Layer, x: Tensor): Tensor {
@@ -75,21 +76,9 @@ export function segmentationProbe(backbone: Layer, train: SegmentationSet, test:
   const epochs = o.epochs ?? 20;
   const batchSize = o.batchSize ?? 64;
   const [height, width] = [test.images.height, test.images.width];
-  const wasTraining = backbone.training;
-  backbone.eval();
-  const features = (set: SegmentationSet): Tensor => {
-    const parts: Tensor[] = [];
-    for (let start = 0; start < set.images.length; start += 256) {
-      const ids = Array.from({ length: Math.min(256, set.images.length - start) }, (_, i) => start + i);
-      parts.push(keep(noGrad(() => tidy(() => denseFeatures(backbone, applyView(set.images.batch(ids), o.view))))));
-    }
-    const all = tidy(() => cat(parts, 0));
-    for (const t of parts) t.dispose();
-    return all;
-  };
+  const features = (set: SegmentationSet): Tensor => extractFeatures(backbone, set.images, { view: o.view, forward: (x) => denseFeatures(backbone, x) });
   const masksOf = (set: SegmentationSet) => tensor(set.masks, { shape: [set.images.length, set.images.height, set.images.width], dtype: 'uint8' });
   const [trainFeatures, testFeatures] = [features(train), features(test)]; // [N, D, h, w]
-  backbone.train(wasTraining);
   const [trainMasks, testMasks] = [masksOf(train), masksOf(test)];
   const dim = trainFeatures.size(1);
   const [mean, std] = tidy(() => [trainFeatures.mean([0, 2, 3], true), trainFeatures.std([0, 2, 3], false, true).add(1e-6)]); // [1, D, 1, 1]
@@ -104,22 +93,8 @@ export function segmentationProbe(backbone: Layer, train: SegmentationSet, test:
   const losses: number[] = [];
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = tidy(() => randperm(trainFeatures.size(0), { generator }));
-      let sum = 0;
-      let batches = 0;
-      for (let start = 0; start < order.size(0); start += batchSize) {
-        sum += tidy(() => {
-          const ids = order.narrow(0, start, Math.min(batchSize, order.size(0) - start));
-          const loss = crossEntropy(logitsOf(trainFeatures.index([ids]), [train.images.height, train.images.width]), trainMasks.index([ids]).long());
-          loss.backward();
-          optimizer.step();
-          optimizer.zeroGrad();
-          return loss.item();
-        });
-        batches++;
-      }
-      order.dispose();
-      losses.push(sum / batches);
+      losses.push(minibatchEpoch(trainFeatures.size(0), { batchSize, generator, optimizer }, (ids) =>
+        crossEntropy(logitsOf(trainFeatures.index([ids]), [train.images.height, train.images.width]), trainMasks.index([ids]).long())));
     }
     const predicted = tidy(() => noGrad(() => logitsOf(testFeatures, [height, width]).argmax(1).to('uint8')));
     const metrics = segmentationMetrics(predicted, testMasks, numClasses);

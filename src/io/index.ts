@@ -6,3 +6,4 @@ export * from './png.js';
 export * from './npy.js';
 export * from './heatmap.js';
 export * from './barChart.js';
+export * from './boxesPicture.js';

@@ -7,3 +7,4 @@ export * from './vicreg.js';
 export * from './maskedReconstruction.js';
 export * from './dino.js';
 export * from './ibotPatch.js';
+export * from './centerNetFocal.js';

@@ -22,9 +22,10 @@ import { MoCoV2 } from './mocoV2.js';
 import { MoCoV3 } from './mocoV3.js';
 import { SimCLR } from './simclr.js';
 import { SimSiam } from './simsiam.js';
+import { SupervisedPretraining } from './supervised.js';
 import { VICReg } from './vicreg.js';
 
-export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'dino', 'ibot', 'mae', 'beit'] as const;
+export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'dino', 'ibot', 'mae', 'beit', 'supervised'] as const;
 export type MethodName = typeof METHOD_NAMES[number];
 /** Methods that mask patches, so need a ViT; they train with AdamW by default. */
 export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae', 'beit'];
@@ -58,6 +59,9 @@ export interface MethodOptions {
   warmupTeacherTemperature?: number;
   normLastLayer?: boolean;
   headBatchNorm?: boolean;
+  /** supervised pretraining: the classes of the source labels, and label smoothing */
+  numClasses?: number;
+  labelSmoothing?: number;
 }
 
 export function buildMethod(name: MethodName, backbone: Layer, featureDim: number, o: MethodOptions = {}, generator?: Generator): SSLMethod {
@@ -91,6 +95,9 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
       const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
       return new BEiT(backbone, tokenizer, { viewNormalize: o.viewNormalize ?? { mean: IMAGENET_MEAN, std: IMAGENET_STD }, maskRatio: o.maskRatio, generator });
     }
+    case 'supervised':
+      if (o.numClasses === undefined) throw new Error("method 'supervised' needs the number of classes of its labels");
+      return new SupervisedPretraining(backbone, { ...common, numClasses: o.numClasses, labelSmoothing: o.labelSmoothing });
     default: throw new Error(`unknown method '${String(name)}' (expected one of ${METHOD_NAMES.join(', ')})`);
   }
 }

@@ -14,3 +14,4 @@ export * from './tokenizerTraining.js';
 export * from './beit.js';
 export * from './dino.js';
 export * from './ibot.js';
+export * from './supervised.js';

@@ -21,8 +21,8 @@ export abstract class SSLMethod extends Module {
   abstract readonly backbone: Layer;
   /** where the backbone's weights sit in the method's state dict ('backbone', 'query.backbone', ...) */
   readonly backboneKey: string = 'backbone';
-  /** one step's loss on the views of a batch (float [B, 3, s, s] each) and its masks */
-  abstract step(views: Tensor[], mask: Tensor | null): MethodStep;
+  /** one step's loss on the views of a batch (float [B, 3, s, s] each), its masks, and its labels (int64 [B]; supervised pretraining only) */
+  abstract step(views: Tensor[], mask: Tensor | null, labels?: Tensor | null): MethodStep;
   /** after the gradients of a step, before clipping and the optimizer (DINO freezes its last layer here) */
   beforeUpdate(_progress: number): void {}
   /** after each optimizer step (momentum encoders, temperature schedules), with the training progress in [0, 1] */

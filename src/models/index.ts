@@ -7,3 +7,4 @@ export * from './maeDecoder.js';
 export * from './patches.js';
 export * from './beitHead.js';
 export * from './buildBackbone.js';
+export * from './centerNetHead.js';

@@ -7,3 +7,4 @@ export * from './clipGradNorm.js';
 export * from './schedules.js';
 export * from './ema.js';
 export * from './layerDecay.js';
+export * from './minibatchEpoch.js';

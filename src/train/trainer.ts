@@ -168,7 +168,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
         const batch = await loader.next();
         epoch = batch.epoch;
         const value = tidy(() => {
-          const run = () => method.step(batch.views, batch.mask);
+          const run = () => method.step(batch.views, batch.mask, batch.labels);
           const out = o.mixedPrecision ? autocast(run) : run();
           const loss = out.loss.float();
           const v = loss.item();

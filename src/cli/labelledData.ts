@@ -1,0 +1,41 @@
+/**
+ * The labelled data of the eval commands: `--train` and `--test` opened at the run's size (both must
+ * have labels), `--labels <fraction>` applied to the training set (a seeded, class-balanced share:
+ * SimCLR's 1% / 10% setting, reported on stderr), and the number of classes.
+ */
+import { type ImageArray, labelSubset, openImages } from '../data/index.js';
+import { UsageError, integerOption, numberOption, requireString } from './options.js';
+
+/** `--labels <fraction>`: a seeded, class-balanced share of the training labels (the low-label setting). */
+export function withLabelFraction(train: ImageArray, v: Record<string, unknown>, kind: string): ImageArray {
+  if (v.labels === undefined) return train;
+  const fraction = numberOption(v, 'labels', 1);
+  if (!(fraction > 0 && fraction <= 1)) throw new UsageError(`--labels must be a fraction in (0, 1], e.g. 0.01 or 0.1, got ${String(v.labels)}`);
+  const subset = fraction === 1 ? train : train.subset(labelSubset(train, fraction, integerOption(v, 'seed', 0, 0)));
+  process.stderr.write(`${kind}: ${(100 * fraction).toFixed(fraction < 0.1 ? 1 : 0)}% of the labels: ${subset.length} of ${train.length} training images\n`);
+  return subset;
+}
+
+/** Named classes, else the largest label + 1 (a loop: spreading a large label array overflows the call stack). */
+export function classCount(images: ImageArray): number {
+  let count = images.classes.length;
+  for (const label of images.labels ?? []) count = Math.max(count, label + 1);
+  return count;
+}
+
+export interface LabelledData {
+  /** the training images (the --labels share of them) */
+  train: ImageArray;
+  test: ImageArray;
+  numClasses: number;
+  /** the --train and --test specs */
+  specs: { train: string; test: string };
+}
+
+export async function openLabelledData(v: Record<string, unknown>, size: number, kind: string): Promise<LabelledData> {
+  const specs = { train: requireString(v, 'train'), test: requireString(v, 'test') };
+  const [allTrain, test] = [await openImages(specs.train, { size }), await openImages(specs.test, { size })];
+  if (!allTrain.labels || !test.labels) throw new Error('--train and --test must have labels (class folders, a CSV, CIFAR, ...)');
+  const train = withLabelFraction(allTrain, v, kind);
+  return { train, test, numClasses: Math.max(classCount(train), classCount(test)), specs };
+}
