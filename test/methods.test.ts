@@ -42,8 +42,8 @@ describe('methods', () => {
       const backbone = vit ? vitTiny({ imageSize: 16, patchSize: 4, dim: 16, depth: 1, heads: 2, posEmbed: 'sincos' }) : tinyBackbone();
       const featureDim = backbone instanceof VisionTransformer ? backbone.dim : backbone.featureDim;
       const tokenizer = name === 'beit' ? new KMeansTokenizer(randn([16, 48], { generator: new Generator(4) }), 4, { mean: [0, 0, 0], std: [1, 1, 1] }) : undefined;
-      const method = buildMethod(name, backbone, featureDim, { hiddenDim: 32, projectionDim: 16, queueSize: 32, decoderDim: 16, decoderDepth: 1, tokenizer }, new Generator(3));
-      const out = method.step(views(), null);
+      const method = buildMethod(name, backbone, featureDim, { hiddenDim: 32, projectionDim: 16, queueSize: 32, decoderDim: 16, decoderDepth: 1, tokenizer, numClasses: 4 }, new Generator(3));
+      const out = method.step(views(), null, tensor([0, 1, 2, 3, 0, 1, 2, 3], { dtype: 'int64' })); // labels: supervised pretraining's, ignored by the others
       const loss = out.loss.item();
       assert.ok(Number.isFinite(loss), `${name}: loss ${loss}`);
       out.loss.backward();
