@@ -14,8 +14,8 @@ say() { printf 'setup: %s\n' "$*"; }
 #    back to the reference BLAS (a ViT-Tiny step about 30x slower). python3-torch(vision) and
 #    tcmalloc serve the benchmark peer in bench/peers/; libgloo-dev the distributed backend;
 #    dataset-fashion-mnist is a real data set on every machine (`--data fashion-mnist`); python3-onnx
-#    checks the exported ONNX graphs in the tests.
-packages=(libopenblas0-openmp libgloo-dev python3-torch python3-torchvision libtcmalloc-minimal4 dataset-fashion-mnist python3-onnx)
+#    checks the exported ONNX graphs in the tests; chromium runs the dashboard's tests (headless).
+packages=(libopenblas0-openmp libgloo-dev python3-torch python3-torchvision libtcmalloc-minimal4 dataset-fashion-mnist python3-onnx chromium)
 [ -z "${LIBTORCH:-}" ] && packages=(libtorch-dev "${packages[@]}")
 if command -v dpkg-query >/dev/null; then
   missing=()
@@ -61,6 +61,8 @@ if [ ! -f "$addon" ] || [ -n "$(find native/src native/binding.gyp -newer "$addo
   (cd native && npx --no-install node-gyp build -j "$(nproc)")
 fi
 
-# 4. TypeScript.
+# 4. TypeScript, and the dashboard's page (Vite, into dist/dashboard).
 npx --no-install tsc -p tsconfig.json
+npx --no-install tsc --noEmit -p dashboard
+npx --no-install vite build --config dashboard/vite.config.mjs
 say "ready"

@@ -8,6 +8,7 @@ import { engineInfo, allocatorStats, cuda } from '../tensor/index.js';
 import { UsageError } from './options.js';
 import { ATTENTION_USAGE, attentionCommand } from './attention.js';
 import { COMPARE_USAGE, compareCommand } from './compare.js';
+import { DASHBOARD_USAGE, dashboardCommand } from './dashboard.js';
 import { DEMO_USAGE, demoCommand } from './demo.js';
 import { EVAL_USAGE, embedCommand, evalCommand } from './evaluate.js';
 import { EXPORT_USAGE, exportCommand } from './export.js';
@@ -24,6 +25,7 @@ commands:
   tokenizer   train BEiT's visual tokenizer (VQ-VAE or k-means over patches)
   eval        knn | linear | finetune | retrieval | robustness | adversarial | segmentation | detection: a pretrained backbone on labelled data
   compare     runs side by side: a Markdown table and bar charts of their evaluations and cost
+  dashboard   a local web page of runs: live curves, collapse, pictures, embedding map, comparison
   embed       embeddings of a data set (safetensors, npy, JSON and CSV with the image paths)
   export      a run's backbone as ONNX, torchvision/timm-named safetensors, or a Hugging Face-style folder
   import      torchvision/timm/other weights (safetensors) as a selfsup checkpoint, with a report of keys
@@ -74,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     tokenizer: { run: tokenizerCommand, usage: TOKENIZER_USAGE },
     attention: { run: attentionCommand, usage: ATTENTION_USAGE },
     compare: { run: compareCommand, usage: COMPARE_USAGE },
+    dashboard: { run: dashboardCommand, usage: DASHBOARD_USAGE },
     export: { run: exportCommand, usage: EXPORT_USAGE },
     import: { run: importCommand, usage: IMPORT_USAGE },
   };

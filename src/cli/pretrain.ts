@@ -6,13 +6,14 @@
  * and `selfsup embed` rebuild the backbone from the checkpoint alone.
  */
 import { dirname, join, resolve } from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { channelStats, openImages } from '../data/index.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { type ImageArray, channelStats, openImages } from '../data/index.js';
+import { imageGrid, writePng } from '../io/index.js';
 import { MASKED_IMAGE_METHODS, METHOD_NAMES, SELF_DISTILLATION_METHODS, buildMethod } from '../methods/index.js';
 import { buildBackbone } from '../models/index.js';
 import { Generator, setNumThreads, tidy } from '../tensor/index.js';
 import { pretrain as train } from '../train/index.js';
-import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, methodViews } from '../transforms/index.js';
+import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, methodViews, previewColumns } from '../transforms/index.js';
 import { classCount } from './labelledData.js';
 import { UsageError, parseOptions } from './options.js';
 import { type PretrainConfig, methodOptions, pretrainFlags, readPretrainConfig } from './pretrainConfig.js';
@@ -69,6 +70,15 @@ function weightDecayOf(c: PretrainConfig): { weightDecay: number; finalWeightDec
   return { weightDecay: c.weightDecay ?? fallback, finalWeightDecay: c.finalWeightDecay };
 }
 
+/** `<out>/views.png`: six training images and the views the method's recipe makes of them, for the dashboard and a first look. */
+async function writeViewsPreview(config: PretrainConfig, images: ImageArray, size: number): Promise<void> {
+  mkdirSync(config.out, { recursive: true });
+  const set = methodViews(config.method, { size, domain: config.domain, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
+  const grid = tidy(() => imageGrid(previewColumns(images.batch(images.spread(6)), set, config.seed), Math.max(96, size)));
+  await writePng(join(config.out, 'views.png'), grid);
+  grid.dispose();
+}
+
 export async function pretrainCommand(argv: string[]): Promise<void> {
   const config = readPretrainConfig(parseOptions(argv, pretrainFlags()));
   if (config.threads) setNumThreads(config.threads);
@@ -86,6 +96,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const normalize = init?.run.normalize ?? (config.normalize === 'data' ? channelStats(images)
     : config.normalize === 'cifar10' ? { mean: CIFAR10_MEAN, std: CIFAR10_STD } : { mean: IMAGENET_MEAN, std: IMAGENET_STD });
   const views = methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
+  await writeViewsPreview(config, images, size);
   const generator = new Generator(config.seed);
   const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
     ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}), ...(config.method === 'beit' ? { layerScale: 0.1, pool: 'mean' as const } : {}) };

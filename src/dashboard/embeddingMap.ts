@@ -1,0 +1,61 @@
+/**
+ * The embedding map of a run: its backbone's features of a sample of labelled images (the kNN
+ * monitor's test set, else its training data), projected to 2-D with UMAP (McInnes et al., 2018;
+ * umap-js, seeded), with each point's class, for the dashboard's scatter plot.
+ *
+ * ```ts
+ * const map = await embeddingMap('runs/simclr', { sample: 500 });   // { points: [[x, y], ...], labels, classes }
+ * ```
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { UMAP } from 'umap-js';
+import { openImages } from '../data/index.js';
+import { extractFeatures } from '../eval/index.js';
+import { tidy } from '../tensor/index.js';
+import { methodViews } from '../transforms/index.js';
+import { loadRunBackbone } from '../cli/runBackbone.js';
+
+export interface EmbeddingMap {
+  points: [number, number][];
+  /** class index per point, or null without labels */
+  labels: (number | null)[];
+  classes: string[];
+  data: string;
+}
+
+/** A seeded uniform [0, 1) stream (mulberry32), so a run's map is the same every time. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function embeddingMap(dir: string, o: { sample?: number; seed?: number } = {}): Promise<EmbeddingMap> {
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { knnTest?: string; knnTrain?: string; data?: string };
+  const named = config.knnTest ?? config.knnTrain ?? config.data;
+  if (!named) throw new Error(`${dir}: its config names no data to embed`);
+  // a relative folder was relative to where the run was started: most often the folder that holds runs/
+  const beside = resolve(dirname(dirname(resolve(dir))), named);
+  const data = !existsSync(named) && !/^[a-z0-9-]+:/.test(named) && existsSync(beside) ? beside : named;
+  const { backbone, run } = loadRunBackbone(join(dir, 'checkpoint.safetensors'));
+  try {
+    const all = await openImages(data, { size: run.size });
+    const images = all.subset(all.spread(o.sample ?? 500));
+    const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
+    const rows = tidy(() => {
+      const features = extractFeatures(backbone, images, { view }); // [n, D], compared by cosine as the kNN monitor does
+      return features.div(features.norm(2, 1, true).add(1e-12)).toArray();
+    }) as number[][];
+    const umap = new UMAP({ nComponents: 2, nNeighbors: Math.max(2, Math.min(15, rows.length - 1)), minDist: 0.1, random: seeded(o.seed ?? 0) });
+    const points = umap.fit(rows) as [number, number][];
+    return { points, labels: images.labels ? [...images.labels] : Array.from({ length: images.length }, () => null), classes: images.classes, data };
+  } finally {
+    backbone.dispose();
+  }
+}
