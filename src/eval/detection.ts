@@ -107,6 +107,7 @@ export async function trainDetector(backbone: Layer, train: DetectionSet, test: 
     const metrics = detectionMetrics(predictions, test.boxes, { numClasses });
     return { ...metrics, head, losses: [losses[0], losses[losses.length - 1]], predictions, stride };
   } finally {
+    optimizer.dispose();
     trainMaps?.dispose();
     for (const t of Object.values(targets)) t.dispose();
   }

@@ -115,6 +115,7 @@ export async function finetune(backbone: Layer, train: ImageArray, test: ImageAr
     }
   } finally {
     await loader.close();
+    optimizer.dispose(); // its momentum / moment buffers
   }
   const report = tidy(() => {
     const scores = extractFeatures(model, test, { view: o.views.test }); // [N, C] class scores

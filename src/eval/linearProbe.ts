@@ -69,6 +69,7 @@ export function linearProbe(trainFeatures: Tensor, trainLabels: Tensor, testFeat
     const report = noGrad(() => tidy(() => classificationReport(head.forward(testFeatures), testLabels, o.numClasses)));
     return { report, head, losses: [losses[0], losses[losses.length - 1]] };
   } finally {
+    optimizer.dispose();
     mean.dispose();
     std.dispose();
   }

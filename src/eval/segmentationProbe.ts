@@ -98,7 +98,7 @@ export function segmentationProbe(backbone: Layer, train: SegmentationSet, test:
     }
     const predicted = tidy(() => noGrad(() => logitsOf(testFeatures, [height, width]).argmax(1).to('uint8')));
     const metrics = segmentationMetrics(predicted, testMasks, numClasses);
-    const predictions = predicted.contiguous().toBytes();
+    const predictions = tidy(() => predicted.contiguous().toBytes());
     predicted.dispose();
     // fold the standardisation into the head: W' = W / std, b' = b - W' mean
     tidy(() => {
@@ -108,6 +108,7 @@ export function segmentationProbe(backbone: Layer, train: SegmentationSet, test:
     });
     return { ...metrics, head, losses: [losses[0], losses[losses.length - 1]], predictions };
   } finally {
+    optimizer.dispose();
     for (const t of [trainFeatures, testFeatures, trainMasks, testMasks, mean, std]) t.dispose();
   }
 }

@@ -6,7 +6,7 @@
  * writeNpy('embeddings.npy', features);   // numpy.load('embeddings.npy').shape == (N, D)
  * ```
  */
-import type { Tensor } from '../tensor/index.js';
+import { type Tensor, tidy } from '../tensor/index.js';
 import { atomicWriteFile } from './atomicWrite.js';
 
 const DESCR: Record<string, string> = { float32: '<f4', float64: '<f8', int64: '<i8', int32: '<i4', uint8: '|u1' };
@@ -23,7 +23,7 @@ export function npyBytes(t: Tensor): Buffer[] {
   preamble[6] = 1;
   preamble[7] = 0;
   preamble.writeUInt16LE(header.length, 8);
-  return [preamble, Buffer.from(header, 'latin1'), t.contiguous().toBytes()];
+  return [preamble, Buffer.from(header, 'latin1'), tidy(() => t.contiguous().toBytes())];
 }
 
 export function writeNpy(path: string, t: Tensor): void {
