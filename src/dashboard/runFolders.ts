@@ -63,10 +63,9 @@ const readJson = (path: string): Record<string, unknown> | null => {
   }
 };
 
-/** A run's list entry: what it is and how far it got. */
-export function runSummary(name: string, dir: string): Record<string, unknown> {
+/** A run's list entry: what it is and how far it got (from its metrics rows, when the caller has read them). */
+export function runSummary(name: string, dir: string, rows = readMetrics(dir).rows): Record<string, unknown> {
   const config = readJson(join(dir, 'config.json')) ?? {};
-  const { rows } = readMetrics(dir);
   const losses = rows.filter((r) => typeof r.loss === 'number');
   const knn = rows.filter((r) => typeof r.knn_top1 === 'number');
   const metricsFile = join(dir, 'metrics.jsonl');
@@ -88,7 +87,7 @@ export function runDetail(name: string, dir: string): Record<string, unknown> {
     .map((f) => ({ file: f, report: readJson(join(dir, f)) })).filter((r) => typeof r.report?.kind === 'string');
   const { rows, skipped } = readMetrics(dir);
   return {
-    ...runSummary(name, dir), config: readJson(join(dir, 'config.json')), summary: readJson(join(dir, 'summary.json')),
+    ...runSummary(name, dir, rows), config: readJson(join(dir, 'config.json')), summary: readJson(join(dir, 'summary.json')),
     cost: readJson(join(dir, 'cost.json')), metrics: rows, skippedLines: skipped, reports, pictures: files.filter((f) => PICTURE.test(f)),
   };
 }

@@ -69,9 +69,10 @@ async function readResized(path: string, size: number): Promise<{ chw: Buffer; s
   let width: number;
   let height: number;
   try {
-    const meta = await sharp(path).metadata();
+    const file = readFileSync(path); // read once: its header for the original size, then decoded
+    const meta = await sharp(file).metadata();
     [width, height] = [meta.width!, meta.height!];
-    rgb = await sharp(path).removeAlpha().toColourspace('srgb').resize(size, size, { fit: 'fill' }).raw().toBuffer();
+    rgb = await sharp(file).removeAlpha().toColourspace('srgb').resize(size, size, { fit: 'fill' }).raw().toBuffer();
   } catch (error) {
     throw new Error(`${path}: not a readable image (${(error as Error).message})`);
   }

@@ -19,6 +19,7 @@ import { atomicWriteFile, writeSafetensors } from '../io/index.js';
 import type { BackboneSpec } from '../models/index.js';
 import type { Layer } from '../nn/index.js';
 import { tidy } from '../tensor/index.js';
+import { methodViews } from '../transforms/index.js';
 import { backboneToOnnx } from './onnxBackbone.js';
 
 export const BACKBONE_FORMAT = 'selfsup.backbone.v1';
@@ -47,7 +48,7 @@ export function describeBackbone(
   return {
     format: BACKBONE_FORMAT, backbone: run.backboneSpec, imageSize: run.size, featureDim, normalize: run.normalize,
     keys: run.backboneSpec.name.startsWith('vit_') ? 'timm' : 'torchvision',
-    centerFraction: run.size <= 64 ? 1 : 224 / 256, source: { method: run.method, checkpoint },
+    centerFraction: methodViews('eval', { size: run.size }).views[0].centerFraction ?? 1, source: { method: run.method, checkpoint },
   };
 }
 

@@ -62,7 +62,7 @@ export function importBackboneWeights(
       throw new Error(`${source}: none of its ${tensors.size} keys is a key of this ${backbone.constructor.name} (e.g. '${[...tensors.keys()][0] ?? ''}' vs '${[...own.keys()][0]}'); give the prefix they are under`);
     }
     if (mismatched.length > 0 || (missing.length > 0 && !o.allowMissing)) throw new Error(`${source} do not fit this ${backbone.constructor.name}:\n${formatImportReport(report)}`);
-    backbone.loadStateDict(new Map([...state].filter(([k]) => !mismatched.some((m) => m.key === k))), { strict: false });
+    backbone.loadStateDict(state, { strict: false }); // every key fits here: mismatches were refused above
     return report;
   });
 }
