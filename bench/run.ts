@@ -7,10 +7,12 @@
  *   datawait the share of a SimCLR ResNet-18 step spent waiting for the loader
  *   methods  end-to-end training img/s of each method vs PyTorch + torchvision (--only <method>)
  *   parity   the same SimCLR run in both, kNN accuracy compared
+ *   distributed  2 processes x 1 thread vs 1 process x 2 threads (c10d Gloo data parallelism)
  */
 import { methodsBench, parityBench } from './methods.js';
 import { augmentBench } from './augment.js';
 import { dataWaitBench } from './dataWait.js';
+import { distributedBench } from './distributed.js';
 import { engineBench } from './engine.js';
 import { memoryBench } from './memory.js';
 import { modelsBench } from './models.js';
@@ -50,8 +52,10 @@ if (name === 'engine') {
   });
 } else if (name === 'parity') {
   result = await parityBench({ epochs: flag(args, '--epochs', 10), threads: flag(args, '--threads', 2), peer: !args.includes('--no-peer') });
+} else if (name === 'distributed') {
+  result = distributedBench({ steps: flag(args, '--steps', 12), batch: flag(args, '--batch', 128), perClass: flag(args, '--per-class', 256) });
 } else {
-  console.error('usage: npm run bench -- engine|models|memory|augment|datawait|methods|parity [--json] [options]');
+  console.error('usage: npm run bench -- engine|models|memory|augment|datawait|methods|parity|distributed [--json] [options]');
   process.exit(2);
 }
 if (json) console.log(JSON.stringify(result));

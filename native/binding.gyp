@@ -16,7 +16,8 @@
         "src/loss.cc",
         "src/autograd.cc",
         "src/mmap.cc",
-        "src/augment.cc"
+        "src/augment.cc",
+        "src/distributed.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include_dir\")",

@@ -39,8 +39,25 @@ function cxx11Abi(loc) {
 
 const loc = locate();
 const what = process.argv[2];
+/** c10d's Gloo needs gloo's headers (Debian: libgloo-dev; PyTorch installs may ship them in include/). */
+function glooInclude(loc) {
+  return [loc.include, '/usr/include'].find((dir) => fs.existsSync(path.join(dir, 'gloo', 'config.h')));
+}
+
+/** c10d's NCCL needs nccl.h: in the CUDA toolkit, or in the nvidia-nccl wheel beside a PyTorch install. */
+function ncclInclude(loc) {
+  if (!has(loc, 'torch_cuda') || !fs.existsSync(path.join(loc.include, 'torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupNCCL.hpp'))) return undefined;
+  const candidates = [loc.include, path.join(loc.include, '..', '..', 'nvidia', 'nccl', 'include'), '/usr/include', '/usr/local/cuda/include'];
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'nccl.h')));
+}
+
 if (what === 'includes') {
-  console.log([loc.include, loc.api].join(' '));
+  const dirs = [loc.include, loc.api];
+  const gloo = glooInclude(loc);
+  if (gloo && !dirs.includes(gloo)) dirs.push(gloo);
+  const nccl = ncclInclude(loc);
+  if (nccl && !dirs.includes(nccl)) dirs.push(nccl);
+  console.log(dirs.join(' '));
 } else if (what === 'libs') {
   const libs = ['-Wl,--no-as-needed', `-L${loc.lib}`];
   if (!loc.system) libs.push(`-Wl,-rpath,${loc.lib}`);
@@ -50,6 +67,8 @@ if (what === 'includes') {
 } else if (what === 'defines') {
   const defs = [`_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(loc)}`];
   if (has(loc, 'torch_cuda')) defs.push('SELFSUP_WITH_CUDA=1');
+  if (glooInclude(loc)) defs.push('USE_C10D_GLOO=1');
+  if (ncclInclude(loc)) defs.push('USE_C10D_NCCL=1', 'SELFSUP_WITH_NCCL=1');
   console.log(defs.join(' '));
 } else {
   console.log(JSON.stringify(loc));

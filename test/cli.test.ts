@@ -59,12 +59,16 @@ describe('selfsup pretrain, eval, embed', () => {
   const run = join(dir, 'run');
   test('a config is checked before any work: unknown keys, wrong types, impossible values, named', () => {
     const config = join(dir, 'bad.yaml');
-    writeFileSync(config, 'method: simclr\ndata: nowhere\nout: x\nbatchSize: 0\nepochs: "ten"\ncolour: red\n');
+    writeFileSync(config, 'method: simclr\ndata: nowhere\nout: x\nbatchSize: 0\nepochs: "ten"\ncolour: red\nsize: -32\nnproc: 2.5\n');
     const bad = selfsup('pretrain', '--config', config);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /batchSize: Too small: expected number to be >=2/);
     assert.match(bad.stderr, /epochs: Invalid input: expected number, received string/);
     assert.match(bad.stderr, /unknown key 'colour'/);
+    assert.match(bad.stderr, /size: Too small: expected number to be >0/);
+    assert.match(bad.stderr, /nproc: Invalid input: expected int, received number/);
+    const split = selfsup('pretrain', '--method', 'simclr', '--data', mini, '--out', run, '--batch-size', '16', '--nproc', '3');
+    assert.match(split.stderr, /batchSize: batchSize \(the whole batch\) must be a multiple of the processes \(nproc x nnodes\)/);
     const flags = selfsup('pretrain', '--method', 'simclr', '--data', mini, '--out', run, '--optimizer', 'adam');
     assert.equal(flags.status, 2);
     assert.match(flags.stderr, /optimizer: Invalid option: expected one of "sgd"\|"lars"\|"adamw"/);

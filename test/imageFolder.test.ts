@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { ImageFolder } from '../src/data/index.js';
 
-const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../test/fixtures', import.meta.url));
+const mini = join(fixtures, 'cifar10-mini');
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-folder-'));
 
 describe('ImageFolder', () => {
@@ -46,21 +48,31 @@ describe('ImageFolder', () => {
     const tiny = await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 1, g: 2, b: 3 } } }).webp({ lossless: true }).toBuffer();
     writeFileSync(join(root, 'odd', 'tiny.webp'), tiny);
     symlinkSync(root, join(root, 'odd', 'loop')); // a symlink loop
+    // CMYK JPEG (converted to sRGB), a 10000x10000 JPEG (shrunk while decoding), a file that cannot be read (a dangling link)
+    const cmyk = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 200, g: 30, b: 60 } } }).toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer();
+    writeFileSync(join(root, 'odd', 'cmyk.jpg'), cmyk);
+    writeFileSync(join(root, 'odd', 'huge.jpg'), gunzipSync(readFileSync(join(fixtures, 'huge-10000x10000.jpg.gz'))));
+    symlinkSync(join(root, 'nowhere.jpg'), join(root, 'odd', 'unreadable.jpg'));
     const folder = ImageFolder.scan(root);
     assert.deepEqual(folder.classes, ['good', 'odd']);
-    assert.equal(folder.length, 8, folder.files.join('\n'));
+    assert.equal(folder.length, 11, folder.files.join('\n'));
     const warnings: string[] = [];
     const images = await folder.load({ size: 8, warn: (l) => warnings.push(l) });
-    assert.equal(images.length, 5, 'good, gray, rgba, 16-bit and tiny decode');
-    assert.deepEqual(folder.skipped.map((s) => s.path.split('/').pop()).sort(), ['text.png', 'truncated.jpg', 'zero.jpg']);
-    assert.equal(warnings.length, 4);
-    assert.match(warnings[3], /3 of 8 images skipped/);
+    assert.equal(images.length, 7, 'good, cmyk, gray, huge, rgba, 16-bit and tiny decode');
+    assert.deepEqual(folder.skipped.map((s) => s.path.split('/').pop()).sort(), ['text.png', 'truncated.jpg', 'unreadable.jpg', 'zero.jpg']);
+    assert.match(folder.skipped.find((s) => s.path.endsWith('unreadable.jpg'))!.reason, /ENOENT|no such file/i);
+    assert.equal(warnings.length, 5);
+    assert.match(warnings[4], /4 of 11 images skipped/);
     const pixels = images.image(images.length - 1); // files sort by name: ..., tiny.webp last
     assert.deepEqual([pixels[0], pixels[64], pixels[128]], [1, 2, 3]);
+    const red = images.image(1); // cmyk.jpg, back in RGB: red-dominant as painted
+    assert.ok(red[0] > 150 && red[64] < 90 && red[128] < 110, `CMYK decoded as [${red[0]}, ${red[64]}, ${red[128]}]`);
+    const big = images.image(3); // huge.jpg: the same colour family after shrinking
+    assert.ok(big[0] > 150 && big[64] < 90, `10000x10000 decoded as [${big[0]}, ${big[64]}, ${big[128]}]`);
     // Without a size, a differently sized image is skipped with a reason naming both sizes.
     const odd = ImageFolder.scan(join(root, 'odd'));
     const mixed = await odd.load({ warn: () => {} });
-    assert.equal(mixed.length, 4, 'gray, the JPEG reached through the link, rgba, 16-bit');
+    assert.equal(mixed.length, 5, 'cmyk, gray, the JPEG reached through the link, rgba, 16-bit');
     const tinySkip = odd.skipped.find((x) => x.path.endsWith('tiny.webp'));
     assert.match(tinySkip!.reason, /is 1x1, the others 32x32/);
   });

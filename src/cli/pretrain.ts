@@ -11,10 +11,12 @@ import { type ImageArray, channelStats, openImages } from '../data/index.js';
 import { imageGrid, writePng } from '../io/index.js';
 import { MASKED_IMAGE_METHODS, METHOD_NAMES, SELF_DISTILLATION_METHODS, buildMethod } from '../methods/index.js';
 import { buildBackbone } from '../models/index.js';
-import { Generator, setNumThreads, tidy } from '../tensor/index.js';
+import { convertSyncBatchNorm } from '../nn/index.js';
+import { Generator, destroyProcessGroup, initProcessGroupFromEnvironment, setNumThreads, tidy } from '../tensor/index.js';
 import { pretrain as train } from '../train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, methodViews, previewColumns } from '../transforms/index.js';
 import { classCount } from './labelledData.js';
+import { launchRanks } from './launchRanks.js';
 import { UsageError, parseOptions } from './options.js';
 import { type PretrainConfig, methodOptions, pretrainFlags, readPretrainConfig } from './pretrainConfig.js';
 import { type RunDescription, readInitWeights } from './runBackbone.js';
@@ -44,6 +46,12 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --checkpoint-every <steps>  --max-steps <n>  --resume
   --init <checkpoint>    continue another run on this data: its backbone (and size, normalisation), and for the
                          same method its heads and teacher; a fresh optimizer and schedule
+  --nproc <n>            data-parallel over n processes on this machine (c10d Gloo; --batch-size is the whole
+                         batch, split over them; each gets cores/n threads); --sync-batch-norm false to keep
+                         per-process batch norm statistics; --dist-timeout <s> (default 1800); --dist-backend nccl (CUDA)
+  --nnodes <m> --node-rank <k> --master-addr <host> --master-port <p>
+                         several machines: the same command on each (or torchrun's RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT
+                         per process); the run folder must be shared for --resume
 Every option is also a key of the config file (camelCase: batchSize, weightDecay, ...).`;
 
 const selfDistilledViT = (c: PretrainConfig) => SELF_DISTILLATION_METHODS.includes(c.method) && c.backbone.startsWith('vit_');
@@ -81,7 +89,21 @@ async function writeViewsPreview(config: PretrainConfig, images: ImageArray, siz
 
 export async function pretrainCommand(argv: string[]): Promise<void> {
   const config = readPretrainConfig(parseOptions(argv, pretrainFlags()));
+  if (process.env.WORLD_SIZE === undefined && config.nproc * config.nnodes > 1) {
+    process.exitCode = await launchRanks({ ...config, threads: config.threads });
+    return;
+  }
   if (config.threads) setNumThreads(config.threads);
+  const group = initProcessGroupFromEnvironment(process.env, { backend: config.distBackend, timeoutSeconds: config.distTimeout });
+  try {
+    await pretrainRank(config, group?.rank ?? 0);
+  } finally {
+    destroyProcessGroup();
+  }
+}
+
+/** One process's part of the run (all of it without a process group); rank 0 writes the files. */
+async function pretrainRank(config: PretrainConfig, rank: number): Promise<void> {
   const cache = config.cache ?? join(dirname(resolve(config.out)), '.cache');
   const init = config.init ? readInitWeights(config.init) : undefined;
   if (init && init.run.backboneSpec.name !== config.backbone) {
@@ -96,7 +118,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const normalize = init?.run.normalize ?? (config.normalize === 'data' ? channelStats(images)
     : config.normalize === 'cifar10' ? { mean: CIFAR10_MEAN, std: CIFAR10_STD } : { mean: IMAGENET_MEAN, std: IMAGENET_STD });
   const views = methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
-  await writeViewsPreview(config, images, size);
+  if (rank === 0) await writeViewsPreview(config, images, size);
   const generator = new Generator(config.seed);
   const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
     ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}), ...(config.method === 'beit' ? { layerScale: 0.1, pool: 'mean' as const } : {}) };
@@ -106,9 +128,10 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   const method = buildMethod(config.method, backbone, featureDim, { ...methodOptions(config, normalize), numClasses }, generator);
   if (init) {
     if (init.run.method === config.method) tidy(() => { method.loadStateDict(init.model, { strict: true }); });
-    console.error(`initialised from ${config.init} (a ${init.run.method} run): ${init.run.method === config.method ? 'backbone, heads and method state' : 'the backbone only (another method)'}`);
+    if (rank === 0) console.error(`initialised from ${config.init} (a ${init.run.method} run): ${init.run.method === config.method ? 'backbone, heads and method state' : 'the backbone only (another method)'}`);
     init.dispose();
   }
+  if (config.syncBatchNorm) convertSyncBatchNorm(method);
   const run: RunDescription = { backboneSpec: init?.run.backboneSpec ?? backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey, ...(numClasses ? { numClasses } : {}) };
   let knn;
   if (config.knnTrain && config.knnTest) {
@@ -129,6 +152,7 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
     checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume,
     maxSteps: config.maxSteps, config: { ...config, run },
   });
+  if (rank !== 0) return;
   writeFileSync(join(config.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   const knnLine = summary.knn ? `, kNN top-1 ${(100 * summary.knn.top1).toFixed(2)}%` : '';
   console.log(`pretrained ${config.method} (${config.backbone}) for ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}${knnLine}; ` +

@@ -91,11 +91,26 @@ export const PretrainSchema = z.strictObject({
   init: z.string().min(1).optional(),
   /** decoded-image cache folder for image folders (default: <out>/../.cache) */
   cache: z.string().optional(),
+  /** data parallelism: processes on this machine (each with its share of the cores; batchSize is split over all of them) */
+  nproc: positiveInt.default(1),
+  /** machines of the run, this one's index, and where rank 0 serves the rendezvous (as torchrun's flags) */
+  nnodes: positiveInt.default(1),
+  nodeRank: z.number().int().min(0).default(0),
+  masterAddr: z.string().min(1).default('127.0.0.1'),
+  masterPort: z.number().int().min(1).max(65535).optional(),
+  /** c10d backend: gloo (CPU) or nccl (CUDA) */
+  distBackend: z.enum(['gloo', 'nccl']).default('gloo'),
+  /** seconds a collective waits for the other processes before failing */
+  distTimeout: z.number().positive().default(1800),
+  /** across processes, batch norm statistics over every process's batch (SyncBatchNorm) */
+  syncBatchNorm: z.boolean().default(true),
 }).refine((c) => !VIT_ONLY_METHODS.includes(c.method) || c.backbone.startsWith('vit_'), {
   message: `${VIT_ONLY_METHODS.join(', ')} need a ViT backbone: vit_tiny, vit_small or vit_base`, path: ['backbone'],
 }).refine((c) => c.method !== 'beit' || c.tokenizer !== undefined, {
   message: "beit needs a visual tokenizer: make one with 'selfsup tokenizer train' and give its file", path: ['tokenizer'],
-}).refine((c) => (c.knnTrain === undefined) === (c.knnTest === undefined), { message: 'knnTrain and knnTest go together', path: ['knnTest'] });
+}).refine((c) => (c.knnTrain === undefined) === (c.knnTest === undefined), { message: 'knnTrain and knnTest go together', path: ['knnTest'] })
+  .refine((c) => c.nodeRank < c.nnodes, { message: 'nodeRank must be below nnodes', path: ['nodeRank'] })
+  .refine((c) => c.batchSize % (c.nproc * c.nnodes) === 0, { message: 'batchSize (the whole batch) must be a multiple of the processes (nproc x nnodes)', path: ['batchSize'] });
 
 export type PretrainConfig = z.infer<typeof PretrainSchema>;
 

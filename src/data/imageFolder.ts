@@ -71,7 +71,7 @@ function imagesBelow(dir: string, extensions: string[], seen: Set<string>): stri
   for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const path = join(dir, e.name);
     if (isFolder(dir, e)) out.push(...imagesBelow(path, extensions, seen));
-    else if (e.isSymbolicLink() && !existsSync(path)) continue; // dangling link
+    // (a dangling link with an image's name is listed: load() skips it, named and counted)
     else if (extensions.includes(extname(e.name).toLowerCase())) out.push(path);
   }
   return out;

@@ -7,11 +7,13 @@
  * atomicWriteFile('runs/a/checkpoint.safetensors', [header, ...buffers]);
  * ```
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+const temporaryName = (path: string, pid: number) => `.${basename(path)}.tmp-${pid}`;
+
 export function atomicWriteFile(path: string, chunks: Uint8Array[]): void {
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  const temp = join(dirname(path), temporaryName(path, process.pid));
   let fd = -1;
   try {
     fd = openSync(temp, 'w', 0o644);
@@ -34,5 +36,33 @@ export function atomicWriteFile(path: string, chunks: Uint8Array[]): void {
     closeSync(dir);
   } catch {
     // some file systems cannot fsync a folder; the rename itself is still atomic
+  }
+}
+
+/**
+ * Removes the temporary files that writers of `path` killed mid-write left beside it (those of
+ * processes no longer running); returns how many. The file at `path` itself is never touched.
+ */
+export function removeStaleTemporaries(path: string): number {
+  const dir = dirname(path);
+  if (!existsSync(dir)) return 0;
+  const prefix = temporaryName(path, 0).slice(0, -1);
+  let removed = 0;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid === process.pid || isRunning(pid)) continue;
+    rmSync(join(dir, name), { force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

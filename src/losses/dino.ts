@@ -11,7 +11,7 @@
  * const next = dinoCenter(center, teacherOut, 0.9);
  * ```
  */
-import { type Tensor, cat, tidy } from '../tensor/index.js';
+import { type Tensor, allReduce, cat, tidy } from '../tensor/index.js';
 
 export interface DinoTemperatures {
   studentTemperature: number;
@@ -41,7 +41,13 @@ export function dinoLoss(student: Tensor[], teacher: Tensor[], center: Tensor, t
   });
 }
 
-/** The next centre [1, K]: m * center + (1 - m) * the mean teacher output over the batch and global crops. */
+/**
+ * The next centre [1, K]: m * center + (1 - m) * the mean teacher output over the batch and global
+ * crops; across processes the mean of every rank's batch (all-reduced, as DINO's `update_center`).
+ */
 export function dinoCenter(center: Tensor, teacher: Tensor[], momentum: number): Tensor {
-  return tidy(() => center.mul(momentum).add(cat(teacher.map((g) => g.detach()), 0).mean(0, true).mul(1 - momentum)));
+  return tidy(() => {
+    const batchMean = allReduce(cat(teacher.map((g) => g.detach()), 0).mean(0, true), 'mean');   // [1, K]
+    return center.mul(momentum).add(batchMean.mul(1 - momentum));
+  });
 }

@@ -9,7 +9,7 @@
  * const loss = ibotPatchLoss([s1, s2], [t1, t2], [m1, m2], patchCenter, { studentTemperature: 0.1, teacherTemperature: 0.04 });
  * ```
  */
-import { type Tensor, tidy } from '../tensor/index.js';
+import { type Tensor, allReduce, tidy } from '../tensor/index.js';
 import type { DinoTemperatures } from './dino.js';
 
 /** student, teacher: [B, N, K] per global crop; masks: bool [B, N] (true = masked for the student); center: [1, K]. */
@@ -31,10 +31,10 @@ export function ibotPatchLoss(student: Tensor[], teacher: Tensor[], masks: Tenso
   });
 }
 
-/** The next patch centre [1, K]: m * center + (1 - m) * the teacher's mean over crops, images and patches. */
+/** The next patch centre [1, K]: m * center + (1 - m) * the teacher's mean over crops, images and patches (and ranks). */
 export function ibotPatchCenter(center: Tensor, teacher: Tensor[], momentum: number): Tensor {
   return tidy(() => {
-    const mean = teacher.map((g) => g.detach().reshape(-1, g.size(-1)).mean(0, true)).reduce((a, b) => a.add(b)).div(teacher.length);
+    const mean = allReduce(teacher.map((g) => g.detach().reshape(-1, g.size(-1)).mean(0, true)).reduce((a, b) => a.add(b)).div(teacher.length), 'mean');
     return center.mul(momentum).add(mean.mul(1 - momentum));
   });
 }

@@ -10,7 +10,7 @@
  * const l3 = mocoV3Loss(q1, k2, 0.2) + mocoV3Loss(q2, k1, 0.2);
  * ```
  */
-import { type Tensor, arange, cat, crossEntropy, normalize, tidy, zeros } from '../tensor/index.js';
+import { type Tensor, allGather, arange, cat, crossEntropy, normalize, tidy, worldRank, zeros } from '../tensor/index.js';
 
 export function infoNceLoss(queries: Tensor, keys: Tensor, queue: Tensor, temperature = 0.2): Tensor {
   if (queries.ndim !== 2 || queries.shape.join() !== keys.shape.join() || queue.ndim !== 2 || queue.size(1) !== queries.size(1)) {
@@ -32,7 +32,9 @@ export function mocoV3Loss(queries: Tensor, keys: Tensor, temperature = 0.2): Te
     throw new Error(`mocoV3Loss: expected queries and keys [N, D] of one shape, got [${queries.shape.join(', ')}] and [${keys.shape.join(', ')}]`);
   }
   return tidy(() => {
-    const logits = normalize(queries, { dim: 1 }).matmul(normalize(keys, { dim: 1 }).detach().T).div(temperature); // [N, N]
-    return crossEntropy(logits, arange(queries.size(0), undefined, 1, { dtype: 'int64' })).mul(2 * temperature);
+    const n = queries.size(0);
+    const allKeys = allGather(normalize(keys, { dim: 1 }).detach());                              // [N * world, D]
+    const logits = normalize(queries, { dim: 1 }).matmul(allKeys.T).div(temperature);            // [N, N * world]
+    return crossEntropy(logits, arange(n, undefined, 1, { dtype: 'int64' }).add(worldRank() * n)).mul(2 * temperature);
   });
 }

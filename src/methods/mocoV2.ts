@@ -16,7 +16,7 @@ import { MLP } from '../nn/index.js';
 import type { Layer } from '../nn/index.js';
 import { infoNceLoss } from '../losses/index.js';
 import { emaUpdate, momentumEncoder } from '../optim/index.js';
-import { type Generator, type Tensor, cat, noGrad, normalize, randn, randperm, tensor, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, allGather, cat, noGrad, normalize, randn, randperm, tensor, tidy } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardSplit } from './twoViewEncoder.js';
 
@@ -77,9 +77,10 @@ export class MoCoV2 extends SSLMethod {
     return { loss: out.loss, embeddings: out.embeddings };
   }
 
-  /** Replaces the oldest keys of the queue with `keys` [M, D] (a ring buffer). */
-  private enqueue(keys: Tensor): void {
+  /** Replaces the oldest keys of the queue with `keys` [M, D] (a ring buffer); across processes, every rank's keys (the queues stay equal). */
+  private enqueue(localKeys: Tensor): void {
     noGrad(() => tidy(() => {
+      const keys = allGather(localKeys);                                            // [M * world, D]
       const size = this.queue.size(0);
       const start = this.pointer.item();
       const count = Math.min(keys.size(0), size);

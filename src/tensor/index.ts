@@ -7,3 +7,4 @@ export * from './autograd.js';
 export * from './engine.js';
 export { tidy, keep, dispose, pipe } from './scope.js';
 export * from './autocast.js';
+export * from './distributed.js';

@@ -8,7 +8,13 @@
  *   diagnostics, kNN accuracy);
  * - progress with images/s and ETA, a cost estimate after the first steps, a warning line when the
  *   representation collapses, and steps with a NaN/Inf loss skipped (after `maxBadSteps` in a row,
- *   the weights go back to the last checkpoint).
+ *   the weights go back to the last checkpoint);
+ * - data parallelism when a process group exists (see tensor/distributed.ts; `selfsup pretrain
+ *   --nproc`): `batchSize` is the whole batch, split evenly over the ranks (each reads its share of
+ *   every batch, DistributedSampler-style), the weights start as rank 0's, gradients are averaged in
+ *   buckets after backward, the logged loss is the mean over ranks, and only rank 0 writes files
+ *   (checkpoints, metrics, logs). Since a batch is the same images whatever the number of
+ *   processes, a run resumes on any world size.
  *
  * ```ts
  * const summary = await pretrain(new SimCLR(backbone, { featureDim: 512 }), images, views, {
@@ -19,10 +25,10 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { DataLoader, type ImageArray } from '../data/index.js';
 import { backboneKnn, collapseMetrics } from '../eval/index.js';
-import { loadCheckpoint, saveCheckpoint } from '../io/index.js';
+import { loadCheckpoint, removeStaleTemporaries, saveCheckpoint } from '../io/index.js';
 import type { SSLMethod } from '../methods/index.js';
 import { AdamW, LARS, type Optimizer, SGD, clipGradNorm, warmupCosine } from '../optim/index.js';
-import { allocatorStats, autocast, manualSeed, tidy } from '../tensor/index.js';
+import { allGather, allReduce, allocatorStats, autocast, averageGradients, broadcast, manualSeed, processGroup, tensor, tidy } from '../tensor/index.js';
 import type { ViewConfig, ViewSet } from '../transforms/index.js';
 import { type CostEstimate, forwardFlops, formatCost } from './costEstimate.js';
 import { Progress } from './progress.js';
@@ -99,13 +105,18 @@ function makeOptimizer(method: SSLMethod, c: OptimizerConfig): Optimizer<{ lr: n
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 
 export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewSet, o: TrainerOptions): Promise<TrainSummary> {
-  const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const { rank, worldSize: world } = processGroup() ?? { rank: 0, worldSize: 1 };
+  const lead = rank === 0;  // the process that writes files and logs
+  const log = !lead ? () => undefined : o.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const accumulate = o.accumulate ?? 1;
-  mkdirSync(o.out, { recursive: true });
+  if (o.batchSize % world !== 0) {
+    throw new Error(`batchSize ${o.batchSize} (the whole batch, split over the processes) must be a multiple of the ${world} processes`);
+  }
+  if (lead) mkdirSync(o.out, { recursive: true });
   const checkpointPath = join(o.out, CHECKPOINT_FILE);
   const metricsPath = join(o.out, 'metrics.jsonl');
   manualSeed(o.seed ?? 0);
-  const loader = new DataLoader(data, { batchSize: o.batchSize, views, seed: o.seed ?? 0, workers: o.workers });
+  const loader = new DataLoader(data, { batchSize: o.batchSize / world, rank, worldSize: world, views, seed: o.seed ?? 0, workers: o.workers });
   const stepsPerEpoch = Math.floor(loader.batchesPerEpoch / accumulate);
   if (stepsPerEpoch < 1) throw new Error(`accumulate ${accumulate} is more than the ${loader.batchesPerEpoch} batches of an epoch`);
   const totalSteps = Math.min(o.epochs * stepsPerEpoch, o.maxSteps ?? Infinity);
@@ -116,8 +127,10 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
   });
   const weightDecaySchedule = warmupCosine({ base: o.optimizer.weightDecay, final: o.optimizer.finalWeightDecay ?? o.optimizer.weightDecay, totalSteps: o.epochs * stepsPerEpoch });
   const checkpointEvery = o.checkpointEvery ?? stepsPerEpoch;
-  const save = (step: number) => saveCheckpoint(checkpointPath, { model: method, optimizer, step, extra: { loader: loader.position, config: o.config ?? {} } });
+  const save = (step: number) => lead && saveCheckpoint(checkpointPath, { model: method, optimizer, step, extra: { loader: loader.position, config: o.config ?? {} } });
 
+  // A run killed while writing its checkpoint leaves the temporary copy (the checkpoint itself is whole).
+  if (lead && removeStaleTemporaries(checkpointPath) > 0) log(`removed the partial checkpoint a killed run left in ${o.out}`);
   let start = 0;
   let resumedFrom: number | undefined;
   if (o.resume && existsSync(checkpointPath)) {
@@ -125,31 +138,42 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
     loader.seek(extra.loader as { epoch: number; batch: number });
     start = resumedFrom = step;
     // Keep the metrics of the steps the checkpoint covers; later lines were from the killed run.
-    if (existsSync(metricsPath)) {
+    if (lead && existsSync(metricsPath)) {
       const kept = readFileSync(metricsPath, 'utf8').split('\n').filter((line) => {
         try { return (JSON.parse(line) as { step: number }).step <= step; } catch { return false; }
       });
       writeFileSync(metricsPath, kept.map((l) => l + '\n').join(''));
     }
     log(`resuming ${o.out} from step ${step} (epoch ${loader.position.epoch}, batch ${loader.position.batch})`);
-  } else {
+  } else if (lead) {
     writeFileSync(metricsPath, '');
   }
-  writeFileSync(join(o.out, 'config.json'), JSON.stringify(o.config ?? {}, null, 2) + '\n');
-  const tensorboard = new TensorBoardWriter(join(o.out, 'tensorboard'));
+  if (world > 1) {
+    const starts = tidy(() => allGather(tensor([start], { dtype: 'float64' })).data<Float64Array>());
+    const other = starts.findIndex((s) => s !== start);
+    if (other >= 0) {
+      throw new Error(`rank ${rank} starts at step ${start} but rank ${other} at step ${starts[other]}: every process must read the same ` +
+        `checkpoint (${checkpointPath}); on several machines the run folder must be shared`);
+    }
+    broadcast([...method.parameters(), ...method.buffers()], 0);   // every rank starts from rank 0's weights
+  }
+  if (lead) writeFileSync(join(o.out, 'config.json'), JSON.stringify(o.config ?? {}, null, 2) + '\n');
+  const tensorboard = lead ? new TensorBoardWriter(join(o.out, 'tensorboard')) : null;
   const imagesPerStep = o.batchSize * accumulate;
-  const progress = new Progress('pretrain', totalSteps, imagesPerStep);
+  const progress = new Progress('pretrain', totalSteps, imagesPerStep, lead ? {} : { stream: { write: () => undefined } });
   const flops = forwardFlops(method.backbone, [1, 3, views.views[0].size, views.views[0].size]);
   log(`${method.constructor.name}: ${totalSteps - start} steps of ${imagesPerStep} images (${stepsPerEpoch} per epoch), ` +
-    `${(method.parameterCount() / 1e6).toFixed(2)} M parameters, backbone ${(flops / 1e9).toFixed(3)} GFLOPs/image forward`);
+    `${(method.parameterCount() / 1e6).toFixed(2)} M parameters, backbone ${(flops / 1e9).toFixed(3)} GFLOPs/image forward` +
+    (world > 1 ? `, ${world} processes of ${o.batchSize / world} images` : ''));
+  const trained = method.parameters().filter((p) => p.requiresGrad);
 
   const summary: TrainSummary = { steps: 0, firstLoss: NaN, lastLoss: NaN, imagesPerSecond: NaN, resumedFrom };
   const runKnn = (step: number) => {
-    if (!o.knn) return;
+    if (!o.knn || !lead) return;
     const knn = backboneKnn(method.backbone, o.knn.train, o.knn.test, o.knn.view, { k: o.knn.k, temperature: o.knn.temperature });
     summary.knn = knn;
     appendFileSync(metricsPath, JSON.stringify({ step, knn_top1: knn.top1, knn_top5: knn.top5 }) + '\n');
-    tensorboard.scalars({ 'knn/top1': knn.top1, 'knn/top5': knn.top5 }, step);
+    tensorboard!.scalars({ 'knn/top1': knn.top1, 'knn/top5': knn.top5 }, step);
     log(`step ${step}: kNN top-1 ${(100 * knn.top1).toFixed(2)}%, top-5 ${(100 * knn.top5).toFixed(2)}%`);
   };
 
@@ -189,11 +213,16 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
         if (!Number.isFinite(value)) finite = false;
         lossSum += value / accumulate;
       }
+      if (world > 1) {
+        // The mean over ranks: what is logged, and one verdict on a non-finite loss for every rank.
+        lossSum = tidy(() => allReduce(tensor([finite ? lossSum : NaN], { dtype: 'float64' }), 'mean').item());
+        finite = Number.isFinite(lossSum);
+      }
       if (!finite) {
         optimizer.zeroGrad();
         badSteps++;
         log(`step ${step}: loss is ${lossSum}, step skipped (${badSteps} in a row)`);
-        appendFileSync(metricsPath, JSON.stringify({ step: step + 1, loss: null, skipped: true }) + '\n');
+        if (lead) appendFileSync(metricsPath, JSON.stringify({ step: step + 1, loss: null, skipped: true }) + '\n');
         if (badSteps >= (o.maxBadSteps ?? 3) && existsSync(checkpointPath)) {
           loadCheckpoint(checkpointPath, { model: method, optimizer });
           log(`step ${step}: ${badSteps} bad steps in a row; weights and optimizer restored from ${checkpointPath}`);
@@ -202,6 +231,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
         continue;
       }
       badSteps = 0;
+      averageGradients(trained);
       method.beforeUpdate(step / totalSteps);
       if (o.clipGrad) clipGradNorm(method.parameters(), o.clipGrad);
       optimizer.step();
@@ -215,8 +245,8 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
       const rate = progress.rate(done);
       if (o.optimizer.finalWeightDecay !== undefined) diagnostics.weight_decay = weightDecaySchedule(step);
       const record = { step: done, epoch, loss: lossSum, lr, img_per_s: rate, time: Date.now() / 1000, ...diagnostics };
-      appendFileSync(metricsPath, JSON.stringify(record) + '\n');
-      tensorboard.scalars({ loss: lossSum, lr, img_per_s: rate, ...diagnostics }, done);
+      if (lead) appendFileSync(metricsPath, JSON.stringify(record) + '\n');
+      tensorboard?.scalars({ loss: lossSum, lr, img_per_s: rate, ...diagnostics }, done);
       progress.update(done, { loss: lossSum, lr });
       if (done === start + 3 || (done === totalSteps && !summary.cost)) {
         const measured = Number.isFinite(rate) ? rate : timer.images / ((performance.now() - timer.start) / 1000);
@@ -226,7 +256,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
           imagesPerSecond: measured, peakEngineMB: allocatorStats().peakLiveBytes / 2 ** 20,
           etaSeconds: ((totalSteps - done) * imagesPerStep) / measured,
         };
-        writeFileSync(join(o.out, 'cost.json'), JSON.stringify(summary.cost, null, 2) + '\n');
+        if (lead) writeFileSync(join(o.out, 'cost.json'), JSON.stringify(summary.cost, null, 2) + '\n');
         log(`cost: ${formatCost(summary.cost)}`);
       }
       if (done % checkpointEvery === 0 || done === totalSteps) save(done);
@@ -234,7 +264,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
       if (o.knn && ((epochEnded && (done / stepsPerEpoch) % o.knn.every === 0) || done === totalSteps)) runKnn(done);
     }
   } finally {
-    tensorboard.close();
+    tensorboard?.close();
     await loader.close();
   }
   progress.done();
