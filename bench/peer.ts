@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const TCMALLOC = '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4';
-const PYTHON = '/usr/bin/python3';
+/** Debian's python3 (with python3-torch) here; SELFSUP_PEER_PYTHON elsewhere (a GPU machine's PyTorch). */
+const PYTHON = process.env.SELFSUP_PEER_PYTHON ?? '/usr/bin/python3';
 
 export function runPeer(script: string, args: string[], env: Record<string, string>): Record<string, unknown> {
   // bench/peers lives beside the sources; dist/bench/peer.js reaches it two levels up.

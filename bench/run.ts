@@ -2,7 +2,7 @@
  * Benchmarks (never run as tests): `npm run bench -- <name> [--json] [options]`.
  *   engine   per-call overhead and a ResNet-18 training step vs PyTorch
  *   models   train steps of ResNet-18, ViT-Tiny and ViT-Tiny on 25% of tokens vs PyTorch
- *   memory   RSS over a long run of small training steps (flat after warm-up?)
+ *   memory   RSS over a long run of small training steps (flat after warm-up?); --trainer: the whole pretraining path
  *   augment  SimCLR two-view augmentation of CIFAR-10 JPEGs (32 and 96 px) vs torchvision + PIL
  *   datawait the share of a SimCLR ResNet-18 step spent waiting for the loader
  *   methods  end-to-end training img/s of each method vs PyTorch + torchvision (--only <method>)
@@ -13,8 +13,9 @@ import { methodsBench, parityBench } from './methods.js';
 import { augmentBench } from './augment.js';
 import { dataWaitBench } from './dataWait.js';
 import { distributedBench } from './distributed.js';
+import type { Device } from '../src/tensor/index.js';
 import { engineBench } from './engine.js';
-import { memoryBench } from './memory.js';
+import { memoryBench, trainerMemoryBench } from './memory.js';
 import { modelsBench } from './models.js';
 
 function flag(args: string[], name: string, fallback: number): number {
@@ -34,9 +35,11 @@ if (name === 'engine') {
   result = modelsBench({
     steps: flag(args, '--steps', 3), warmup: flag(args, '--warmup', 1), rounds: flag(args, '--rounds', 3),
     threads: flag(args, '--threads', 2), batch: flag(args, '--batch', 128), peer: !args.includes('--no-peer'),
+    device: args.includes('--device') ? args[args.indexOf('--device') + 1] as Device : 'cpu', bf16: args.includes('--bf16'),
   });
 } else if (name === 'memory') {
-  result = memoryBench({ steps: flag(args, '--steps', 10_000), every: flag(args, '--every', 500), warmup: flag(args, '--warmup', 1000) });
+  const memory = { steps: flag(args, '--steps', 10_000), every: flag(args, '--every', 500), warmup: flag(args, '--warmup', 1000) };
+  result = args.includes('--trainer') ? await trainerMemoryBench(memory) : memoryBench(memory);
 } else if (name === 'augment') {
   result = await augmentBench({
     perClass: flag(args, '--per-class', 512), batch: flag(args, '--batch', 256), workers: flag(args, '--workers', 2),

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  Tensor, batchNorm, cat, conv2d, crossEntropy, cuda, dropout, embedding, interpolate, linear, ones, rand, tensor, zeros,
+  Tensor, batchNorm, cat, conv2d, crossEntropy, cuda, defaultDevice, dropout, embedding, interpolate, linear, ones, rand, setDefaultDevice, tensor, zeros,
   type DType, type Device,
 } from '../src/tensor/index.js';
 import { native } from '../src/tensor/native.js';
@@ -78,6 +78,9 @@ describe('errors name the op, the inputs and the reason', () => {
     assert.equal(cuda.deviceCount(), 0);
     assert.throws(() => zeros([2], { device: 'cuda' }), /zeros\(.*(CUDA|cuda)/);
     assert.throws(() => ones([2]).to('cuda'), /to\(.*(CUDA|cuda)/);
+    assert.throws(() => setDefaultDevice('cuda'), /setDefaultDevice\("cuda"\): device 'cuda': this libtorch has no CUDA/);
+    assert.throws(() => setDefaultDevice('tpu' as never), /unknown device 'tpu'/);
+    assert.equal(defaultDevice(), 'cpu', 'a refused device leaves the default as it was');
   });
   test('NaN and Inf flow through as values', () => {
     const x = tensor([NaN, 1, Infinity]);

@@ -25,6 +25,8 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast on the device")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -43,12 +45,19 @@ def main():
         if a.model == "vit_tiny_mask75":
             keep = torch.rand(a.batch, 64).argsort(1)[:, :16]
     model.train()
+    device = torch.device(a.device)
+    model.to(device)
+    x, y = x.to(device), y.to(device)
+    keep = keep.to(device) if keep is not None else None
 
     def step():
-        loss = F.cross_entropy(model(x) if keep is None else model(x, keep), y)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=a.bf16):
+            loss = F.cross_entropy(model(x) if keep is None else model(x, keep), y)
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
+        if device.type == "cuda":
+            loss.item()  # wait for the step, as selfsup's side does
 
     for _ in range(a.warmup):
         step()

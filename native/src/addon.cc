@@ -105,6 +105,22 @@ SELFSUP_REGISTER(engine) {
     if (!enable) at::autocast::clear_cache();
     return previous;
   });
+  // setCudaAutocast(enabled, dtype = "bfloat16") -> whether it was enabled (torch.autocast("cuda")).
+  def("setCudaAutocast", [](Args& a) {
+    bool enable = a.boolean(0);
+    at::ScalarType dtype = a.has(1) ? a.dtype(1) : at::kBFloat16;
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    bool previous = at::autocast::is_autocast_enabled(at::kCUDA);
+    if (enable) at::autocast::set_autocast_dtype(at::kCUDA, dtype);
+    at::autocast::set_autocast_enabled(at::kCUDA, enable);
+#else
+    bool previous = at::autocast::is_enabled();
+    if (enable) at::autocast::set_autocast_gpu_dtype(dtype);
+    at::autocast::set_enabled(enable);
+#endif
+    if (!enable) at::autocast::clear_cache();
+    return previous;
+  });
   def("cudaIsAvailable", [](Args&) { return torch::cuda::is_available(); });
   def("cudaDeviceCount", [](Args&) { return static_cast<int64_t>(torch::cuda::device_count()); });
   def("allocatorStats", [](Args& a) {

@@ -118,16 +118,17 @@ SELFSUP_REGISTER(augment) {
   // tensor: image b gets adjustments order[b][0..] (0 brightness, 1 contrast, 2 saturation, 3 hue; -1 ends the
   // list) with factors[b][adjustment], by torchvision's formulas, then becomes grey where grey[b]; one pass
   // per adjustment, in cache.
+  // (A CPU kernel: images on another device go through a CPU copy and come back.)
   def("colorJitter", [](Args& a) {
-    const at::Tensor& x = a.tensor(0);
-    at::Tensor factors = a.tensor(1).to(at::kDouble).contiguous();
-    at::Tensor order = a.tensor(2).to(at::kLong).contiguous();
+    const at::Tensor x = a.tensor(0).cpu();
+    at::Tensor factors = a.tensor(1).cpu().to(at::kDouble).contiguous();
+    at::Tensor order = a.tensor(2).cpu().to(at::kLong).contiguous();
     TORCH_CHECK(x.dim() == 4 && x.size(1) == 3, "colorJitter expects RGB images [B, 3, H, W], got ", x.sizes());
     TORCH_CHECK(x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble, "colorJitter expects float images in [0, 1], got ", x.scalar_type());
     const int64_t B = x.size(0);
     TORCH_CHECK(factors.dim() == 2 && factors.size(0) == B && factors.size(1) == 4, "factors must be [", B, ", 4], got ", factors.sizes());
     TORCH_CHECK(order.dim() == 2 && order.size(0) == B && order.size(1) == 4, "order must be [", B, ", 4], got ", order.sizes());
-    at::Tensor grey = a.has(3) ? a.tensor(3).to(at::kBool).contiguous() : at::zeros({B}, at::kBool);
+    at::Tensor grey = a.has(3) ? a.tensor(3).cpu().to(at::kBool).contiguous() : at::zeros({B}, at::kBool);
     TORCH_CHECK(grey.dim() == 1 && grey.size(0) == B, "grey must be [", B, "], got ", grey.sizes());
     const bool* greyFlags = grey.data_ptr<bool>();
     const int64_t* ord = order.data_ptr<int64_t>();
@@ -144,7 +145,7 @@ SELFSUP_REGISTER(augment) {
         }
       });
     });
-    return out;
+    return out.to(a.tensor(0).device());
   });
 
   // resizedCrops(x[B,C,H,W] uint8|float, boxes int64[B,4] (top, left, height, width), size[2],
@@ -153,12 +154,12 @@ SELFSUP_REGISTER(augment) {
   // then F.hflip on the samples whose flips[b] is true.
   def("resizedCrops", [](Args& a) {
     const at::Tensor& x = a.tensor(0);
-    at::Tensor boxes = a.tensor(1).to(at::kLong).contiguous();
+    at::Tensor boxes = a.tensor(1).cpu().to(at::kLong).contiguous();
     std::vector<int64_t> size = a.ints(2);
     if (size.size() == 1) size.resize(2, size[0]);
     std::string mode = a.stringOr(3, "bilinear");
     bool antialias = a.booleanOr(4, true);
-    at::Tensor flips = a.has(5) ? a.tensor(5).to(at::kBool).contiguous() : at::zeros({x.size(0)}, at::kBool);
+    at::Tensor flips = a.has(5) ? a.tensor(5).cpu().to(at::kBool).contiguous() : at::zeros({x.size(0)}, at::kBool);
     TORCH_CHECK(flips.dim() == 1 && flips.size(0) == x.size(0), "flips must be [", x.size(0), "], got ", flips.sizes());
     TORCH_CHECK(x.dim() == 4, "resizedCrops expects images [B, C, H, W], got ", x.dim(), "-D");
     TORCH_CHECK(x.scalar_type() == at::kByte || at::isFloatingType(x.scalar_type()), "resizedCrops expects uint8 or float images, got ", x.scalar_type());

@@ -38,6 +38,12 @@ struct ArgError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/**
+ * Where creation ops put tensors when the call names no device (as torch.set_default_device), per
+ * thread: the training thread may default to CUDA while the loader's worker threads stay on CPU.
+ */
+at::Device& defaultDevice();
+
 at::ScalarType parseDtype(const std::string& name);
 const char* dtypeName(at::ScalarType type);
 

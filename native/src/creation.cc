@@ -72,9 +72,49 @@ std::pair<char*, size_t> viewedBytes(const Napi::TypedArray& array) {
   return {static_cast<char*>(data), array.ByteLength()};
 }
 
+/** Where a tensor made from JavaScript memory goes: the named device, else the thread's default. */
+at::Tensor placed(Args& a, at::Tensor t, size_t dtypeIndex, size_t deviceIndex) {
+  at::Device device = a.has(deviceIndex) ? a.options(dtypeIndex, deviceIndex).device() : defaultDevice();
+  return device.is_cpu() ? t : t.to(device);
+}
+
+/**
+ * Draws with `gen` on its own device, then moves the result (a seeded CPU generator gives the same
+ * numbers whichever device the tensor lives on, as model initialisation needs).
+ */
+template <class F>
+at::Tensor drawn(const c10::optional<at::Generator>& gen, at::TensorOptions opts, F draw) {
+  if (!gen || gen->device().type() == opts.device().type()) return draw(opts);
+  return draw(opts.device(gen->device())).to(opts.device());
+}
+
+/** An in-place draw into `t` with `gen`, through a copy on the generator's device when they differ. */
+template <class F>
+void drawnInto(at::Tensor t, const c10::optional<at::Generator>& gen, F draw) {
+  if (!gen || gen->device().type() == t.device().type()) return draw(t);
+  at::NoGradGuard noGrad;
+  at::Tensor local = at::empty(t.sizes(), t.options().device(gen->device()));
+  draw(local);
+  t.copy_(local);
+}
+
 }  // namespace
 
 SELFSUP_REGISTER(creation) {
+  // setDefaultDevice(name): this thread's device for creation ops that name none ('cpu', 'cuda', 'cuda:1').
+  def("setDefaultDevice", [](Args& a) {
+    at::Device device(at::kCPU);
+    try {
+      device = at::Device(a.string(0));
+    } catch (const c10::Error&) {
+      throw ArgError("argument 0: unknown device '" + a.string(0) + "' (expected cpu, cuda or cuda:N)");
+    }
+    if (device.is_cuda()) {
+      TORCH_CHECK(at::hasCUDA(), "device '", a.string(0), "': this libtorch has no CUDA (build against a CUDA libtorch with LIBTORCH)");
+    }
+    defaultDevice() = device;
+  });
+  def("defaultDevice", [](Args&) { return defaultDevice().str(); });
   // fromTypedArray(array, shape, dtype?, device?): one copy into libtorch memory.
   def("fromTypedArray", [](Args& a) {
     Napi::Value v = a.raw(0);
@@ -88,8 +128,7 @@ SELFSUP_REGISTER(creation) {
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(source));
     if (n) std::memcpy(t.data_ptr(), viewedBytes(array).first, array.ByteLength());
     if (a.has(2) && a.dtype(2) != source) t = t.to(a.dtype(2));
-    if (a.has(3)) t = t.to(a.options(2, 3).device());
-    return t;
+    return placed(a, t, 2, 3);
   });
   def("toTypedArray", [](Args& a) { return typedArrayOf(a.env, forJs(a.tensor(0))); });
   // Raw bytes in native byte order (any dtype), for safetensors and checkpoints.
@@ -110,7 +149,7 @@ SELFSUP_REGISTER(creation) {
       throw ArgError("argument 0: " + std::to_string(array.ByteLength()) + " bytes, expected " + std::to_string(expected) + " for " + dtypeName(dtype) + " of " + std::to_string(n) + " elements");
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dtype));
     if (expected) std::memcpy(t.data_ptr(), viewedBytes(array).first, expected);
-    return t;
+    return placed(a, t, 2, 3);
   });
   // copyToTypedArray(t, array): writes t's bytes (native order) into an existing typed array of exactly
   // that many bytes, e.g. one on a SharedArrayBuffer that another thread reads.
@@ -156,18 +195,26 @@ SELFSUP_REGISTER(creation) {
   def("emptyLike", [](Args& a) { return at::empty_like(a.tensor(0)); });
 
   // ---- random: (..., generator?) with the global generator when none is given ----
-  def("rand", [](Args& a) { return at::rand(a.ints(0), a.generator(3), a.options(1, 2)); });
-  def("randn", [](Args& a) { return at::randn(a.ints(0), a.generator(3), a.options(1, 2)); });
+  def("rand", [](Args& a) {
+    auto gen = a.generator(3);
+    return drawn(gen, a.options(1, 2), [&](at::TensorOptions o) { return at::rand(a.ints(0), gen, o); });
+  });
+  def("randn", [](Args& a) {
+    auto gen = a.generator(3);
+    return drawn(gen, a.options(1, 2), [&](at::TensorOptions o) { return at::randn(a.ints(0), gen, o); });
+  });
   def("poisson", [](Args& a) { return at::poisson(a.tensor(0), a.generator(1)); });
   def("randint", [](Args& a) {
     at::TensorOptions opts = a.options(3, 4);
     if (!a.has(3)) opts = opts.dtype(at::kLong);
-    return at::randint(a.integer(0), a.integer(1), a.ints(2), a.generator(5), opts);
+    auto gen = a.generator(5);
+    return drawn(gen, opts, [&](at::TensorOptions o) { return at::randint(a.integer(0), a.integer(1), a.ints(2), gen, o); });
   });
   def("randperm", [](Args& a) {
     at::TensorOptions opts = a.options(1, 2);
     if (!a.has(1)) opts = opts.dtype(at::kLong);
-    return at::randperm(a.integer(0), a.generator(3), opts);
+    auto gen = a.generator(3);
+    return drawn(gen, opts, [&](at::TensorOptions o) { return at::randperm(a.integer(0), gen, o); });
   });
   def("bernoulli", [](Args& a) {
     if (a.isNumber(1)) return at::bernoulli(a.tensor(0), a.number(1), a.generator(2));
@@ -189,8 +236,14 @@ SELFSUP_REGISTER(creation) {
     gen.set_state(a.tensor(0));
   });
   // In-place initialisers (used under noGrad by nn.init).
-  def("normal_", [](Args& a) { a.tensor(0).normal_(a.numberOr(1, 0.0), a.numberOr(2, 1.0), a.generator(3)); });
-  def("uniform_", [](Args& a) { a.tensor(0).uniform_(a.numberOr(1, 0.0), a.numberOr(2, 1.0), a.generator(3)); });
+  def("normal_", [](Args& a) {
+    auto gen = a.generator(3);
+    drawnInto(a.tensor(0), gen, [&](at::Tensor t) { t.normal_(a.numberOr(1, 0.0), a.numberOr(2, 1.0), gen); });
+  });
+  def("uniform_", [](Args& a) {
+    auto gen = a.generator(3);
+    drawnInto(a.tensor(0), gen, [&](at::Tensor t) { t.uniform_(a.numberOr(1, 0.0), a.numberOr(2, 1.0), gen); });
+  });
   // truncNormal_(t, mean, std, a, b): inverse-CDF sampling as torch.nn.init.trunc_normal_.
   def("truncNormal_", [](Args& a) {
     at::Tensor t = a.tensor(0);
@@ -199,7 +252,8 @@ SELFSUP_REGISTER(creation) {
     auto cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
     double l = cdf((lo - mean) / std), u = cdf((hi - mean) / std);
     at::NoGradGuard guard;
-    t.uniform_(2 * l - 1, 2 * u - 1, a.generator(5));
+    auto gen = a.generator(5);
+    drawnInto(t, gen, [&](at::Tensor x) { x.uniform_(2 * l - 1, 2 * u - 1, gen); });
     t.erfinv_();
     t.mul_(std * std::sqrt(2.0));
     t.add_(mean);

@@ -237,8 +237,13 @@ c10::optional<at::ScalarType> Args::optDtype(size_t i) const {
   return dtype(i);
 }
 
+at::Device& defaultDevice() {
+  thread_local at::Device device(at::kCPU);
+  return device;
+}
+
 at::TensorOptions Args::options(size_t dtypeIndex, size_t deviceIndex) const {
-  at::TensorOptions opts = at::TensorOptions().dtype(has(dtypeIndex) ? dtype(dtypeIndex) : at::kFloat);
+  at::TensorOptions opts = at::TensorOptions().dtype(has(dtypeIndex) ? dtype(dtypeIndex) : at::kFloat).device(defaultDevice());
   if (has(deviceIndex)) {
     std::string device = string(deviceIndex);
     try {

@@ -12,7 +12,7 @@ import { imageGrid, writePng } from '../io/index.js';
 import { MASKED_IMAGE_METHODS, METHOD_NAMES, SELF_DISTILLATION_METHODS, buildMethod } from '../methods/index.js';
 import { buildBackbone } from '../models/index.js';
 import { convertSyncBatchNorm } from '../nn/index.js';
-import { Generator, destroyProcessGroup, initProcessGroupFromEnvironment, setNumThreads, tidy } from '../tensor/index.js';
+import { type Device, Generator, destroyProcessGroup, initProcessGroupFromEnvironment, setDefaultDevice, setNumThreads, tidy } from '../tensor/index.js';
 import { pretrain as train } from '../train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, methodViews, previewColumns } from '../transforms/index.js';
 import { classCount } from './labelledData.js';
@@ -44,11 +44,13 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
   --accumulate <k>  --clip-grad <norm>  --mixed-precision  --seed <n>  --workers <n>  --threads <n>
   --checkpoint-every <steps>  --max-steps <n>  --resume
+  --max-bad-steps <n>    a NaN/Inf loss skips its step; after n in a row (default 3) the last checkpoint is restored
   --init <checkpoint>    continue another run on this data: its backbone (and size, normalisation), and for the
                          same method its heads and teacher; a fresh optimizer and schedule
   --nproc <n>            data-parallel over n processes on this machine (c10d Gloo; --batch-size is the whole
                          batch, split over them; each gets cores/n threads); --sync-batch-norm false to keep
                          per-process batch norm statistics; --dist-timeout <s> (default 1800); --dist-backend nccl (CUDA)
+  --device cuda          train on the GPU (a CUDA libtorch: LIBTORCH); --mixed-precision is bfloat16 autocast there too
   --nnodes <m> --node-rank <k> --master-addr <host> --master-port <p>
                          several machines: the same command on each (or torchrun's RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT
                          per process); the run folder must be shared for --resume
@@ -94,6 +96,9 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
     return;
   }
   if (config.threads) setNumThreads(config.threads);
+  // One GPU per process: --device cuda under a launcher means this process's local rank's GPU.
+  const device = config.device === 'cuda' && process.env.LOCAL_RANK !== undefined ? `cuda:${process.env.LOCAL_RANK}` : config.device;
+  setDefaultDevice(device as Device);
   const group = initProcessGroupFromEnvironment(process.env, { backend: config.distBackend, timeoutSeconds: config.distTimeout });
   try {
     await pretrainRank(config, group?.rank ?? 0);
@@ -150,7 +155,7 @@ async function pretrainRank(config: PretrainConfig, rank: number): Promise<void>
     },
     clipGrad: config.clipGrad ?? (SELF_DISTILLATION_METHODS.includes(config.method) ? 3 : undefined), mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
     checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume,
-    maxSteps: config.maxSteps, config: { ...config, run },
+    maxSteps: config.maxSteps, maxBadSteps: config.maxBadSteps, config: { ...config, run },
   });
   if (rank !== 0) return;
   writeFileSync(join(config.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

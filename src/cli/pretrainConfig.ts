@@ -85,12 +85,16 @@ export const PretrainSchema = z.strictObject({
   knnTest: z.string().min(1).optional(),
   knnEvery: positiveInt.default(10),
   maxSteps: positiveInt.optional(),
+  /** steps with a NaN/Inf loss in a row before the weights and optimizer go back to the last checkpoint (default 3) */
+  maxBadSteps: positiveInt.default(3),
   resume: z.boolean().default(false),
   /** continue from another run's checkpoint on this data (domain-adaptive pretraining): its backbone (architecture, size,
    * normalisation) and, for the same method, its heads, teacher and other state; a fresh optimizer and schedule */
   init: z.string().min(1).optional(),
   /** decoded-image cache folder for image folders (default: <out>/../.cache) */
   cache: z.string().optional(),
+  /** where the model and batches live: cpu, or cuda / cuda:N with a CUDA libtorch (with --nproc, cuda means cuda:LOCAL_RANK) */
+  device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, "expected 'cpu', 'cuda' or 'cuda:N'").default('cpu'),
   /** data parallelism: processes on this machine (each with its share of the cores; batchSize is split over all of them) */
   nproc: positiveInt.default(1),
   /** machines of the run, this one's index, and where rank 0 serves the rendezvous (as torchrun's flags) */

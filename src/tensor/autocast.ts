@@ -1,5 +1,5 @@
 /**
- * Mixed precision on CPU (torch.autocast("cpu", dtype=torch.bfloat16)): inside `autocast`,
+ * Mixed precision (torch.autocast("cpu" | "cuda", dtype=torch.bfloat16), on the default device): inside `autocast`,
  * matrix products and convolutions run in bfloat16 while reductions and losses stay float32,
  * as libtorch's autocast lists decide. Parameters and gradients stay float32.
  *
@@ -11,10 +11,12 @@
 import { native } from './native.js';
 
 export function autocast<T>(fn: () => T, dtype: 'bfloat16' | 'float16' = 'bfloat16'): T {
-  const previous = native.setCpuAutocast(true, dtype);
+  // On the default device (see setDefaultDevice): torch.autocast("cuda") there, else the CPU's.
+  const set = (native.defaultDevice() as string).startsWith('cuda') ? native.setCudaAutocast : native.setCpuAutocast;
+  const previous = set(true, dtype);
   try {
     return fn();
   } finally {
-    native.setCpuAutocast(previous, dtype);
+    set(previous, dtype);
   }
 }

@@ -7,6 +7,7 @@
  */
 import { native } from './native.js';
 import { Generator, Tensor } from './tensor.js';
+import type { Device } from './dtype.js';
 
 export function setNumThreads(n: number): void {
   native.setNumThreads(n);
@@ -15,6 +16,21 @@ export function getNumThreads(): number {
   return native.getNumThreads();
 }
 /** Seeds the global generator used by random ops that are given no Generator. */
+/**
+ * The device creation functions use when none is named, for the calling thread (as
+ * torch.set_default_device): `setDefaultDevice('cuda')` puts a model built afterwards, the
+ * batches made from bytes and every tensor its code creates on the GPU; seeded generators stay on
+ * the CPU and their numbers are moved, so a seed gives the same weights on every device. The
+ * environment variable SELFSUP_DEVICE sets it for the main thread when selfsup loads.
+ */
+export function setDefaultDevice(device: Device): void {
+  native.setDefaultDevice(device);
+}
+
+export function defaultDevice(): Device {
+  return native.defaultDevice() as Device;
+}
+
 export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }

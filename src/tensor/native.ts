@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 
 /** An opaque libtorch tensor owned by JavaScript. */
@@ -31,3 +32,6 @@ function findAddon(): string {
 }
 
 export const native: NativeEngine = createRequire(import.meta.url)(findAddon());
+
+// SELFSUP_DEVICE=cuda: the main thread's default device (loader worker threads stay on the CPU).
+if (isMainThread && process.env.SELFSUP_DEVICE) native.setDefaultDevice(process.env.SELFSUP_DEVICE);

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The GPU path, checked on a machine with an NVIDIA GPU and PyTorch 2.x but no Node, in under 8
+# minutes: builds the addon against that PyTorch's libtorch (LIBTORCH = its torch/ folder), runs
+# the engine tests on the CPU and on cuda (SELFSUP_DEVICE=cuda: every tensor the tests create
+# lands on the GPU), then the models benchmark (ResNet-18, ViT-Tiny/4, ViT-Tiny/4 on 25% of the
+# tokens; float32 and bfloat16 autocast) against the same modules in that PyTorch on the same GPU.
+# Prepare on a machine with Node: `bash bench/gpu-pack.sh`, then carry bench/.gpu with the tree.
+#   PYTHON=python3 (with torch)  JOBS=<compile jobs>  THREADS=<CPU threads for the CPU tests>
+set -uo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+say() { printf '\n== gpu-check %ss: %s\n' "$((SECONDS - started))" "$*"; }
+status=0
+# step <name> <filter regex> <command...>: runs it, shows the lines of its output matching the filter
+# (all of them with '.'), and records a failure.
+step() {
+  local name=$1 filter=$2; shift 2
+  local log="$work/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '-').log"
+  "$@" >"$log" 2>&1
+  local rc=$?
+  grep -E "$filter" "$log" | head -80
+  if ((rc != 0)); then echo "gpu-check: FAILED ($rc): $name (whole output: $log)"; status=1; fi
+}
+
+PY=${PYTHON:-python3}
+work=${TMPDIR:-/tmp}/selfsup-gpu-check
+mkdir -p "$work"
+
+say "node"
+if command -v node >/dev/null && node -v | grep -q '^v2[0-9]'; then
+  NODE=$(command -v node)
+else
+  [ -f bench/.gpu/node.xz ] || { echo "gpu-check: no Node here and no bench/.gpu/node.xz (run bash bench/gpu-pack.sh where Node is)"; exit 2; }
+  xz -dc bench/.gpu/node.xz > "$work/node" && chmod +x "$work/node"
+  NODE="$work/node"
+  export PATH="$work:$PATH"
+fi
+"$NODE" -v
+[ -f bench/.gpu/packages.tar.xz ] && tar -xJf bench/.gpu/packages.tar.xz
+
+say "PyTorch"
+LIBTORCH=$("$PY" -c 'import os, torch; print(os.path.dirname(torch.__file__))') || { echo "gpu-check: $PY has no torch"; exit 2; }
+export LIBTORCH
+"$PY" -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, "available", torch.cuda.is_available(), torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
+command -v g++ >/dev/null || { echo "gpu-check: g++ is needed to build the addon"; exit 2; }
+
+say "building the addon against $LIBTORCH"
+includes=$(cd native && "$NODE" libtorch.cjs includes) && defines=$(cd native && "$NODE" libtorch.cjs defines) && libs=$(cd native && "$NODE" libtorch.cjs libs) || exit 2
+echo "defines: $defines"
+flags=(-std=c++17 -O2 -fPIC -fexceptions -frtti -Wno-deprecated-declarations -Wno-unused-parameter
+  -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS
+  -Ibench/.gpu/node-include -Inode_modules/node-addon-api)
+for i in $includes; do flags+=("-I$i"); done
+for d in $defines; do flags+=("-D$d"); done
+mkdir -p native/build/gpu native/build/Release
+compile() {  # source -> object; distributed.cc falls back to Gloo only when c10d NCCL does not build
+  local src=$1 obj=native/build/gpu/$(basename "$1" .cc).o
+  if ! g++ "${flags[@]}" -c "$src" -o "$obj" 2>"$obj.log"; then
+    if [[ $src == *distributed.cc ]] && g++ "${flags[@]}" -USELFSUP_WITH_NCCL -UUSE_C10D_NCCL -c "$src" -o "$obj" 2>>"$obj.log"; then
+      echo "gpu-check: c10d NCCL did not build (see $obj.log); distributed is Gloo only"
+    else
+      cat "$obj.log"; return 1
+    fi
+  fi
+}
+pids=()
+for src in native/src/*.cc; do
+  compile "$src" & pids+=($!)
+  while (( $(jobs -rp | wc -l) >= ${JOBS:-$(nproc)} )); do sleep 0.2; done
+done
+built=0
+for p in "${pids[@]}"; do wait "$p" || built=1; done
+(( built == 0 )) || { echo "gpu-check: the addon did not compile"; exit 1; }
+g++ -shared -o native/build/Release/selfsup.node native/build/gpu/*.o $libs || exit 1
+SELFSUP_DEVICE=cuda "$NODE" -e "import('./dist/src/tensor/index.js').then((t) => console.log(JSON.stringify(t.engineInfo())))" || status=1
+
+tests=(engine creation ops autograd grad nn losses resnet vit optim methods distributed)
+files=(); for t in "${tests[@]}"; do files+=("dist/test/$t.test.js"); done
+say "engine tests on the CPU (this libtorch)"
+summary='^# (tests|pass|fail)|^ *not ok|error:'
+step "CPU tests" "$summary" timeout 150 env SELFSUP_NUM_THREADS="${THREADS:-8}" "$NODE" --test --test-concurrency=1 "${files[@]}"
+say "engine tests on cuda"
+step "cuda tests" "$summary" timeout 150 env SELFSUP_DEVICE=cuda SELFSUP_NUM_THREADS="${THREADS:-8}" "$NODE" --test --test-concurrency=1 "${files[@]}"
+
+say "models benchmark on cuda against PyTorch (float32, then bfloat16 autocast)"
+for precision in "" "--bf16"; do
+  step "benchmark $precision" . timeout 100 env SELFSUP_PEER_PYTHON="$PY" "$NODE" dist/bench/run.js models --device cuda $precision \
+    --batch 256 --steps 10 --warmup 3 --rounds 3 --threads "${THREADS:-8}"
+done
+say "done (status $status)"
+exit $status
