@@ -36,8 +36,8 @@ async function startRanks(mode: string, out: string, env: Record<string, string>
   });
 }
 
-async function runRanks(mode: string, out: string): Promise<void> {
-  const ranks = await startRanks(mode, out);
+async function runRanks(mode: string, out: string, env: Record<string, string> = {}): Promise<void> {
+  const ranks = await startRanks(mode, out, env);
   const codes = await Promise.all(ranks.map((r) => r.exit));
   codes.forEach((code, rank) => assert.equal(code, 0, `rank ${rank}: ${ranks[rank].output()}`));
 }
@@ -50,8 +50,8 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, tolerance: number, wh
 describe('distributed (c10d Gloo, two processes on loopback)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-dist-'));
 
-  test('collectives, and NT-Xent over the gathered batch equals one process on the combined batch (loss and gradients)', async () => {
-    await runRanks('collectives', dir);
+  test('collectives (the group made from a file store), and NT-Xent over the gathered batch equals one process on the combined batch (loss and gradients)', async () => {
+    await runRanks('collectives', dir, { INIT_METHOD: `file://${join(dir, 'store')}` });
     const single = tidy(() => {
       const data = new Generator(5);
       const [z1, z2] = [randn([8, 16], { generator: data }).requiresGrad_(), randn([8, 16], { generator: data }).requiresGrad_()];

@@ -12,12 +12,16 @@ import { join } from 'node:path';
 import { writeSafetensors } from '../../src/io/index.js';
 import { ntXentLoss } from '../../src/losses/index.js';
 import {
-  Generator, allGather, allReduce, barrier, broadcast, destroyProcessGroup, initProcessGroupFromEnvironment, randn, tensor, tidy,
+  Generator, allGather, allReduce, barrier, broadcast, destroyProcessGroup, initProcessGroup, initProcessGroupFromEnvironment, randn, tensor, tidy,
 } from '../../src/tensor/index.js';
 import { DATA_PARALLEL_METHODS, dataParallelStep } from './dataParallelCase.js';
 
 const [mode, out] = process.argv.slice(2);
-const group = initProcessGroupFromEnvironment(process.env, { timeoutSeconds: Number(process.env.DIST_TIMEOUT ?? 60) });
+// INIT_METHOD=file:///...: a file store instead of rank 0's TCP store.
+const timeoutSeconds = Number(process.env.DIST_TIMEOUT ?? 60);
+const group = process.env.INIT_METHOD
+  ? initProcessGroup({ rank: Number(process.env.RANK), worldSize: Number(process.env.WORLD_SIZE), initMethod: process.env.INIT_METHOD, timeoutSeconds })
+  : initProcessGroupFromEnvironment(process.env, { timeoutSeconds });
 if (!group) throw new Error('distributedWorker: WORLD_SIZE is not set');
 const { rank, worldSize } = group;
 
