@@ -71,10 +71,13 @@ export function memoryBench(o: MemoryOptions): Record<string, unknown> {
 }
 
 /**
- * `npm run bench -- memory --trainer`: the whole pretraining path for `steps` steps (a loader with a
- * worker thread, SimCLR on a ResNet-18 at 1/8 width and 16 px, SGD, collapse diagnostics, a
- * checkpoint every 500 steps, metrics.jsonl), run as chunks of `every` steps that each resume from
- * the last checkpoint; RSS and live tensors are sampled after each chunk.
+ * `npm run bench -- memory --trainer`: one pretraining run of `steps` steps through the whole path
+ * (a loader with a worker thread, SimCLR on a ResNet-18 at 1/8 width and 16 px, SGD, collapse
+ * diagnostics every 10 steps, a checkpoint every 500, metrics.jsonl), RSS and live tensors sampled
+ * every second while it trains (after a full garbage collection when node runs with --expose-gc:
+ * `node --expose-gc dist/bench/run.js memory --trainer`); the first 40% of the run is warm-up (the
+ * caching allocator and V8 size their pools over the first few thousand steps).
+ * Samples are [seconds, RSS MB, live tensors].
  */
 export async function trainerMemoryBench(o: MemoryOptions): Promise<Record<string, unknown>> {
   const images = await ImageFolder.scan(fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url))).load({ size: 16, warn: () => undefined });
@@ -82,20 +85,21 @@ export async function trainerMemoryBench(o: MemoryOptions): Promise<Record<strin
   const g = new Generator(0);
   const backbone = resnet18({ stem: 'cifar', width: 0.125, generator: g });
   const method = new SimCLR(backbone, { featureDim: backbone.featureDim, hiddenDim: 128, projectionDim: 64, generator: g });
-  const views = methodViews('simclr', { size: 16 });
   const liveAtStart = liveTensors();
   const samples: Sample[] = [];
   const start = Date.now();
-  let loss = NaN;
-  for (let done = o.every; done <= o.steps; done += o.every) {
-    const summary = await pretrain(method, images, views, {
-      out, epochs: Math.ceil(o.steps / 5), batchSize: 8, workers: 1, seed: 0, maxSteps: done, resume: true, checkpointEvery: 500,
-      diagnosticsEvery: 10, optimizer: { name: 'sgd', lr: 0.05, weightDecay: 5e-4 }, log: () => undefined,
-    });
-    loss = summary.lastLoss;
-    samples.push({ step: done, rss_mb: process.memoryUsage().rss / 2 ** 20, live_tensors: liveTensors() });
-  }
+  const sampler = setInterval(() => {
+    (globalThis as { gc?: () => void }).gc?.();   // what stays, not garbage not yet collected
+    samples.push({ step: (Date.now() - start) / 1000, rss_mb: process.memoryUsage().rss / 2 ** 20, live_tensors: liveTensors() });
+  }, 1000);
+  const summary = await pretrain(method, images, methodViews('simclr', { size: 16 }), {
+    out, epochs: Math.ceil(o.steps / 5), batchSize: 8, workers: 1, seed: 0, maxSteps: o.steps, checkpointEvery: 500,
+    diagnosticsEvery: 10, optimizer: { name: 'sgd', lr: 0.05, weightDecay: 5e-4 }, log: () => undefined,
+  });
+  clearInterval(sampler);
   const seconds = (Date.now() - start) / 1000;
   rmSync(out, { recursive: true, force: true });
-  return flatness('memory --trainer', o, samples, seconds, loss, [liveAtStart, samples[samples.length - 1].live_tensors]);
+  const report = flatness('memory --trainer', { ...o, warmup: 0.4 * seconds }, samples, seconds, summary.lastLoss, [liveAtStart, liveTensors()]);
+  method.dispose();
+  return { ...report, warmup_seconds: Number((0.4 * seconds).toFixed(1)) };
 }

@@ -1,4 +1,4 @@
-// No tensor left behind: the evaluation, detection and export APIs, called as a user would, leave
+// No tensor left behind: pretraining, the evaluation, detection and export APIs, called as a user would, leave
 // the addon's count of live tensors where it was once their results are disposed (optimizer
 // state, temporary views and copies included), so a long-lived process (the dashboard, a notebook,
 // a service embedding images) does not grow.
@@ -13,17 +13,21 @@ import { adversarialRobustness, extractFeatures, finetune, knnAccuracy, linearPr
 import { backboneToOnnx, describeBackbone, importBackboneWeights, writeBackboneSafetensors } from '../src/export/index.js';
 import { readSafetensors, writeNpy } from '../src/io/index.js';
 import { resnet18, vitTiny } from '../src/models/index.js';
+import { SimCLR } from '../src/methods/index.js';
 import { Generator, liveTensors } from '../src/tensor/index.js';
+import { pretrain } from '../src/train/index.js';
+import { methodViews } from '../src/transforms/index.js';
 
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-leaks-'));
 
-test('probes, fine-tuning, attacks, detection, export and import leave no live tensor behind', async () => {
+test('pretraining, probes, fine-tuning, attacks, detection, export and import leave no live tensor behind', async () => {
   const images = await openImages(mini, { size: 32 });
   const view = { size: 32, crop: 'resize' as const };
   const backbone = resnet18({ stem: 'cifar', width: 0.125, generator: new Generator(0) });
   const vit = vitTiny({ imageSize: 32, patchSize: 8, depth: 1, generator: new Generator(1) });
   const segmentation = syntheticSegmentation(8, { size: 32 });
+  const simclr = new SimCLR(resnet18({ stem: 'cifar', width: 0.125, generator: new Generator(2) }), { featureDim: 64, hiddenDim: 32, projectionDim: 16, generator: new Generator(2) });
   const [boxesTrain, boxesTest] = [syntheticDetection(12, { size: 64 }), syntheticDetection(4, { size: 64, seed: 1 })];
   const description = describeBackbone({ backboneSpec: { name: 'resnet18', imageSize: 32, width: 0.125 }, size: 32, normalize: { mean: [0, 0, 0], std: [1, 1, 1] }, method: 'test' }, 64, 'test');
   const calls: [string, () => unknown][] = [
@@ -42,6 +46,11 @@ test('probes, fine-tuning, attacks, detection, export and import leave no live t
     ['detection, frozen and fine-tuned', async () => {
       (await trainDetector(backbone, boxesTrain, boxesTest, { view: { size: 64, crop: 'resize' }, epochs: 1 })).head.dispose();
       (await trainDetector(vit, boxesTrain, boxesTest, { view: { size: 64, crop: 'resize' }, epochs: 1, finetune: true })).head.dispose();
+    }],
+    ['pretraining (SimCLR: loader, optimizer, diagnostics, checkpoint, resume)', async () => {
+      const options = { out: join(dir, 'run'), epochs: 1, batchSize: 8, workers: 0, diagnosticsEvery: 1, optimizer: { name: 'sgd' as const, lr: 0.05, weightDecay: 5e-4 }, log: () => undefined };
+      await pretrain(simclr, images, methodViews('simclr', { size: 32 }), { ...options, maxSteps: 2 });
+      await pretrain(simclr, images, methodViews('simclr', { size: 32 }), { ...options, resume: true });
     }],
     ['ONNX, safetensors export and import', () => {
       backboneToOnnx(backbone.eval(), { imageSize: 32 });

@@ -266,6 +266,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
   } finally {
     tensorboard?.close();
     await loader.close();
+    optimizer.dispose();   // its state (momentum, moments) is in the checkpoint; the method keeps its weights
   }
   progress.done();
   summary.imagesPerSecond = timer.images / ((performance.now() - timer.start) / 1000);
