@@ -13,6 +13,7 @@ import { readSafetensors } from '../src/io/index.js';
 import { ntXentLoss } from '../src/losses/index.js';
 import { Generator, randn, tidy } from '../src/tensor/index.js';
 import { DATA_PARALLEL_METHODS, dataParallelStep } from './helpers/dataParallelCase.js';
+import { assertClose } from './helpers/gradcheck.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const worker = join(here, 'helpers', 'distributedWorker.js');
@@ -42,10 +43,6 @@ async function runRanks(mode: string, out: string, env: Record<string, string> =
   codes.forEach((code, rank) => assert.equal(code, 0, `rank ${rank}: ${ranks[rank].output()}`));
 }
 
-const close = (a: ArrayLike<number>, b: ArrayLike<number>, tolerance: number, what: string) => {
-  assert.equal(a.length, b.length, what);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tolerance * (1 + Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
-};
 
 describe('distributed (c10d Gloo, two processes on loopback)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-dist-'));
@@ -68,8 +65,8 @@ describe('distributed (c10d Gloo, two processes on loopback)', () => {
       assert.deepEqual(r.shared, [42, 1], 'broadcast from rank 1');
       assert.equal(r.bigFirst, randn([300_000], { generator: new Generator(101) }).data<Float32Array>()[0], 'a two-bucket broadcast');
       assert.ok(Math.abs(r.meanLoss - single.loss) < 1e-5, `rank ${rank}: gathered NT-Xent ${r.meanLoss} vs one process ${single.loss}`);
-      close(r.grads[0], single.grads[0], 1e-5, 'dL/dz1');
-      close(r.grads[1], single.grads[1], 1e-5, 'dL/dz2');
+      assertClose(r.grads[0], single.grads[0], 1e-5, 'dL/dz1');
+      assertClose(r.grads[1], single.grads[1], 1e-5, 'dL/dz2');
     }
   });
 

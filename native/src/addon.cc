@@ -88,35 +88,28 @@ SELFSUP_REGISTER(engine) {
     return previous;
   });
   def("isGradEnabled", [](Args&) { return at::GradMode::is_enabled(); });
-  // setCpuAutocast(enabled, dtype = "bfloat16") -> whether it was enabled: ops that autocast lists run in
-  // that dtype on CPU (torch.autocast("cpu")). Leaving a region clears autocast's weight cache.
-  def("setCpuAutocast", [](Args& a) {
-    bool enable = a.boolean(0);
-    at::ScalarType dtype = a.has(1) ? a.dtype(1) : at::kBFloat16;
+  // setAutocast(device "cpu"|"cuda", enabled, dtype = "bfloat16") -> whether it was enabled: ops that autocast
+  // lists run in that dtype on that device (torch.autocast(device)). Leaving a region clears autocast's weight cache.
+  def("setAutocast", [](Args& a) {
+    std::string device = a.string(0);
+    if (device != "cpu" && device != "cuda") throw ArgError("argument 0: expected 'cpu' or 'cuda', got '" + device + "'");
+    bool cuda = device == "cuda";
+    bool enable = a.boolean(1);
+    at::ScalarType dtype = a.has(2) ? a.dtype(2) : at::kBFloat16;
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    bool previous = at::autocast::is_autocast_enabled(at::kCPU);
-    if (enable) at::autocast::set_autocast_dtype(at::kCPU, dtype);
-    at::autocast::set_autocast_enabled(at::kCPU, enable);
+    at::DeviceType type = cuda ? at::kCUDA : at::kCPU;
+    bool previous = at::autocast::is_autocast_enabled(type);
+    if (enable) at::autocast::set_autocast_dtype(type, dtype);
+    at::autocast::set_autocast_enabled(type, enable);
 #else
-    bool previous = at::autocast::is_cpu_enabled();
-    if (enable) at::autocast::set_autocast_cpu_dtype(dtype);
-    at::autocast::set_cpu_enabled(enable);
-#endif
-    if (!enable) at::autocast::clear_cache();
-    return previous;
-  });
-  // setCudaAutocast(enabled, dtype = "bfloat16") -> whether it was enabled (torch.autocast("cuda")).
-  def("setCudaAutocast", [](Args& a) {
-    bool enable = a.boolean(0);
-    at::ScalarType dtype = a.has(1) ? a.dtype(1) : at::kBFloat16;
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-    bool previous = at::autocast::is_autocast_enabled(at::kCUDA);
-    if (enable) at::autocast::set_autocast_dtype(at::kCUDA, dtype);
-    at::autocast::set_autocast_enabled(at::kCUDA, enable);
-#else
-    bool previous = at::autocast::is_enabled();
-    if (enable) at::autocast::set_autocast_gpu_dtype(dtype);
-    at::autocast::set_enabled(enable);
+    bool previous = cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+    if (cuda) {
+      if (enable) at::autocast::set_autocast_gpu_dtype(dtype);
+      at::autocast::set_enabled(enable);
+    } else {
+      if (enable) at::autocast::set_autocast_cpu_dtype(dtype);
+      at::autocast::set_cpu_enabled(enable);
+    }
 #endif
     if (!enable) at::autocast::clear_cache();
     return previous;

@@ -243,11 +243,6 @@ SELFSUP_REGISTER(distributed) {
   });
   def("distAvailable", [](Args&) { return true; });
   def("distDestroy", [](Args&) { group().reset(); });
-  // distInfo() -> [rank, worldSize] or null
-  def("distInfo", [](Args& a) -> Napi::Value {
-    if (!group()) return a.env.Null();
-    return toJs(a.env, std::vector<int64_t>{group()->rank, group()->size});
-  });
   // distAllReduce(t, op): in place
   def("distAllReduce", [](Args& a) {
     at::Tensor t = a.tensor(0);
@@ -278,7 +273,6 @@ SELFSUP_REGISTER(distributed) {
   def("distBarrier", [](Args&) { requireGroup("barrier").barrier()->wait(); });
 #else
   def("distAvailable", [](Args&) { return false; });
-  def("distInfo", [](Args& a) -> Napi::Value { return a.env.Null(); });
 #endif
 }
 

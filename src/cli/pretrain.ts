@@ -92,7 +92,7 @@ async function writeViewsPreview(config: PretrainConfig, images: ImageArray, siz
 export async function pretrainCommand(argv: string[]): Promise<void> {
   const config = readPretrainConfig(parseOptions(argv, pretrainFlags()));
   if (process.env.WORLD_SIZE === undefined && config.nproc * config.nnodes > 1) {
-    process.exitCode = await launchRanks({ ...config, threads: config.threads });
+    process.exitCode = await launchRanks(config);
     return;
   }
   if (config.threads) setNumThreads(config.threads);

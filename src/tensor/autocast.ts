@@ -12,11 +12,11 @@ import { native } from './native.js';
 
 export function autocast<T>(fn: () => T, dtype: 'bfloat16' | 'float16' = 'bfloat16'): T {
   // On the default device (see setDefaultDevice): torch.autocast("cuda") there, else the CPU's.
-  const set = (native.defaultDevice() as string).startsWith('cuda') ? native.setCudaAutocast : native.setCpuAutocast;
-  const previous = set(true, dtype);
+  const device = (native.defaultDevice() as string).startsWith('cuda') ? 'cuda' : 'cpu';
+  const previous = native.setAutocast(device, true, dtype);
   try {
     return fn();
   } finally {
-    set(previous, dtype);
+    native.setAutocast(device, previous, dtype);
   }
 }
