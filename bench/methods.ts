@@ -150,7 +150,7 @@ export async function parityBench(o: { epochs: number; threads: number; peer: bo
   const method = new SimCLR(backbone, { featureDim: backbone.featureDim, generator });
   const started = performance.now();
   const summary = await pretrain(method, train, methodViews('simclr', { size: 32, normalize }), {
-    out: join(fileURLToPath(new URL('../../bench/.cache', import.meta.url)), 'parity-run'), epochs: o.epochs, batchSize: 128, seed: 0, workers: 1,
+    out: join(fileURLToPath(new URL('../../bench/.cache', import.meta.url)), 'parity-run'), overwrite: true, epochs: o.epochs, batchSize: 128, seed: 0, workers: 1,
     optimizer: { name: 'sgd', lr: 0.12, weightDecay: 5e-4, warmupEpochs: 1 }, log: () => undefined,
   });
   const seconds = (performance.now() - started) / 1000;

@@ -13,7 +13,8 @@ describe('engine', () => {
     setNumThreads(1);
     assert.equal(getNumThreads(), 1);
     setNumThreads(n);
-    assert.throws(() => setNumThreads(0), /thread count >= 1/);
+    assert.throws(() => setNumThreads(0), /setNumThreads\(0\): expected a whole number from 1 to \d+/);
+    assert.throws(() => setNumThreads(100_000), /4 x the \d+ cores of this machine/);
   });
   test('the caching allocator serves repeated large buffers from its cache', () => {
     if (process.env.SELFSUP_CPU_ALLOCATOR === 'default') return;

@@ -123,6 +123,15 @@ describe('ImageFolder', () => {
     assert.deepEqual([...listed.labels!], [1, 0]);
     assert.equal((await listed.load()).length, 2);
     writeFileSync(csv, 'just-a-path\n');
-    assert.throws(() => ImageFolder.fromCsv(csv), /line 1 'just-a-path' is not path,label/);
+    assert.throws(() => ImageFolder.fromCsv(csv), /row 1 'just-a-path' is not path,label/);
+    // RFC 4180: a quoted path may hold commas and quotes; an unquoted one is read up to its last comma
+    copyFileSync(files[0], join(dir, 'a,"b".jpg'));
+    copyFileSync(files[1], join(dir, 'c,d.jpg'));
+    writeFileSync(csv, `path,label\r\n"a,""b"".jpg",x\r\nc,d.jpg,y\r\n`);
+    const quoted = ImageFolder.fromCsv(csv);
+    assert.deepEqual(quoted.files, [join(dir, 'a,"b".jpg'), join(dir, 'c,d.jpg')]);
+    assert.deepEqual([...quoted.labels!], [0, 1]);
+    writeFileSync(csv, 'path,label\n"open.jpg,x\n');
+    assert.throws(() => ImageFolder.fromCsv(csv), /list\.csv: CSV: a quoted field is not closed/);
   });
 });

@@ -112,7 +112,7 @@ describe('DataLoader', async () => {
 
   test('bad options are refused before any work', () => {
     assert.throws(() => open({ batchSize: 64 }), /batchSize 64 is larger than the 40 images/);
-    assert.throws(() => open({ workers: -1 }), /workers must be a non-negative integer/);
+    assert.throws(() => open({ workers: -1 }), /workers must be a whole number from 0 to \d+/);
     assert.throws(() => open({ views: { views: [{ size: 32, horizontalFlip: 2 }] } }), /views\[0\].horizontalFlip must be a probability/);
   });
 });

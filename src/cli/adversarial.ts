@@ -3,12 +3,12 @@
  * (linear probe, or --finetune [--scratch]) on the clean training images, then reports its accuracy
  * on the test images under FGSM and PGD (L-inf) at each --epsilons budget.
  */
-import { writeFileSync } from 'node:fs';
 import { adversarialRobustness } from '../eval/index.js';
-import { setNumThreads, tidy } from '../tensor/index.js';
+import { writeTextFile } from '../io/index.js';
+import { tidy } from '../tensor/index.js';
 import { normalize } from '../transforms/index.js';
 import { CLASSIFIER_OPTIONS, CLASSIFIER_USAGE, trainEvalClassifier } from './evalClassifier.js';
-import { UsageError, integerOption, parseOptions, requireString } from './options.js';
+import { UsageError, applyThreadsOption, integerOption, parseOptions, requireString } from './options.js';
 
 export const ADVERSARIAL_USAGE = `usage: selfsup eval adversarial --checkpoint <file> --train <spec> --test <spec> [options]
 
@@ -36,7 +36,7 @@ export async function adversarialCommand(argv: string[]): Promise<void> {
   const attacks = (typeof v.attacks === 'string' ? v.attacks.split(',') : ['fgsm', 'pgd']) as ('fgsm' | 'pgd')[];
   if (attacks.some((a) => a !== 'fgsm' && a !== 'pgd')) throw new UsageError(`--attacks ${String(v.attacks)}: expected fgsm, pgd or both`);
   const steps = integerOption(v, 'steps', 10);
-  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  applyThreadsOption(v);
   const { classify, name, cleanTop1, test, view, specs, dispose } = await trainEvalClassifier(v, checkpoint, 'adversarial');
   try {
     const stats = view.normalize;
@@ -49,7 +49,7 @@ export async function adversarialCommand(argv: string[]): Promise<void> {
     for (const [attack, accs] of Object.entries(report.accuracy)) {
       console.log(`  ${attack.padEnd(5)} ${epsilons.map((e, i) => `eps ${(255 * e).toFixed(1)}/255: ${(100 * accs[i]).toFixed(1)}%`).join('  ')}`);
     }
-    if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify({ kind: 'adversarial', checkpoint, ...specs, classifier: name, cleanTop1, ...report }, null, 2) + '\n');
+    if (typeof v.out === 'string') writeTextFile(v.out, JSON.stringify({ kind: 'adversarial', checkpoint, ...specs, classifier: name, cleanTop1, ...report }, null, 2) + '\n');
   } finally {
     dispose();
   }

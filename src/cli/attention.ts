@@ -7,9 +7,9 @@ import { openImages } from '../data/index.js';
 import { attentionMassMask, clsAttention, stretchToImage } from '../eval/index.js';
 import { imageGrid, overlayHeatmap, writePng } from '../io/index.js';
 import { VisionTransformer } from '../models/index.js';
-import { interpolate, setNumThreads, tidy } from '../tensor/index.js';
+import { interpolate, tidy } from '../tensor/index.js';
 import { applyView, denormalize } from '../transforms/index.js';
-import { integerOption, numberOption, parseOptions, requireString } from './options.js';
+import { applyThreadsOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
 import { loadRunBackbone } from './runBackbone.js';
 
 export const ATTENTION_USAGE = `usage: selfsup attention --checkpoint <file> --images <spec> --out attn.png [options]
@@ -28,7 +28,7 @@ export async function attentionCommand(argv: string[]): Promise<void> {
     size: { type: 'string' }, share: { type: 'string' }, threads: { type: 'string' },
   });
   const [checkpoint, spec, out] = [requireString(v, 'checkpoint'), requireString(v, 'images'), requireString(v, 'out')];
-  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  applyThreadsOption(v);
   const share = numberOption(v, 'share', 0.6);
   const { backbone, run } = loadRunBackbone(checkpoint);
   try {

@@ -7,9 +7,9 @@
  * under corruption, mCE), adversarial accuracy per attack and budget, segmentation mIoU, detection
  * mAP, retrieval Recall@1 and mAP. A supervised-pretraining run (`--method supervised`) is a column like any other.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { writeBarChart } from '../io/index.js';
+import { writeBarChart, writeTextFile } from '../io/index.js';
 import { UsageError, parseWithPositionals } from './options.js';
 
 type Report = Record<string, unknown> & { kind?: string };
@@ -107,7 +107,7 @@ export async function compareCommand(argv: string[]): Promise<void> {
   const markdown = [`# selfsup compare: ${runs.map((r) => r.name).join(', ')}`, '', header,
     ...factKeys.map((k) => row(k, (r) => r.facts[k] ?? '')),
     ...metricKeys.map((k) => row(k, (r) => format(k, r.metrics.get(k)))), ''].join('\n');
-  if (typeof values.out === 'string') writeFileSync(values.out, markdown);
+  if (typeof values.out === 'string') writeTextFile(values.out, markdown);
   console.log(markdown);
   if (typeof values.plot === 'string') {
     const percent = metricKeys.filter((k) => !k.startsWith('mCE'));

@@ -3,7 +3,6 @@
  * subset (data/cifar10-demo: 5,000 training images, 1,000 test images) for a few minutes, then the
  * kNN accuracy of the pretrained backbone against the same backbone at random initialisation.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ImageArray, openImages } from '../data/index.js';
@@ -21,7 +20,8 @@ export const DEMO_DATA = fileURLToPath(new URL('../../../data/cifar10-demo', imp
 export const DEMO_USAGE = `usage: selfsup demo [--epochs 10] [--out runs/demo]
 
 SimCLR (ResNet-18 at quarter width, CIFAR stem) on ${DEMO_DATA}, then kNN accuracy
-(k = 200, T = 0.1) on its test images against the same backbone at random initialisation.`;
+(k = 200, T = 0.1) on its test images against the same backbone at random initialisation.
+The run lands in --out, replacing the run an earlier demo left there.`;
 
 function knnTop1(backbone: Layer, train: ImageArray, test: ImageArray, run: RunDescription): number {
   return backboneKnn(backbone, train, test, methodViews('eval', { size: run.size, normalize: run.normalize }).views[0]).top1;
@@ -32,10 +32,9 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const epochs = integerOption(v, 'epochs', 10);
   const out = typeof v.out === 'string' ? v.out : join('runs', 'demo');
   const [trainSpec, testSpec] = [join(DEMO_DATA, 'train'), join(DEMO_DATA, 'test')];
-  rmSync(out, { recursive: true, force: true });
   console.log(`selfsup demo: SimCLR on ${trainSpec} for ${epochs} epochs, then kNN on ${testSpec}`);
   await pretrainCommand([
-    '--method', 'simclr', '--data', trainSpec, '--out', out, '--epochs', String(epochs), '--batch-size', '128',
+    '--method', 'simclr', '--data', trainSpec, '--out', out, '--overwrite', '--epochs', String(epochs), '--batch-size', '128',
     '--width', '0.25', '--lr', '0.12', '--warmup-epochs', '1', '--knn-train', trainSpec, '--knn-test', testSpec, '--knn-every', String(epochs),
   ]);
   const { backbone, run } = loadRunBackbone(join(out, 'checkpoint.safetensors'));

@@ -4,13 +4,11 @@
  * scored on the test set with COCO's mAP@0.5 and mAP@[.5:.95]; `--picture` draws test images with
  * true (white, dashed) and predicted boxes.
  */
-import { writeFileSync } from 'node:fs';
 import { type DetectionSet, readCocoDetection, readVocDetection, syntheticDetection } from '../data/index.js';
 import { trainDetector } from '../eval/index.js';
-import { writeBoxesPicture } from '../io/index.js';
-import { setNumThreads } from '../tensor/index.js';
+import { writeBoxesPicture, writeTextFile } from '../io/index.js';
 import { methodViews } from '../transforms/index.js';
-import { UsageError, integerOption, numberOption, parseOptions, requireString } from './options.js';
+import { UsageError, applyThreadsOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
 import { loadRunBackbone } from './runBackbone.js';
 
 export const DETECTION_USAGE = `usage: selfsup eval detection --checkpoint <file> --data <spec> [--test <spec>] [options]
@@ -40,7 +38,7 @@ export async function detectionCommand(argv: string[]): Promise<void> {
     picture: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' },
   });
   const [checkpoint, data] = [requireString(v, 'checkpoint'), requireString(v, 'data')];
-  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  applyThreadsOption(v);
   const seed = integerOption(v, 'seed', 0, 0);
   const { backbone, run } = loadRunBackbone(checkpoint);
   try {
@@ -74,7 +72,7 @@ export async function detectionCommand(argv: string[]): Promise<void> {
     }
     if (typeof v.out === 'string') {
       const perClass = (values: number[]) => values.map((x) => (Number.isNaN(x) ? null : x));
-      writeFileSync(v.out, JSON.stringify({
+      writeTextFile(v.out, JSON.stringify({
         kind: 'detection', checkpoint, data, test: v.test ?? data, backbone: mode, classes: train.classes, size, stride: result.stride,
         mAP50: result.mAP50, mAP75: result.mAP75, mAP: result.mAP, ap50PerClass: perClass(result.ap50PerClass), apPerClass: perClass(result.apPerClass), losses: result.losses,
       }, null, 2) + '\n');

@@ -2,14 +2,13 @@
  * `selfsup eval knn|linear|finetune` and `selfsup embed`: the backbone of a pretraining
  * checkpoint on labelled data (or any data, for embed), with the run's own size and normalisation.
  */
-import { writeFileSync } from 'node:fs';
 import { openImages } from '../data/index.js';
 import { type ClassificationReport, extractFeatures, finetune, knnAccuracy, linearProbe } from '../eval/index.js';
-import { atomicWriteFile, writeNpy, writeSafetensors } from '../io/index.js';
+import { atomicWriteFile, csvLines, writeNpy, writeSafetensors, writeTextFile } from '../io/index.js';
 import { buildBackbone } from '../models/index.js';
-import { Generator, type Tensor, setNumThreads, tidy } from '../tensor/index.js';
+import { Generator, type Tensor, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
-import { UsageError, choiceOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
+import { UsageError, applyThreadsOption, checkOutputPaths, choiceOption, integerOption, numberOption, parseOptions, perCoreOption, requireString } from './options.js';
 import { ADVERSARIAL_USAGE, adversarialCommand } from './adversarial.js';
 import { DETECTION_USAGE, detectionCommand } from './detection.js';
 import { RETRIEVAL_USAGE, retrievalCommand } from './retrieval.js';
@@ -31,6 +30,7 @@ export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint 
   --labels <f>       train the linear probe / fine-tuning on a seeded, class-balanced fraction of the labels (0.01, 0.1)
   --out <file.json>  the report (eval); embed writes <prefix>.safetensors (embeddings, labels; paths in the
                      metadata), <prefix>.npy (numpy.load), <prefix>.json (paths, labels, embeddings), <prefix>.csv
+                     (RFC 4180; a name that starts like a spreadsheet formula gets a leading ' there, the JSON has it exact)
   --threads <n>  --workers <n>  --seed <n>
 
 ${RETRIEVAL_USAGE.replace('usage: ', '')}
@@ -64,9 +64,9 @@ export async function evalCommand(argv: string[]): Promise<void> {
     labels: { type: 'string' },
   });
   const checkpoint = requireString(v, 'checkpoint');
-  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  applyThreadsOption(v);
   const { backbone, featureDim, run } = loadRunBackbone(checkpoint);
-  const { train, test, numClasses, specs } = await openLabelledData(v, run.size, kind);
+  const { train, test, numClasses, unmatchedTestClasses, specs } = await openLabelledData(v, run.size, kind);
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
   let report: ClassificationReport & Record<string, unknown>;
   if (kind === 'knn' || (kind === 'linear' && v.augment !== true)) {
@@ -100,22 +100,25 @@ export async function evalCommand(argv: string[]): Promise<void> {
       optimizer, layerDecay: vitOnly('layer-decay', vitRecipe && !scratch ? 0.75 : undefined), dropPath: vitOnly('drop-path', vitRecipe ? 0.1 : undefined),
       labelSmoothing: numberOption(v, 'label-smoothing', vitRecipe ? 0.1 : 0), warmupEpochs: numberOption(v, 'warmup-epochs', vitRecipe ? 3 : 0),
       numClasses, featureDim, epochs: integerOption(v, 'epochs', frozen ? 100 : 30), lr: numberOption(v, 'lr', frozen ? 0.1 : optimizer === 'adamw' ? 5e-4 : 0.05),
-      batchSize: integerOption(v, 'batch-size', frozen ? 256 : 128), backboneLrScale: scratch ? 1 : 0.1, freezeBackbone: frozen, seed: integerOption(v, 'seed', 0, 0), workers: v.workers === undefined ? undefined : integerOption(v, 'workers', 1, 0),
+      batchSize: integerOption(v, 'batch-size', frozen ? 256 : 128), backboneLrScale: scratch ? 1 : 0.1, freezeBackbone: frozen, seed: integerOption(v, 'seed', 0, 0), workers: v.workers === undefined ? undefined : perCoreOption(v, 'workers', 1, 0),
       views: { train: methodViews('supervised', { size: run.size, normalize }).views[0], test: view },
       onEpoch: (epoch, loss) => process.stderr.write(`${kind} epoch ${epoch + 1}: loss ${loss.toFixed(4)}\n`),
     });
     report = { ...result.report, trainLoss: result.losses, scratch, augmented: true };
   }
   printReport(`${kind}${v.scratch ? ' (from scratch)' : ''}`, report, train.classes);
-  if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify({ kind, checkpoint, train: specs.train, test: specs.test, labelFraction: numberOption(v, 'labels', 1), trainImages: train.length, ...report }, null, 2) + '\n');
+  if (typeof v.out === 'string') writeTextFile(v.out, JSON.stringify({ kind, checkpoint, train: specs.train, test: specs.test, labelFraction: numberOption(v, 'labels', 1), trainImages: train.length, testImages: test.length, unmatchedTestClasses, ...report }, null, 2) + '\n');
 }
+
+const EMBED_EXTENSIONS = ['.safetensors', '.npy', '.json', '.csv'];
 
 export async function embedCommand(argv: string[]): Promise<void> {
   const v = parseOptions(argv, { checkpoint: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' } });
   const checkpoint = requireString(v, 'checkpoint');
   const dataSpec = requireString(v, 'data');
   const out = requireString(v, 'out');
-  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  checkOutputPaths(...EMBED_EXTENSIONS.map((ext) => `${out}${ext}`));
+  applyThreadsOption(v);
   const { backbone, run } = loadRunBackbone(checkpoint);
   const images = await openImages(dataSpec, { size: run.size });
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
@@ -130,8 +133,7 @@ export async function embedCommand(argv: string[]): Promise<void> {
   const rows = features.toArray() as number[][];
   const items = sources.map((path, i) => ({ index: i, path, ...(labelNames ? { label: labelNames[i] } : {}), embedding: rows[i] }));
   atomicWriteFile(`${out}.json`, [Buffer.from(JSON.stringify({ checkpoint, data: dataSpec, count: images.length, dim: features.size(1), items }) + '\n')]);
-  const csv = ['index,path,label', ...sources.map((p, i) => `${i},${JSON.stringify(p)},${labelNames?.[i] ?? ''}`)];
-  atomicWriteFile(`${out}.csv`, [Buffer.from(csv.join('\n') + '\n')]);
+  writeTextFile(`${out}.csv`, csvLines([['index', 'path', 'label'], ...sources.map((p, i) => [i, p, labelNames?.[i] ?? ''])]));
   console.log(`wrote ${images.length} embeddings of size ${features.size(1)} (rows in the order of ${out}.csv): ${out}.safetensors, ${out}.npy, ${out}.json, ${out}.csv`);
   features.dispose();
 }

@@ -2,9 +2,10 @@
  * `selfsup export --checkpoint <run> --format onnx|safetensors|hf --out <path>`: the backbone of a
  * run for use outside selfsup (deployment with onnxruntime, PyTorch, transformers.js-style folders).
  */
+import { join } from 'node:path';
 import { atomicWriteFile } from '../io/index.js';
-import { backboneOnnxBytes, describeBackbone, writeBackboneSafetensors, writeHuggingFaceFolder } from '../export/index.js';
-import { choiceOption, parseOptions, requireString } from './options.js';
+import { HF_FOLDER_FILES, backboneOnnxBytes, describeBackbone, writeBackboneSafetensors, writeHuggingFaceFolder } from '../export/index.js';
+import { checkOutputPaths, choiceOption, parseOptions, requireString } from './options.js';
 import { loadRunBackbone } from './runBackbone.js';
 
 export const EXPORT_USAGE = `usage: selfsup export --checkpoint <file> --format onnx|safetensors|hf --out <path>
@@ -22,6 +23,8 @@ export async function exportCommand(argv: string[]): Promise<void> {
   const checkpoint = requireString(v, 'checkpoint');
   const format = choiceOption(v, 'format', ['onnx', 'safetensors', 'hf'] as const, 'onnx');
   const out = requireString(v, 'out');
+  const stem = out.replace(/\.safetensors$/, '');
+  checkOutputPaths(...(format === 'onnx' ? [out] : format === 'safetensors' ? [`${stem}.safetensors`, `${stem}.json`] : HF_FOLDER_FILES.map((f) => join(out, f))));
   const { backbone, featureDim, run } = loadRunBackbone(checkpoint);
   try {
     const description = describeBackbone(run, featureDim, checkpoint);
@@ -30,7 +33,7 @@ export async function exportCommand(argv: string[]): Promise<void> {
       atomicWriteFile(out, [backboneOnnxBytes(backbone, description)]);
       written = [out];
     } else if (format === 'safetensors') {
-      written = writeBackboneSafetensors(out.replace(/\.safetensors$/, ''), backbone, description);
+      written = writeBackboneSafetensors(stem, backbone, description);
     } else {
       written = writeHuggingFaceFolder(out, backbone, description);
     }

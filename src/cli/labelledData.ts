@@ -1,9 +1,11 @@
 /**
  * The labelled data of the eval commands: `--train` and `--test` opened at the run's size (both must
- * have labels), `--labels <fraction>` applied to the training set (a seeded, class-balanced share:
- * SimCLR's 1% / 10% setting, reported on stderr), and the number of classes.
+ * have labels; the test labels renumbered to the training classes by name, test images of a class
+ * the training set lacks left out and reported), `--labels <fraction>` applied to the training set
+ * (a seeded, class-balanced share: SimCLR's 1% / 10% setting, reported on stderr), and the number
+ * of classes.
  */
-import { type ImageArray, labelSubset, openImages } from '../data/index.js';
+import { type ImageArray, alignClasses, describeUnmatched, labelSubset, openImages } from '../data/index.js';
 import { UsageError, integerOption, numberOption, requireString } from './options.js';
 
 /** `--labels <fraction>`: a seeded, class-balanced share of the training labels (the low-label setting). */
@@ -28,14 +30,19 @@ export interface LabelledData {
   train: ImageArray;
   test: ImageArray;
   numClasses: number;
+  /** test images left out per class name the training set lacks */
+  unmatchedTestClasses: Record<string, number>;
   /** the --train and --test specs */
   specs: { train: string; test: string };
 }
 
 export async function openLabelledData(v: Record<string, unknown>, size: number, kind: string): Promise<LabelledData> {
   const specs = { train: requireString(v, 'train'), test: requireString(v, 'test') };
-  const [allTrain, test] = [await openImages(specs.train, { size }), await openImages(specs.test, { size })];
-  if (!allTrain.labels || !test.labels) throw new Error('--train and --test must have labels (class folders, a CSV, CIFAR, ...)');
+  const [allTrain, allTest] = [await openImages(specs.train, { size }), await openImages(specs.test, { size })];
+  if (!allTrain.labels || !allTest.labels) throw new Error('--train and --test must have labels (class folders, a CSV, CIFAR, ...)');
+  const { images: test, unmatched } = alignClasses(allTrain, allTest, { unknown: 'drop' });
+  const leftOut = describeUnmatched(unmatched, 'test images', 'training set', 'are left out: they cannot be classified right');
+  if (leftOut) process.stderr.write(`${kind}: ${leftOut}\n`);
   const train = withLabelFraction(allTrain, v, kind);
-  return { train, test, numClasses: Math.max(classCount(train), classCount(test)), specs };
+  return { train, test, numClasses: Math.max(classCount(allTrain), classCount(test)), unmatchedTestClasses: unmatched, specs };
 }

@@ -6,19 +6,19 @@
  * and `selfsup embed` rebuild the backbone from the checkpoint alone.
  */
 import { dirname, join, resolve } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { type ImageArray, channelStats, openImages } from '../data/index.js';
-import { imageGrid, writePng } from '../io/index.js';
+import { existsSync } from 'node:fs';
+import { type ImageArray, alignClasses, channelStats, describeUnmatched, openImages } from '../data/index.js';
+import { CHECKPOINT_FILE, claimRunFolder, imageGrid, readCheckpointMetadata, writePng, writeTextFile } from '../io/index.js';
 import { MASKED_IMAGE_METHODS, METHOD_NAMES, SELF_DISTILLATION_METHODS, buildMethod } from '../methods/index.js';
 import { buildBackbone } from '../models/index.js';
 import { convertSyncBatchNorm } from '../nn/index.js';
 import { type Device, Generator, destroyProcessGroup, initProcessGroupFromEnvironment, setDefaultDevice, setNumThreads, tidy } from '../tensor/index.js';
-import { pretrain as train } from '../train/index.js';
+import { type RunIdentity, checkResumeIdentity, pretrain as train } from '../train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, methodViews, previewColumns } from '../transforms/index.js';
 import { classCount } from './labelledData.js';
 import { launchRanks } from './launchRanks.js';
 import { UsageError, parseOptions } from './options.js';
-import { type PretrainConfig, methodOptions, pretrainFlags, readPretrainConfig } from './pretrainConfig.js';
+import { type PretrainConfig, methodOptions, pretrainFlags, readPretrainConfig, runIdentity } from './pretrainConfig.js';
 import { type RunDescription, readInitWeights } from './runBackbone.js';
 
 export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <spec> --out <dir> [options]
@@ -43,7 +43,9 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --domain <d>           natural (default), grayscale, aerial
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
   --accumulate <k>  --clip-grad <norm>  --mixed-precision  --seed <n>  --workers <n>  --threads <n>
-  --checkpoint-every <steps>  --max-steps <n>  --resume
+  --checkpoint-every <steps>  --max-steps <n>
+  --resume               continue the run in --out (refused when its settings or data differ; --allow-changed
+                         batchSize,epochs,... to change them on purpose); --overwrite replaces the run there instead
   --max-bad-steps <n>    a NaN/Inf loss skips its step; after n in a row (default 3) the last checkpoint is restored
   --init <checkpoint>    continue another run on this data: its backbone (and size, normalisation), and for the
                          same method its heads and teacher; a fresh optimizer and schedule
@@ -82,7 +84,6 @@ function weightDecayOf(c: PretrainConfig): { weightDecay: number; finalWeightDec
 
 /** `<out>/views.png`: six training images and the views the method's recipe makes of them, for the dashboard and a first look. */
 async function writeViewsPreview(config: PretrainConfig, images: ImageArray, size: number): Promise<void> {
-  mkdirSync(config.out, { recursive: true });
   const set = methodViews(config.method, { size, domain: config.domain, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
   const grid = tidy(() => imageGrid(previewColumns(images.batch(images.spread(6)), set, config.seed), Math.max(96, size)));
   await writePng(join(config.out, 'views.png'), grid);
@@ -107,8 +108,26 @@ export async function pretrainCommand(argv: string[]): Promise<void> {
   }
 }
 
-/** One process's part of the run (all of it without a process group); rank 0 writes the files. */
+/**
+ * One process's part of the run (all of it without a process group); rank 0 owns the run folder and
+ * writes the files. The folder is claimed, and a resumed run's settings checked, before any data is read.
+ */
 async function pretrainRank(config: PretrainConfig, rank: number): Promise<void> {
+  const lock = rank === 0 ? claimRunFolder(config.out, { resume: config.resume, overwrite: config.overwrite }) : null;
+  try {
+    const checkpoint = join(config.out, CHECKPOINT_FILE);
+    if (config.resume && existsSync(checkpoint)) {
+      const saved = readCheckpointMetadata(checkpoint).extra.identity as RunIdentity | undefined;
+      const current = runIdentity(config);
+      if (saved) checkResumeIdentity(checkpoint, Object.fromEntries(Object.keys(current).map((k) => [k, saved[k]])), current, config.allowChanged);
+    }
+    await trainRank(config, rank);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
   const cache = config.cache ?? join(dirname(resolve(config.out)), '.cache');
   const init = config.init ? readInitWeights(config.init) : undefined;
   if (init && init.run.backboneSpec.name !== config.backbone) {
@@ -137,11 +156,13 @@ async function pretrainRank(config: PretrainConfig, rank: number): Promise<void>
     init.dispose();
   }
   if (config.syncBatchNorm) convertSyncBatchNorm(method);
-  const run: RunDescription = { backboneSpec: init?.run.backboneSpec ?? backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey, ...(numClasses ? { numClasses } : {}) };
+  const run: RunDescription = { backboneSpec: init?.run.backboneSpec ?? backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey, ...(numClasses ? { numClasses } : {}), cwd: process.cwd() };
   let knn;
   if (config.knnTrain && config.knnTest) {
     const [bank, queries] = [await openImages(config.knnTrain, { size, cache }), await openImages(config.knnTest, { size, cache })];
     if (!bank.labels || !queries.labels) throw new Error('--knn-train and --knn-test must have labels (class folders, CIFAR, ...)');
+    const leftOut = describeUnmatched(alignClasses(bank, queries, { unknown: 'drop' }).unmatched, '--knn-test images', '--knn-train bank', 'are left out of the kNN accuracy');
+    if (leftOut && rank === 0) console.error(leftOut);
     knn = { train: bank, test: queries, view: methodViews('eval', { size, normalize }).views[0], every: config.knnEvery };
   }
   const optimizer = optimizerOf(config);
@@ -154,12 +175,14 @@ async function pretrainRank(config: PretrainConfig, rank: number): Promise<void>
       warmupEpochs: config.warmupEpochs ?? Math.min(10, Math.ceil(config.epochs / 10)),
     },
     clipGrad: config.clipGrad ?? (SELF_DISTILLATION_METHODS.includes(config.method) ? 3 : undefined), mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
-    checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume,
+    checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume, overwrite: config.overwrite,
+    identity: runIdentity(config), allowChanged: config.allowChanged,
     maxSteps: config.maxSteps, maxBadSteps: config.maxBadSteps, config: { ...config, run },
   });
   if (rank !== 0) return;
-  writeFileSync(join(config.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeTextFile(join(config.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   const knnLine = summary.knn ? `, kNN top-1 ${(100 * summary.knn.top1).toFixed(2)}%` : '';
+  const written = summary.checkpoint ? `checkpoint ${summary.checkpoint.path} (step ${summary.checkpoint.step})` : 'no checkpoint';
   console.log(`pretrained ${config.method} (${config.backbone}) for ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}${knnLine}; ` +
-    `${summary.imagesPerSecond.toFixed(1)} img/s; checkpoint ${join(config.out, 'checkpoint.safetensors')}`);
+    `${summary.imagesPerSecond.toFixed(1)} img/s; ${written}`);
 }

@@ -13,13 +13,18 @@
  * ```
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { METHOD_NAMES, type MethodOptions, VIT_ONLY_METHODS } from '../methods/index.js';
 import { BACKBONES } from '../models/index.js';
+import { maxThreads } from '../tensor/index.js';
+import type { RunIdentity } from '../train/index.js';
 import { UsageError } from './options.js';
 
 const positiveInt = z.number().int().positive();
+/** threads and loader workers: at most 4 per core (more only thrash; thousands hang or exhaust memory) */
+const perCore = (min: number) => z.number().int().min(min).max(maxThreads(), `at most ${maxThreads()} (4 x the ${availableParallelism()} cores of this machine)`);
 
 export const PretrainSchema = z.strictObject({
   method: z.enum(METHOD_NAMES),
@@ -76,8 +81,8 @@ export const PretrainSchema = z.strictObject({
   clipGrad: z.number().positive().optional(),
   mixedPrecision: z.boolean().default(false),
   seed: z.number().int().min(0).default(0),
-  workers: z.number().int().min(0).optional(),
-  threads: positiveInt.optional(),
+  workers: perCore(0).optional(),
+  threads: perCore(1).optional(),
   checkpointEvery: positiveInt.optional(),
   diagnosticsEvery: positiveInt.default(10),
   /** labelled data for the online kNN monitor (k = 200, T = 0.1): a bank and a query set */
@@ -87,7 +92,12 @@ export const PretrainSchema = z.strictObject({
   maxSteps: positiveInt.optional(),
   /** steps with a NaN/Inf loss in a row before the weights and optimizer go back to the last checkpoint (default 3) */
   maxBadSteps: positiveInt.default(3),
+  /** continue the run in `out` from its checkpoint (refused when the run's settings or data differ, see allowChanged) */
   resume: z.boolean().default(false),
+  /** replace the run already in `out` (without resume or overwrite, an existing run is refused) */
+  overwrite: z.boolean().default(false),
+  /** with resume: settings the continued run may change on purpose (comma-separated with the flag: batchSize,epochs) */
+  allowChanged: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((k) => k.trim()) : v), z.array(z.string().min(1))).default([]),
   /** continue from another run's checkpoint on this data (domain-adaptive pretraining): its backbone (architecture, size,
    * normalisation) and, for the same method, its heads, teacher and other state; a fresh optimizer and schedule */
   init: z.string().min(1).optional(),
@@ -108,7 +118,8 @@ export const PretrainSchema = z.strictObject({
   distTimeout: z.number().positive().default(1800),
   /** across processes, batch norm statistics over every process's batch (SyncBatchNorm) */
   syncBatchNorm: z.boolean().default(true),
-}).refine((c) => !VIT_ONLY_METHODS.includes(c.method) || c.backbone.startsWith('vit_'), {
+}).refine((c) => !(c.resume && c.overwrite), { message: 'resume and overwrite contradict each other: continue the run, or replace it', path: ['overwrite'] })
+  .refine((c) => !VIT_ONLY_METHODS.includes(c.method) || c.backbone.startsWith('vit_'), {
   message: `${VIT_ONLY_METHODS.join(', ')} need a ViT backbone: vit_tiny, vit_small or vit_base`, path: ['backbone'],
 }).refine((c) => c.method !== 'beit' || c.tokenizer !== undefined, {
   message: "beit needs a visual tokenizer: make one with 'selfsup tokenizer train' and give its file", path: ['tokenizer'],
@@ -117,6 +128,18 @@ export const PretrainSchema = z.strictObject({
   .refine((c) => c.batchSize % (c.nproc * c.nnodes) === 0, { message: 'batchSize (the whole batch) must be a multiple of the processes (nproc x nnodes)', path: ['batchSize'] });
 
 export type PretrainConfig = z.infer<typeof PretrainSchema>;
+
+/** Keys that steer the process (where it writes, how fast, when it stops), not what it trains: not part of the run's identity. */
+const PROCESS_KEYS = new Set(['data', 'out', 'resume', 'overwrite', 'allowChanged', 'threads', 'workers', 'checkpointEvery', 'diagnosticsEvery',
+  'knnTrain', 'knnTest', 'knnEvery', 'maxSteps', 'maxBadSteps', 'cache', 'device', 'nproc', 'nnodes', 'nodeRank', 'masterAddr', 'masterPort',
+  'distBackend', 'distTimeout', 'init']);
+
+/** The settings a resumed run must share with its checkpoint (the trainer adds the data's fingerprint as `data`). */
+export const RUN_IDENTITY_KEYS: string[] = [...Object.keys(PretrainSchema.shape).filter((k) => !PROCESS_KEYS.has(k)), 'data'];
+
+export function runIdentity(c: PretrainConfig): RunIdentity {
+  return Object.fromEntries(Object.entries(c).filter(([k]) => !PROCESS_KEYS.has(k)));
+}
 
 /** One line per problem, naming the key. */
 export function formatIssues(error: z.ZodError): string {
@@ -161,6 +184,8 @@ export function readPretrainConfig(flags: Record<string, string | boolean | unde
   for (const [k, v] of Object.entries(flags)) if (k !== 'config' && v !== undefined) merged[camel(k)] = flagValue(v);
   const parsed = PretrainSchema.safeParse(merged);
   if (!parsed.success) throw new UsageError(`bad configuration${typeof file === 'string' ? ` (${file} and flags)` : ''}:\n${formatIssues(parsed.error)}`);
+  const unknown = parsed.data.allowChanged.filter((k) => !RUN_IDENTITY_KEYS.includes(k));
+  if (unknown.length > 0) throw new UsageError(`allowChanged: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a setting of the run (expected some of ${RUN_IDENTITY_KEYS.join(', ')})`);
   return parsed.data;
 }
 
@@ -169,7 +194,7 @@ export function pretrainFlags(): Record<string, { type: 'string' | 'boolean' }> 
   const flags: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
   for (const key of Object.keys(PretrainSchema.shape)) {
     const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    flags[kebab] = { type: ['resume', 'mixedPrecision', 'freezePatchProjection', 'normalizePixels'].includes(key) ? 'boolean' : 'string' };
+    flags[kebab] = { type: ['resume', 'overwrite', 'mixedPrecision', 'freezePatchProjection', 'normalizePixels'].includes(key) ? 'boolean' : 'string' };
   }
   return flags;
 }

@@ -4,13 +4,12 @@
  * Recall@1/5/10 and mAP; a PNG of some queries and their top k; a JSON report. Without --gallery the
  * queries are their own gallery (leave-one-out).
  */
-import { writeFileSync } from 'node:fs';
-import { openImages } from '../data/index.js';
+import { alignClasses, openImages } from '../data/index.js';
 import { extractFeatures, retrieval } from '../eval/index.js';
-import { imageGrid, writePng } from '../io/index.js';
-import { type Tensor, pad, setNumThreads, tensor, tidy } from '../tensor/index.js';
+import { imageGrid, writePng, writeTextFile } from '../io/index.js';
+import { type Tensor, pad, tensor, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
-import { integerOption, parseOptions, requireString } from './options.js';
+import { applyThreadsOption, integerOption, parseOptions, requireString } from './options.js';
 import { loadRunBackbone } from './runBackbone.js';
 
 export const RETRIEVAL_USAGE = `usage: selfsup eval retrieval --checkpoint <file> --query <spec> [--gallery <spec>] [options]
@@ -42,13 +41,15 @@ export async function retrievalCommand(argv: string[]): Promise<void> {
   const [checkpoint, querySpec] = [requireString(v, 'checkpoint'), requireString(v, 'query')];
   const ks = typeof v.k === 'string' ? v.k.split(',').map(Number) : [1, 5, 10];
   if (ks.some((k) => !(Number.isInteger(k) && k >= 1))) throw new Error(`--k ${v.k}: expected positive integers separated by commas, e.g. 1,5,10`);
-  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  applyThreadsOption(v);
   const { backbone, run } = loadRunBackbone(checkpoint);
   try {
     const queries = await openImages(querySpec, { size: run.size });
-    const gallery = typeof v.gallery === 'string' ? await openImages(v.gallery, { size: run.size }) : queries;
-    const excludeSelf = gallery === queries;
-    const labelled = queries.labels !== undefined && gallery.labels !== undefined;
+    const opened = typeof v.gallery === 'string' ? await openImages(v.gallery, { size: run.size }) : queries;
+    const excludeSelf = opened === queries;
+    const labelled = queries.labels !== null && opened.labels !== null;
+    // the gallery's classes by name, in the queries' numbering; a class no query has stays, as a distractor
+    const gallery = labelled ? alignClasses(queries, opened, { unknown: 'keep' }).images : opened;
     const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
     const result = tidy(() => {
       const queryFeatures = extractFeatures(backbone, queries, { view });
@@ -80,7 +81,7 @@ export async function retrievalCommand(argv: string[]): Promise<void> {
       console.log(`wrote ${v.picture}: ${shown.length} queries x their ${columns} nearest`);
     }
     for (const t of [result.neighbours, result.similarities]) t.dispose();
-    if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify(report, null, 2) + '\n');
+    if (typeof v.out === 'string') writeTextFile(v.out, JSON.stringify(report, null, 2) + '\n');
   } finally {
     backbone.dispose();
   }

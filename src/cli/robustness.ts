@@ -7,13 +7,13 @@
  * corruption's error relative to the baseline and their mean, mCE. `--picture` shows the
  * corruptions at one severity.
  */
-import { writeFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { corruptionRobustness } from '../eval/index.js';
-import { imageGrid, writePng } from '../io/index.js';
-import { Generator, setNumThreads, tidy } from '../tensor/index.js';
+import { imageGrid, writePng, writeTextFile } from '../io/index.js';
+import { Generator, tidy } from '../tensor/index.js';
 import { CORRUPTIONS, applyView, corruptionGallery } from '../transforms/index.js';
 import { CLASSIFIER_OPTIONS, CLASSIFIER_USAGE, trainEvalClassifier } from './evalClassifier.js';
-import { integerOption, parseOptions, requireString } from './options.js';
+import { applyThreadsOption, integerOption, parseOptions, requireString } from './options.js';
 
 export const ROBUSTNESS_USAGE = `usage: selfsup eval robustness --checkpoint <file> --train <spec> --test <spec> [options]
 
@@ -26,7 +26,7 @@ ${CLASSIFIER_USAGE}
 export async function robustnessCommand(argv: string[]): Promise<void> {
   const v = parseOptions(argv, { ...CLASSIFIER_OPTIONS, baseline: { type: 'string' }, picture: { type: 'string' }, severity: { type: 'string' }, out: { type: 'string' } });
   const checkpoint = requireString(v, 'checkpoint');
-  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  applyThreadsOption(v);
   const seed = integerOption(v, 'seed', 0, 0);
   let baseline: { accuracy: Record<string, number[]> } | undefined;
   if (typeof v.baseline === 'string') {
@@ -55,6 +55,6 @@ export async function robustnessCommand(argv: string[]): Promise<void> {
     for (const t of [pixels, grid, ...columns]) t.dispose();
     console.log(`wrote ${v.picture}: ${shown.length} test images x [clean, ${CORRUPTIONS.join(', ')}] at severity ${severity}`);
   }
-  if (typeof v.out === 'string') writeFileSync(v.out, JSON.stringify({ kind: 'robustness', checkpoint, ...specs, classifier: name, cleanTop1, ...report }, null, 2) + '\n');
+  if (typeof v.out === 'string') writeTextFile(v.out, JSON.stringify({ kind: 'robustness', checkpoint, ...specs, classifier: name, cleanTop1, ...report }, null, 2) + '\n');
   dispose();
 }

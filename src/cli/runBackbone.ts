@@ -21,6 +21,8 @@ export interface RunDescription {
   backboneKey?: string;
   /** supervised pretraining: the classes of its labels */
   numClasses?: number;
+  /** the folder pretraining ran in: relative data paths of its config are relative to it */
+  cwd?: string;
 }
 
 interface RunCheckpoint {
@@ -40,6 +42,12 @@ function readRunCheckpoint(checkpoint: string): RunCheckpoint {
   if (!config?.run) {
     for (const t of tensors.values()) t.dispose();
     throw new Error(`${checkpoint}: not a selfsup pretraining checkpoint (no run description in its metadata)`);
+  }
+  const broken = tidy(() => [...tensors].filter(([k, t]) => k.startsWith('model.') && (t.dtype.startsWith('float') || t.dtype === 'bfloat16') && t.isfinite().all().item() !== 1).map(([k]) => k.slice(6)));
+  if (broken.length > 0) {
+    for (const t of tensors.values()) t.dispose();
+    throw new Error(`${checkpoint}: ${broken.length} weight tensor${broken.length > 1 ? 's hold' : ' holds'} NaN or Inf values (${broken.slice(0, 3).join(', ')}${broken.length > 3 ? ', ...' : ''}): ` +
+      'the run diverged; nothing measured on these weights would mean anything. Use an earlier checkpoint or retrain with a lower --lr');
   }
   return { run: config.run, config, tensors };
 }

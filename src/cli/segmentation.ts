@@ -5,13 +5,12 @@
  * holds `images/` and `masks/` (class ids in the mask PNGs). `--picture` draws image / true mask /
  * predicted mask rows.
  */
-import { writeFileSync } from 'node:fs';
 import { type SegmentationSet, readSegmentationFolder, syntheticSegmentation } from '../data/index.js';
 import { segmentationProbe } from '../eval/index.js';
-import { imageGrid, writePng } from '../io/index.js';
-import { type Tensor, setNumThreads, tensor, tidy } from '../tensor/index.js';
+import { imageGrid, writePng, writeTextFile } from '../io/index.js';
+import { type Tensor, tensor, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
-import { integerOption, numberOption, parseOptions, requireString } from './options.js';
+import { applyThreadsOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
 import { loadRunBackbone } from './runBackbone.js';
 
 export const SEGMENTATION_USAGE = `usage: selfsup eval segmentation --checkpoint <file> --data synthetic|<dir> [--test <dir>] [options]
@@ -34,7 +33,7 @@ export async function segmentationCommand(argv: string[]): Promise<void> {
     count: { type: 'string' }, picture: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' },
   });
   const [checkpoint, data] = [requireString(v, 'checkpoint'), requireString(v, 'data')];
-  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  applyThreadsOption(v);
   const { backbone, run } = loadRunBackbone(checkpoint);
   try {
     let train: SegmentationSet;
@@ -67,7 +66,7 @@ export async function segmentationCommand(argv: string[]): Promise<void> {
       console.log(`wrote ${v.picture}: ${shown.length} test images x [image, true mask, predicted mask]`);
     }
     if (typeof v.out === 'string') {
-      writeFileSync(v.out, JSON.stringify({ kind: 'segmentation', checkpoint, data, classes, mIoU: result.mIoU, pixelAccuracy: result.pixelAccuracy, iou: result.iou.map((x) => (Number.isFinite(x) ? x : null)), losses: result.losses }, null, 2) + '\n');
+      writeTextFile(v.out, JSON.stringify({ kind: 'segmentation', checkpoint, data, classes, mIoU: result.mIoU, pixelAccuracy: result.pixelAccuracy, iou: result.iou.map((x) => (Number.isFinite(x) ? x : null)), losses: result.losses }, null, 2) + '\n');
     }
   } finally {
     backbone.dispose();

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { type ImageArray, channelStats, openImages } from '../data/index.js';
 import { imageGrid, writePng } from '../io/index.js';
 import { TokenizerTraining } from '../methods/index.js';
-import { Generator, type Tensor, mseLoss, noGrad, setNumThreads, tidy, zeros } from '../tensor/index.js';
+import { Generator, type Tensor, mseLoss, noGrad, tidy, zeros } from '../tensor/index.js';
 import { KMeansTokenizer, type Normalization, type VisualTokenizer, VQTokenizer, codeCounts, codebookUsage, samplePatches } from '../tokenizers/index.js';
 import { pretrain } from '../train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, type ViewConfig, applyView, denormalize } from '../transforms/index.js';
-import { UsageError, choiceOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
+import { UsageError, applyThreadsOption, checkOutputPaths, choiceOption, integerOption, numberOption, parseOptions, perCoreOption, requireString } from './options.js';
 
 export const TOKENIZER_USAGE = `usage: selfsup tokenizer train --data <spec> --out tok.safetensors [options]
 
@@ -24,7 +24,8 @@ export const TOKENIZER_USAGE = `usage: selfsup tokenizer train --data <spec> --o
   --normalize <n>     data (default), imagenet or cifar10
   --test <spec>       held-out images for the report (default: the first 1000 training images)
   vqvae: --epochs <n> (default 10) --batch-size <n> (128) --lr <r> (2e-3, AdamW) --max-steps <n>
-         --code-dim <d> (32) --update ema|gradient --resume --workers <n>
+         --code-dim <d> (32) --update ema|gradient --workers <n>
+         --resume (continue <out>.run/) or --overwrite (replace it; without either an existing one is refused)
   kmeans: --samples <n> patches (default 200000) --iterations <n> (20)
   --seed <n>  --threads <n>
 Writes <out>, <out minus .safetensors>.preview.png and, for vqvae, the run folder <out>.run/.`;
@@ -63,12 +64,13 @@ export async function tokenizerCommand(argv: string[]): Promise<void> {
   const v = parseOptions(rest, {
     data: { type: 'string' }, out: { type: 'string' }, kind: { type: 'string' }, codebook: { type: 'string' }, 'patch-size': { type: 'string' },
     size: { type: 'string' }, normalize: { type: 'string' }, test: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' },
-    lr: { type: 'string' }, 'max-steps': { type: 'string' }, 'code-dim': { type: 'string' }, update: { type: 'string' }, resume: { type: 'boolean' },
+    lr: { type: 'string' }, 'max-steps': { type: 'string' }, 'code-dim': { type: 'string' }, update: { type: 'string' }, resume: { type: 'boolean' }, overwrite: { type: 'boolean' },
     workers: { type: 'string' }, samples: { type: 'string' }, iterations: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
   });
   const data = requireString(v, 'data');
   const out = requireString(v, 'out');
   if (!out.endsWith('.safetensors')) throw new UsageError(`--out must name a .safetensors file, got '${out}'`);
+  checkOutputPaths(out, out.replace(/\.safetensors$/, '.preview.png'));
   const kind = choiceOption(v, 'kind', ['vqvae', 'kmeans'] as const, 'vqvae');
   const vocabulary = integerOption(v, 'codebook', 8192, 2);
   const seed = integerOption(v, 'seed', 0, 0);
@@ -79,7 +81,7 @@ export async function tokenizerCommand(argv: string[]): Promise<void> {
   const lr = numberOption(v, 'lr', 2e-3);
   const samples = integerOption(v, 'samples', 200_000);
   const iterations = integerOption(v, 'iterations', 20);
-  if (v.threads !== undefined) setNumThreads(integerOption(v, 'threads', 1));
+  applyThreadsOption(v);
   const images = await openImages(data, v.size === undefined ? {} : { size: integerOption(v, 'size', 32) });
   const size = integerOption(v, 'size', Math.min(images.height, images.width));
   const patchSize = integerOption(v, 'patch-size', size <= 64 ? 4 : 16);
@@ -103,8 +105,8 @@ export async function tokenizerCommand(argv: string[]): Promise<void> {
     const training = new TokenizerTraining(vq);
     const view: ViewConfig = { size, crop: { scale: [0.5, 1] }, horizontalFlip: 0.5, normalize };
     const summary = await pretrain(training, images, { views: [view] }, {
-      out: `${out}.run`, epochs, batchSize, seed, resume: v.resume === true, maxSteps: v['max-steps'] === undefined ? undefined : integerOption(v, 'max-steps', 1),
-      workers: v.workers === undefined ? undefined : integerOption(v, 'workers', 1, 0),
+      out: `${out}.run`, epochs, batchSize, seed, resume: v.resume === true, overwrite: v.overwrite === true, maxSteps: v['max-steps'] === undefined ? undefined : integerOption(v, 'max-steps', 1),
+      workers: v.workers === undefined ? undefined : perCoreOption(v, 'workers', 1, 0),
       optimizer: { name: 'adamw', lr, weightDecay: 0, warmupEpochs: Math.min(1, epochs / 10) },
       config: { tokenizer: { kind, vocabulary, patchSize, size, normalize, update } },
     });

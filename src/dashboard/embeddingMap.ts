@@ -7,7 +7,6 @@
  * const map = await embeddingMap('runs/simclr', { sample: 500 });   // { points: [[x, y], ...], labels, classes }
  * ```
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UMAP } from 'umap-js';
 import { openImages } from '../data/index.js';
@@ -15,6 +14,7 @@ import { extractFeatures } from '../eval/index.js';
 import { tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { loadRunBackbone } from '../cli/runBackbone.js';
+import { readRunText } from './runFolders.js';
 
 export interface EmbeddingMap {
   points: [number, number][];
@@ -36,13 +36,22 @@ function seeded(seed: number): () => number {
   };
 }
 
+/** A data spec ('photos/', 'cifar10:data/c:test', 'fashion-mnist') with its relative folder made absolute against `base`. */
+export function resolveDataSpec(spec: string, base: string): string {
+  const prefixed = /^([a-z0-9-]+):(.*)$/.exec(spec);
+  if (!prefixed) return resolve(base, spec);
+  // nothing to resolve: the default folder ('fashion-mnist'), or a split of it ('fashion-mnist:test')
+  if (prefixed[2] === '' || ['train', 'test', 'unlabeled'].includes(prefixed[2])) return spec;
+  return `${prefixed[1]}:${resolve(base, prefixed[2])}`;
+}
+
 export async function embeddingMap(dir: string, o: { sample?: number; seed?: number } = {}): Promise<EmbeddingMap> {
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { knnTest?: string; knnTrain?: string; data?: string };
+  const config = JSON.parse(readRunText(join(dir, 'config.json'))) as { knnTest?: string; knnTrain?: string; data?: string; run?: { cwd?: string } };
   const named = config.knnTest ?? config.knnTrain ?? config.data;
   if (!named) throw new Error(`${dir}: its config names no data to embed`);
-  // a relative folder was relative to where the run was started: most often the folder that holds runs/
-  const beside = resolve(dirname(dirname(resolve(dir))), named);
-  const data = !existsSync(named) && !/^[a-z0-9-]+:/.test(named) && existsSync(beside) ? beside : named;
+  // A relative path is relative to where the run was started (recorded; for older runs, the folder
+  // that holds runs/), never to where this server was started.
+  const data = resolveDataSpec(named, config.run?.cwd ?? dirname(dirname(resolve(dir))));
   const { backbone, run } = loadRunBackbone(join(dir, 'checkpoint.safetensors'));
   try {
     const all = await openImages(data, { size: run.size });

@@ -11,8 +11,17 @@
  * const file = fileInRun(runs.get('simclr')!, 'views.png');   // null for '../x', '/etc/passwd', links out
  * ```
  */
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { readRegularFileSync } from '../io/index.js';
+
+/** The most a run file may hold to be read (metrics of very long runs fit; a link to /dev/zero does not). */
+const MAX_RUN_FILE_BYTES = 512 * 2 ** 20;
+
+/** A run file's text; a file that is not regular (a FIFO, a device) or too large is an Error, never a wait. */
+export function readRunText(path: string): string {
+  return readRegularFileSync(path, MAX_RUN_FILE_BYTES).toString('utf8');
+}
 
 /** A run folder has the trainer's metrics, or a config beside a checkpoint (an exported model's config.json alone is not a run). */
 const isRun = (dir: string) => existsSync(join(dir, 'metrics.jsonl')) || (existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'checkpoint.safetensors')));
@@ -42,7 +51,13 @@ export function readMetrics(dir: string): { rows: MetricsRow[]; skipped: number 
   if (!existsSync(path)) return { rows: [], skipped: 0 };
   const rows: MetricsRow[] = [];
   let skipped = 0;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
+  let text: string;
+  try {
+    text = readRunText(path);
+  } catch {
+    return { rows: [], skipped: 1 };   // not a regular file: nothing to read, counted
+  }
+  for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     try {
       const row = JSON.parse(line) as unknown;
@@ -57,7 +72,7 @@ export function readMetrics(dir: string): { rows: MetricsRow[]; skipped: number 
 
 const readJson = (path: string): Record<string, unknown> | null => {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readRunText(path)) as Record<string, unknown>;
   } catch {
     return null;
   }

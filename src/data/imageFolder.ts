@@ -15,13 +15,14 @@
  * ```
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { type Dirent, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import { atomicWriteFile } from '../io/atomicWrite.js';
+import { parseCsv } from '../io/csv.js';
 import { mapFile, tensor, tidy } from '../tensor/index.js';
 import { ImageArray } from './imageArray.js';
+import { imageDecodeOptions, orientedSize, readImageFile } from './imageFile.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif'];
 
@@ -121,20 +122,29 @@ export class ImageFolder {
     return new ImageFolder(root, files, Int32Array.from(labels), subfolders);
   }
 
-  /** Lists the images of a CSV file of `path,label` lines (paths relative to the CSV; a header line is skipped). */
+  /**
+   * Lists the images of a CSV file of `path,label` rows (RFC 4180: quoted paths may hold commas and
+   * quotes; an unquoted path with commas is read up to its last comma); paths relative to the CSV;
+   * a header row `path,...` is skipped.
+   */
   static fromCsv(csvPath: string): ImageFolder {
     if (!existsSync(csvPath)) throw new Error(`${csvPath}: no such file`);
     const base = dirname(resolve(csvPath));
-    const rows = readFileSync(csvPath, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
-    if (rows.length > 0 && /^path\s*,/i.test(rows[0])) rows.shift();
+    let rows: string[][];
+    try {
+      rows = parseCsv(readFileSync(csvPath, 'utf8'));
+    } catch (error) {
+      throw new Error(`${csvPath}: ${(error as Error).message}`);
+    }
+    if (rows.length > 0 && rows[0][0].trim().toLowerCase() === 'path') rows.shift();
     if (rows.length === 0) throw new Error(`${csvPath}: no rows (expected lines of path,label)`);
-    const names = [...new Set(rows.map((r, i) => {
-      const comma = r.lastIndexOf(',');
-      if (comma <= 0) throw new Error(`${csvPath}: line ${i + 1} '${r}' is not path,label`);
-      return r.slice(comma + 1).trim();
-    }))].sort();
-    const files = rows.map((r) => r.slice(0, r.lastIndexOf(',')).trim()).map((p) => (isAbsolute(p) ? p : join(base, p)));
-    const labels = Int32Array.from(rows, (r) => names.indexOf(r.slice(r.lastIndexOf(',') + 1).trim()));
+    const pairs = rows.map((r, i) => {
+      if (r.length < 2 || r[0].trim() === '') throw new Error(`${csvPath}: row ${i + 1} '${r.join(',')}' is not path,label`);
+      return { path: r.slice(0, -1).join(',').trim(), label: r[r.length - 1].trim() };
+    });
+    const names = [...new Set(pairs.map((p) => p.label))].sort();
+    const files = pairs.map((p) => (isAbsolute(p.path) ? p.path : join(base, p.path)));
+    const labels = Int32Array.from(pairs, (p) => names.indexOf(p.label));
     return new ImageFolder(base, files, labels, names);
   }
 
@@ -198,11 +208,30 @@ export class ImageFolder {
       this.skipped.push({ path, reason });
       warn(`selfsup: skipping ${relative(process.cwd(), path) || path}: ${reason}`);
     };
+    // Without a target size, the first image whose header reads sets it; others are checked by their header, never decoded to be refused.
+    let expected: { width: number; height: number } | undefined;
+    if (!target) {
+      for (const path of this.files) {
+        try {
+          expected = orientedSize(await sharp(await readImageFile(path), imageDecodeOptions()).metadata());
+          break;
+        } catch {
+          // skipped with its reason by the decoding pass below
+        }
+      }
+    }
     const decodeOne = async (i: number): Promise<void> => {
       const path = this.files[i];
       try {
-        // Reading the file first is ~30% faster than libvips opening it, for small images.
-        let pipeline = sharp(await readFile(path), { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb');
+        const bytes = await readImageFile(path);
+        if (expected) {
+          const size = orientedSize(await sharp(bytes, imageDecodeOptions()).metadata());
+          if (size.width !== expected.width || size.height !== expected.height) {
+            skip(path, `is ${size.width}x${size.height}, the others ${expected.width}x${expected.height} (pass load({ size }) to resize)`);
+            return;
+          }
+        }
+        let pipeline = sharp(bytes, imageDecodeOptions()).rotate().removeAlpha().toColourspace('srgb');
         if (target) pipeline = pipeline.resize(target[1], target[0], { fit: 'fill' });
         const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
         if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
@@ -215,15 +244,7 @@ export class ImageFolder {
     for (let start = 0; start < this.files.length; start += concurrency) {
       await Promise.all(Array.from({ length: Math.min(concurrency, this.files.length - start) }, (_, k) => decodeOne(start + k)));
     }
-    // Without a target size, the first decodable image (in file order) sets it.
-    const first = decoded.find((d) => d !== null);
-    const [h, w] = target ?? (first ? [first.height, first.width] : [0, 0]);
-    decoded.forEach((d, i) => {
-      if (d !== null && (d.height !== h || d.width !== w)) {
-        skip(this.files[i], `is ${d.width}x${d.height}, the others ${w}x${h} (pass load({ size }) to resize)`);
-        decoded[i] = null;
-      }
-    });
+    const [h, w] = target ?? (expected ? [expected.height, expected.width] : [0, 0]);
     const kept = decoded.flatMap((d, i) => (d === null ? [] : [i]));
     if (kept.length === 0) throw new Error(`${this.root}: none of the ${this.files.length} images could be decoded`);
     if (this.skipped.length > 0) warn(`selfsup: ${this.skipped.length} of ${this.files.length} images skipped in ${this.root}`);

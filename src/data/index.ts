@@ -11,3 +11,4 @@ export * from './labelSubset.js';
 export * from './segmentationSet.js';
 export * from './syntheticShapes.js';
 export * from './detectionSet.js';
+export * from './classAlignment.js';

@@ -18,7 +18,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type Tensor, fromBytes, tensor } from '../tensor/index.js';
+import { type Tensor, fromBytes, maxThreads, tensor } from '../tensor/index.js';
 import { type ViewSet, checkViewConfig } from '../transforms/index.js';
 import type { ImageArray } from './imageArray.js';
 import type { TensorInfo, WorkerReply, WorkerSetup, WorkerTask } from './loaderWorker.js';
@@ -88,7 +88,9 @@ export class DataLoader {
     if (options.views.views.length === 0) throw new Error('views: the view set has no views');
     options.views.views.forEach((v, i) => checkViewConfig(v, `views[${i}]`));
     const workers = options.workers ?? Math.max(1, Math.floor(availableParallelism() / 2));
-    if (!(Number.isInteger(workers) && workers >= 0)) throw new Error(`workers must be a non-negative integer, got ${workers}`);
+    if (!(Number.isInteger(workers) && workers >= 0 && workers <= maxThreads())) {
+      throw new Error(`workers must be a whole number from 0 to ${maxThreads()} (4 x the ${availableParallelism()} cores of this machine), got ${workers}`);
+    }
     const prefetch = options.prefetch ?? 2 * Math.max(1, workers);
     if (!(Number.isInteger(prefetch) && prefetch >= 1)) throw new Error(`prefetch must be a positive integer, got ${prefetch}`);
     this.workerCount = workers;

@@ -1,13 +1,14 @@
 /**
  * The kNN accuracy of a backbone on labelled images: frozen features of a bank and of queries
- * under the evaluation view, then weighted kNN (k = 200, T = 0.1 by default). The online monitor
- * of the trainer, the demo and the benchmarks measure with it.
+ * under the evaluation view, then weighted kNN (k = 200, T = 0.1 by default); the queries' classes
+ * matched to the bank's by name, queries of a class the bank lacks left out (see data/classAlignment.ts).
+ * The online monitor of the trainer, the demo and the benchmarks measure with it.
  *
  * ```ts
  * const { top1 } = backboneKnn(backbone, trainImages, testImages, evalView);
  * ```
  */
-import type { ImageArray } from '../data/index.js';
+import { type ImageArray, alignClasses } from '../data/index.js';
 import type { Layer } from '../nn/index.js';
 import { tidy } from '../tensor/index.js';
 import type { ViewConfig } from '../transforms/index.js';
@@ -15,7 +16,8 @@ import { extractFeatures } from './features.js';
 import { type Accuracy, type KnnOptions, knnAccuracy } from './knn.js';
 
 export function backboneKnn(backbone: Layer, bank: ImageArray, queries: ImageArray, view: ViewConfig, o: KnnOptions = {}): Accuracy {
+  const matched = alignClasses(bank, queries, { unknown: 'drop' }).images;
   return tidy(() => knnAccuracy(
-    extractFeatures(backbone, bank, { view }), bank.allLabels(), extractFeatures(backbone, queries, { view }), queries.allLabels(), o,
+    extractFeatures(backbone, bank, { view }), bank.allLabels(), extractFeatures(backbone, matched, { view }), matched.allLabels(), o,
   ));
 }

@@ -89,6 +89,9 @@ function preprocessorConfig(d: BackboneDescription): Record<string, unknown> {
   };
 }
 
+/** The files of a Hugging Face-style folder, relative to it. */
+export const HF_FOLDER_FILES = ['config.json', 'preprocessor_config.json', 'onnx/model.onnx', 'model.safetensors', 'model.json'];
+
 /** The folder: config.json, preprocessor_config.json, onnx/model.onnx, model.safetensors (+ selfsup.json). */
 export function writeHuggingFaceFolder(dir: string, backbone: Layer, d: BackboneDescription): string[] {
   mkdirSync(join(dir, 'onnx'), { recursive: true });
@@ -96,5 +99,5 @@ export function writeHuggingFaceFolder(dir: string, backbone: Layer, d: Backbone
   atomicWriteFile(join(dir, 'config.json'), [Buffer.from(json(huggingFaceConfig(d)))]);
   atomicWriteFile(join(dir, 'preprocessor_config.json'), [Buffer.from(json(preprocessorConfig(d)))]);
   writeBackboneSafetensors(join(dir, 'model'), backbone, d);
-  return ['config.json', 'preprocessor_config.json', 'onnx/model.onnx', 'model.safetensors', 'model.json'].map((f) => join(dir, f));
+  return HF_FOLDER_FILES.map((f) => join(dir, f));
 }

@@ -1,7 +1,8 @@
 /**
  * Writes a file so that a crash at any moment leaves either the old file or the new one,
  * never a half-written one: write to a temporary file beside it, fsync, rename over the
- * target, fsync the folder.
+ * target, fsync the folder. A run's own files are refused unless this process trains that run
+ * (see runFolder.ts).
  *
  * ```ts
  * atomicWriteFile('runs/a/checkpoint.safetensors', [header, ...buffers]);
@@ -9,10 +10,13 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { isProcessRunning } from './processes.js';
+import { refuseRunFile } from './runFolder.js';
 
 const temporaryName = (path: string, pid: number) => `.${basename(path)}.tmp-${pid}`;
 
 export function atomicWriteFile(path: string, chunks: Uint8Array[]): void {
+  refuseRunFile(path);
   const temp = join(dirname(path), temporaryName(path, process.pid));
   let fd = -1;
   try {
@@ -51,18 +55,14 @@ export function removeStaleTemporaries(path: string): number {
   for (const name of readdirSync(dir)) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
-    if (!Number.isInteger(pid) || pid === process.pid || isRunning(pid)) continue;
+    if (!Number.isInteger(pid) || pid === process.pid || isProcessRunning(pid)) continue;
     rmSync(join(dir, name), { force: true });
     removed++;
   }
   return removed;
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** `text` as a UTF-8 file, atomically (reports, tables). */
+export function writeTextFile(path: string, text: string): void {
+  atomicWriteFile(path, [Buffer.from(text, 'utf8')]);
 }

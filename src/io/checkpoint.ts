@@ -13,7 +13,7 @@
 import type { Module } from '../nn/index.js';
 import type { Optimizer } from '../optim/index.js';
 import { type Generator, type Tensor, rngState, setRngState, tidy } from '../tensor/index.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { readSafetensors, readSafetensorsMetadata, writeSafetensors } from './safetensors.js';
 
 const FORMAT = 'selfsup.checkpoint.v1';
 type AnyOptimizer = Optimizer<{ lr: number; weightDecay: number }>;
@@ -46,6 +46,37 @@ export function saveCheckpoint(path: string, c: CheckpointContents): void {
   });
 }
 
+interface CheckpointMeta {
+  format: string;
+  step: number;
+  optimizer: { type: string; groups: Record<string, unknown>[]; stepCount: number } | null;
+  extra: Record<string, unknown>;
+}
+
+/** The checkpoint's own description, checked: format, a step and optimizer step count that are whole and not negative. */
+function parseMeta(path: string, metadata: Record<string, string>): CheckpointMeta {
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(metadata.selfsup ?? '');
+  } catch {
+    throw new Error(`${path}: not a selfsup checkpoint (no selfsup metadata; weights alone load with readSafetensors)`);
+  }
+  if (meta.format !== FORMAT) throw new Error(`${path}: checkpoint format ${meta.format}, expected ${FORMAT}`);
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!count(meta.step)) throw new Error(`${path}: corrupt checkpoint: step ${JSON.stringify(meta.step)}, expected a whole number >= 0`);
+  if (meta.optimizer !== null && !(count(meta.optimizer?.stepCount) && Array.isArray(meta.optimizer?.groups))) {
+    throw new Error(`${path}: corrupt checkpoint: optimizer state ${JSON.stringify(meta.optimizer).slice(0, 200)}`);
+  }
+  if (typeof meta.extra !== 'object' || meta.extra === null) meta.extra = {};
+  return meta;
+}
+
+/** The step and the caller's JSON of a checkpoint, from its header alone (no tensors read). */
+export function readCheckpointMetadata(path: string): { step: number; extra: Record<string, unknown> } {
+  const meta = parseMeta(path, readSafetensorsMetadata(path));
+  return { step: meta.step, extra: meta.extra };
+}
+
 /** Restores `model` (strictly: another architecture is an error naming the file) and `optimizer`. */
 export function loadCheckpoint(
   path: string,
@@ -53,13 +84,7 @@ export function loadCheckpoint(
 ): { step: number; extra: Record<string, unknown> } {
   return tidy(() => {
     const { tensors, metadata } = readSafetensors(path);
-    let meta: { format: string; step: number; optimizer: { type: string; groups: Record<string, unknown>[]; stepCount: number } | null; extra: Record<string, unknown> };
-    try {
-      meta = JSON.parse(metadata.selfsup ?? '');
-    } catch {
-      throw new Error(`${path}: not a selfsup checkpoint (no selfsup metadata; weights alone load with readSafetensors)`);
-    }
-    if (meta.format !== FORMAT) throw new Error(`${path}: checkpoint format ${meta.format}, expected ${FORMAT}`);
+    const meta = parseMeta(path, metadata);
     const pick = (prefix: string) => new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
     try {
       into.model.loadStateDict(pick('model.'));

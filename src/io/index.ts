@@ -7,3 +7,7 @@ export * from './npy.js';
 export * from './heatmap.js';
 export * from './barChart.js';
 export * from './boxesPicture.js';
+export * from './runFolder.js';
+export * from './processes.js';
+export * from './csv.js';
+export * from './regularFile.js';

@@ -11,7 +11,7 @@
  * model.loadStateDict(tensors);
  * ```
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { type DType, type Tensor, fromBytes } from '../tensor/index.js';
 import { atomicWriteFile } from './atomicWrite.js';
 
@@ -68,6 +68,7 @@ export function readSafetensors(path: string): { tensors: Map<string, Tensor>; m
   const dataLength = file.byteLength - dataStart;
   const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
   const tensors = new Map<string, Tensor>();
+  const spans: [number, number, string][] = [];
   try {
     for (const [name, raw] of Object.entries(header)) {
       if (name === '__metadata__') continue;
@@ -81,11 +82,44 @@ export function readSafetensors(path: string): { tensors: Map<string, Tensor>; m
         fail(`tensor '${name}' has offsets [${begin}, ${end}] outside the ${dataLength} data bytes (truncated file?)`);
       }
       if (end - begin !== expected) fail(`tensor '${name}' spans ${end - begin} bytes, its ${dtype}[${e.shape.join(', ')}] needs ${expected}`);
+      spans.push([begin, end, name]);
       tensors.set(name, fromBytes(file.subarray(dataStart + begin, dataStart + end), e.shape, dtype));
+    }
+    // Tensors own disjoint byte ranges: two sharing bytes would be written through each other.
+    spans.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) {
+      if (spans[i][0] < spans[i - 1][1]) fail(`tensors '${spans[i - 1][2]}' [${spans[i - 1][0]}, ${spans[i - 1][1]}] and '${spans[i][2]}' [${spans[i][0]}, ${spans[i][1]}] overlap`);
     }
   } catch (error) {
     for (const t of tensors.values()) t.dispose();
     throw error;
   }
   return { tensors, metadata };
+}
+
+/** The `__metadata__` of a safetensors file, reading its header only (a checkpoint's description without its tensors). */
+export function readSafetensorsMetadata(path: string): Record<string, string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw new Error(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  try {
+    const length = Buffer.alloc(8);
+    if (readSync(fd, length, 0, 8, 0) !== 8) throw new Error(`${path}: not a valid safetensors file: too short for the header length`);
+    const headerLength = Number(length.readBigUInt64LE(0));
+    if (headerLength > 100 * 2 ** 20) throw new Error(`${path}: not a valid safetensors file: a header of ${headerLength} bytes`);
+    const header = Buffer.alloc(headerLength);
+    if (readSync(fd, header, 0, headerLength, 8) !== headerLength) throw new Error(`${path}: not a valid safetensors file: header length ${headerLength} exceeds the file`);
+    let parsed: { __metadata__?: Record<string, string> };
+    try {
+      parsed = JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> };
+    } catch {
+      throw new Error(`${path}: not a valid safetensors file: the header is not JSON`);
+    }
+    return parsed?.__metadata__ ?? {};
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -5,17 +5,25 @@
  * (SELFSUP_NUM_THREADS or OMP_NUM_THREADS override) and installs a caching CPU
  * allocator, so a plain `node` process is fast with nothing set by the user.
  */
+import { availableParallelism } from 'node:os';
 import { native } from './native.js';
 import { Generator, Tensor } from './tensor.js';
 import type { Device } from './dtype.js';
 
+/** The most threads (or loader workers) a process may ask for: 4 per core; more only thrash (and thousands hang). */
+export function maxThreads(): number {
+  return 4 * availableParallelism();
+}
+
 export function setNumThreads(n: number): void {
+  if (!(Number.isInteger(n) && n >= 1 && n <= maxThreads())) {
+    throw new Error(`setNumThreads(${n}): expected a whole number from 1 to ${maxThreads()} (4 x the ${availableParallelism()} cores of this machine)`);
+  }
   native.setNumThreads(n);
 }
 export function getNumThreads(): number {
   return native.getNumThreads();
 }
-/** Seeds the global generator used by random ops that are given no Generator. */
 /**
  * The device creation functions use when none is named, for the calling thread (as
  * torch.set_default_device): `setDefaultDevice('cuda')` puts a model built afterwards, the
@@ -31,6 +39,7 @@ export function defaultDevice(): Device {
   return native.defaultDevice() as Device;
 }
 
+/** Seeds the global generator used by random ops that are given no Generator. */
 export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }

@@ -3,3 +3,4 @@ export * from './trainer.js';
 export * from './tensorboard.js';
 export * from './progress.js';
 export * from './costEstimate.js';
+export * from './runIdentity.js';

@@ -2,13 +2,17 @@
  * The pretraining loop, the same for every method: a {@link DataLoader} of views, the method's
  * loss, backward, gradient accumulation and clipping, an optimizer with linear warm-up and a
  * cosine schedule set every step, optional bfloat16 autocast, and everything a long run needs:
+ * - the run folder owned (see io/runFolder.ts): locked while training, an existing run refused
+ *   unless `resume` or `overwrite` says what to do with it;
  * - checkpoints (atomic) every `checkpointEvery` steps and at the end; `resume: true` continues
- *   from the last one with the same data order, augmentations, random state and schedule;
+ *   from the last one with the same data order, augmentations, random state and schedule, after
+ *   checking it is the same run (method, batch, schedule, data: see runIdentity.ts);
  * - metrics.jsonl (one line per step) and TensorBoard event files (loss, lr, images/s, collapse
  *   diagnostics, kNN accuracy);
  * - progress with images/s and ETA, a cost estimate after the first steps, a warning line when the
  *   representation collapses, and steps with a NaN/Inf loss skipped (after `maxBadSteps` in a row,
- *   the weights go back to the last checkpoint);
+ *   the weights go back to the last checkpoint); a run that ends on skipped steps is an error, and
+ *   non-finite weights are never checkpointed;
  * - data parallelism when a process group exists (see tensor/distributed.ts; `selfsup pretrain
  *   --nproc`): `batchSize` is the whole batch, split evenly over the ranks (each reads its share of
  *   every batch, DistributedSampler-style), the weights start as rank 0's, gradients are averaged in
@@ -21,17 +25,18 @@
  *   out: 'runs/simclr', epochs: 100, batchSize: 256, optimizer: { name: 'sgd', lr: 0.06, weightDecay: 5e-4 } });
  * ```
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, type ImageArray } from '../data/index.js';
 import { backboneKnn, collapseMetrics } from '../eval/index.js';
-import { loadCheckpoint, removeStaleTemporaries, saveCheckpoint } from '../io/index.js';
+import { CHECKPOINT_FILE, METRICS_FILE, type RunLock, claimRunFolder, loadCheckpoint, readCheckpointMetadata, removeStaleTemporaries, saveCheckpoint } from '../io/index.js';
 import type { SSLMethod } from '../methods/index.js';
 import { AdamW, LARS, type Optimizer, SGD, clipGradNorm, warmupCosine } from '../optim/index.js';
-import { allGather, allReduce, allocatorStats, autocast, averageGradients, broadcast, manualSeed, processGroup, tensor, tidy } from '../tensor/index.js';
+import { allGather, allReduce, allocatorStats, autocast, averageGradients, broadcast, cat, manualSeed, processGroup, tensor, tidy } from '../tensor/index.js';
 import type { ViewConfig, ViewSet } from '../transforms/index.js';
 import { type CostEstimate, forwardFlops, formatCost } from './costEstimate.js';
 import { Progress } from './progress.js';
+import { type RunIdentity, checkResumeIdentity } from './runIdentity.js';
 import { TensorBoardWriter } from './tensorboard.js';
 
 export interface OptimizerConfig {
@@ -77,6 +82,15 @@ export interface TrainerOptions {
   diagnosticsEvery?: number;
   knn?: KnnMonitor;
   resume?: boolean;
+  /** replace a run already in `out` (without it, and without `resume`, an existing run is refused) */
+  overwrite?: boolean;
+  /**
+   * what must be the same to resume this run (beside the batch, schedule, method and data, which
+   * the trainer adds); saved in checkpoints, compared on `resume`
+   */
+  identity?: RunIdentity;
+  /** identity keys a resumed run may change on purpose (`--allow-changed batchSize`) */
+  allowChanged?: string[];
   /** stop after this many steps in total (a budget shorter than the epochs) */
   maxSteps?: number;
   maxBadSteps?: number;
@@ -93,6 +107,8 @@ export interface TrainSummary {
   knn?: { top1: number; top5: number };
   cost?: CostEstimate;
   resumedFrom?: number;
+  /** the last checkpoint written, and the step it holds */
+  checkpoint?: { path: string; step: number };
 }
 
 function makeOptimizer(method: SSLMethod, c: OptimizerConfig): Optimizer<{ lr: number; weightDecay: number }> {
@@ -102,19 +118,34 @@ function makeOptimizer(method: SSLMethod, c: OptimizerConfig): Optimizer<{ lr: n
   return new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay, ...(c.betas ? { betas: c.betas } : {}) });
 }
 
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
-
 export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewSet, o: TrainerOptions): Promise<TrainSummary> {
   const { rank, worldSize: world } = processGroup() ?? { rank: 0, worldSize: 1 };
   const lead = rank === 0;  // the process that writes files and logs
   const log = !lead ? () => undefined : o.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const accumulate = o.accumulate ?? 1;
   if (o.batchSize % world !== 0) {
     throw new Error(`batchSize ${o.batchSize} (the whole batch, split over the processes) must be a multiple of the ${world} processes`);
   }
-  if (lead) mkdirSync(o.out, { recursive: true });
+  const lock = lead ? claimRunFolder(o.out, { resume: o.resume, overwrite: o.overwrite }) : null;
+  try {
+    return await trainInFolder(method, data, views, o, rank, world, log);
+  } finally {
+    lock?.release();
+  }
+}
+
+/** Whether every floating-point parameter and buffer is finite (one number back from the engine). */
+function weightsFinite(method: SSLMethod): boolean {
+  return tidy(() => {
+    const floats = [...method.parameters(), ...method.buffers()].filter((t) => t.dtype.startsWith('float') || t.dtype === 'bfloat16');
+    return cat(floats.map((t) => t.isfinite().all().view(1))).all().item() === 1;
+  });
+}
+
+async function trainInFolder(method: SSLMethod, data: ImageArray, views: ViewSet, o: TrainerOptions, rank: number, world: number, log: (line: string) => void): Promise<TrainSummary> {
+  const lead = rank === 0;
+  const accumulate = o.accumulate ?? 1;
   const checkpointPath = join(o.out, CHECKPOINT_FILE);
-  const metricsPath = join(o.out, 'metrics.jsonl');
+  const metricsPath = join(o.out, METRICS_FILE);
   manualSeed(o.seed ?? 0);
   const loader = new DataLoader(data, { batchSize: o.batchSize / world, rank, worldSize: world, views, seed: o.seed ?? 0, workers: o.workers });
   const stepsPerEpoch = Math.floor(loader.batchesPerEpoch / accumulate);
@@ -127,16 +158,39 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
   });
   const weightDecaySchedule = warmupCosine({ base: o.optimizer.weightDecay, final: o.optimizer.finalWeightDecay ?? o.optimizer.weightDecay, totalSteps: o.epochs * stepsPerEpoch });
   const checkpointEvery = o.checkpointEvery ?? stepsPerEpoch;
-  const save = (step: number) => lead && saveCheckpoint(checkpointPath, { model: method, optimizer, step, extra: { loader: loader.position, config: o.config ?? {} } });
+  const identity: RunIdentity = {
+    method: method.constructor.name, ...o.identity, batchSize: o.batchSize, accumulate, epochs: o.epochs, data: data.fingerprint(),
+  };
+  let saved: { path: string; step: number } | undefined;
+  const save = (step: number) => {
+    if (!lead) return;
+    if (!weightsFinite(method)) {
+      throw new Error(`step ${step}: the weights are no longer finite although the loss was (too high a learning rate?); ` +
+        `not checkpointed${saved ? `: the last good checkpoint is step ${saved.step} in ${saved.path}` : ''}`);
+    }
+    saveCheckpoint(checkpointPath, { model: method, optimizer, step, extra: { loader: loader.position, config: o.config ?? {}, identity } });
+    saved = { path: checkpointPath, step };
+  };
 
   // A run killed while writing its checkpoint leaves the temporary copy (the checkpoint itself is whole).
   if (lead && removeStaleTemporaries(checkpointPath) > 0) log(`removed the partial checkpoint a killed run left in ${o.out}`);
   let start = 0;
   let resumedFrom: number | undefined;
   if (o.resume && existsSync(checkpointPath)) {
+    const before = readCheckpointMetadata(checkpointPath);
+    const savedIdentity = before.extra.identity as RunIdentity | undefined;
+    if (savedIdentity) checkResumeIdentity(checkpointPath, savedIdentity, identity, o.allowChanged);
+    else log(`${checkpointPath} predates run identities: resuming without checking it is the same run`);
     const { step, extra } = loadCheckpoint(checkpointPath, { model: method, optimizer });
-    loader.seek(extra.loader as { epoch: number; batch: number });
+    const position = extra.loader as { epoch: number; batch: number } | undefined;
+    const consumed = position && Number.isInteger(position.epoch) && Number.isInteger(position.batch) ? position.epoch * loader.batchesPerEpoch + position.batch : NaN;
+    if (step > o.epochs * stepsPerEpoch || consumed !== step * accumulate) {
+      throw new Error(`${checkpointPath}: inconsistent checkpoint: step ${step} (this run has ${o.epochs * stepsPerEpoch}), loader position ` +
+        `${JSON.stringify(position)} (step ${step} means ${step * accumulate} batches of ${loader.batchesPerEpoch} per epoch)`);
+    }
+    loader.seek(position!);
     start = resumedFrom = step;
+    saved = { path: checkpointPath, step };
     // Keep the metrics of the steps the checkpoint covers; later lines were from the killed run.
     if (lead && existsSync(metricsPath)) {
       const kept = readFileSync(metricsPath, 'utf8').split('\n').filter((line) => {
@@ -146,6 +200,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
     }
     log(`resuming ${o.out} from step ${step} (epoch ${loader.position.epoch}, batch ${loader.position.batch})`);
   } else if (lead) {
+    // a new run: no checkpoint of an earlier one survives (claimRunFolder refused or removed it)
     writeFileSync(metricsPath, '');
   }
   if (world > 1) {
@@ -168,6 +223,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
   const trained = method.parameters().filter((p) => p.requiresGrad);
 
   const summary: TrainSummary = { steps: 0, firstLoss: NaN, lastLoss: NaN, imagesPerSecond: NaN, resumedFrom };
+  let lastTrained = start;   // the last step that updated the weights
   const runKnn = (step: number) => {
     if (!o.knn || !lead) return;
     const knn = backboneKnn(method.backbone, o.knn.train, o.knn.test, o.knn.view, { k: o.knn.k, temperature: o.knn.temperature });
@@ -231,6 +287,7 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
         continue;
       }
       badSteps = 0;
+      lastTrained = step + 1;
       averageGradients(trained);
       method.beforeUpdate(step / totalSteps);
       if (o.clipGrad) clipGradNorm(method.parameters(), o.clipGrad);
@@ -270,5 +327,11 @@ export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewS
   }
   progress.done();
   summary.imagesPerSecond = timer.images / ((performance.now() - timer.start) / 1000);
+  summary.checkpoint = saved;
+  if (lastTrained < totalSteps) {
+    const skipped = totalSteps - lastTrained;
+    throw new Error(`the run ended with its last ${skipped} step${skipped > 1 ? 's' : ''} skipped (a NaN/Inf loss${summary.steps === 0 ? ' in every step: nothing was trained' : ''}); ` +
+      (saved ? `the last good checkpoint is step ${saved.step} in ${saved.path}` : 'no checkpoint was written') + '. Lower --lr, check --init weights and the data');
+  }
   return summary;
 }
