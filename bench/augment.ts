@@ -3,8 +3,9 @@
  * the same images as 96x96 JPEGs, images/s (two views each), ours (ImageFolder + DataLoader worker
  * threads) side by side with torchvision + PIL (ImageFolder + DataLoader workers, bench/peers/augment.py)
  * on the same files, the same cores. Ours decodes once and keeps the pixels (the decoded-image
- * cache); torchvision decodes every epoch, so both the steady rate and the rate of an epoch that
- * also decodes are reported.
+ * cache); torchvision decodes every epoch. The headline ratio compares like with like, an epoch that
+ * decodes every file on both sides; the cached rate is reported beside it. Both sides warm up with
+ * one whole epoch, so no batch prefetched by the warm-up is made inside the timed window.
  */
 import { DataLoader, ImageFolder } from '../src/data/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, methodViews } from '../src/transforms/index.js';
@@ -22,7 +23,7 @@ export interface AugmentBenchOptions {
 }
 
 async function oursEpochs(loader: DataLoader, epochs: number): Promise<number> {
-  for (let i = 0; i < 2; i++) disposeViews(await loader.next()); // warm-up: workers started, caches warm
+  for await (const batch of loader.epoch()) disposeViews(batch); // warm-up: one whole epoch, nothing left in flight
   let count = 0;
   const start = performance.now();
   for (let e = 0; e < epochs; e++) {
@@ -67,12 +68,13 @@ export async function augmentBench(o: AugmentBenchOptions): Promise<Record<strin
       const p = median(peer);
       row.peer_img_per_s = round(p, 1);
       row.peer_rounds = peer.map((v) => round(v, 1));
-      row.ratio_vs_torchvision = round(steady / p, 2);
-      row.ratio_decoding_vs_torchvision = round(withDecode / p, 2);
-      ratios.push(steady / p);
+      row.ratio_vs_torchvision = round(withDecode / p, 2);
+      row.ratio_cached_vs_torchvision = round(steady / p, 2);
+      ratios.push(withDecode / p);
     }
     result[`simclr_${size}px`] = row;
   }
+  // both decoding every file each epoch: the lower of the two sizes
   if (ratios.length > 0) result.ratio_vs_torchvision = round(Math.min(...ratios), 2);
   return result;
 }

@@ -4,10 +4,11 @@
  *   models   train steps of ResNet-18, ViT-Tiny and ViT-Tiny on 25% of tokens vs PyTorch
  *   memory   RSS over a long run of small training steps (flat after warm-up?); --trainer: the whole pretraining path
  *   augment  SimCLR two-view augmentation of CIFAR-10 JPEGs (32 and 96 px) vs torchvision + PIL
- *   datawait the share of a SimCLR ResNet-18 step spent waiting for the loader
+ *   datawait the share of a SimCLR ResNet-18 step spent waiting for the loader, at 32 and 96 px
  *   methods  end-to-end training img/s of each method vs PyTorch + torchvision (--only <method>)
  *   parity   the same SimCLR run in both, kNN accuracy compared
  *   distributed  2 processes x 1 thread vs 1 process x 2 threads (c10d Gloo data parallelism)
+ *   quality  the quality tests' short-run recipes on a validation split of the demo's training images
  */
 import { methodsBench, parityBench } from './methods.js';
 import { augmentBench } from './augment.js';
@@ -17,6 +18,7 @@ import type { Device } from '../src/tensor/index.js';
 import { engineBench } from './engine.js';
 import { memoryBench, trainerMemoryBench } from './memory.js';
 import { modelsBench } from './models.js';
+import { qualityBench } from './quality.js';
 
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
@@ -35,7 +37,7 @@ if (name === 'engine') {
   result = modelsBench({
     steps: flag(args, '--steps', 3), warmup: flag(args, '--warmup', 1), rounds: flag(args, '--rounds', 3),
     threads: flag(args, '--threads', 2), batch: flag(args, '--batch', 128), peer: !args.includes('--no-peer'),
-    device: args.includes('--device') ? args[args.indexOf('--device') + 1] as Device : 'cpu', bf16: args.includes('--bf16'),
+    device: args.includes('--device') ? args[args.indexOf('--device') + 1] as Device : 'cpu',
   });
 } else if (name === 'memory') {
   const memory = { steps: flag(args, '--steps', 10_000), every: flag(args, '--every', 500), warmup: flag(args, '--warmup', 1000) };
@@ -51,14 +53,17 @@ if (name === 'engine') {
   const only = args.indexOf('--only');
   result = await methodsBench({
     only: only >= 0 ? args[only + 1] : undefined, batch: flag(args, '--batch', 256), steps: flag(args, '--steps', 4),
-    warmup: flag(args, '--warmup', 2), rounds: flag(args, '--rounds', 2), threads: flag(args, '--threads', 2), peer: !args.includes('--no-peer'),
+    warmup: flag(args, '--warmup', 2), rounds: flag(args, '--rounds', 3), threads: flag(args, '--threads', 2), peer: !args.includes('--no-peer'),
   });
 } else if (name === 'parity') {
   result = await parityBench({ epochs: flag(args, '--epochs', 10), threads: flag(args, '--threads', 2), peer: !args.includes('--no-peer') });
 } else if (name === 'distributed') {
   result = distributedBench({ steps: flag(args, '--steps', 12), batch: flag(args, '--batch', 128), perClass: flag(args, '--per-class', 256) });
+} else if (name === 'quality') {
+  const only = args.indexOf('--only');
+  result = await qualityBench({ seeds: flag(args, '--seeds', 2), split: args.includes('--split') && args[args.indexOf('--split') + 1] === 'test' ? 'test' : 'validation', only: only >= 0 ? args[only + 1] : undefined });
 } else {
-  console.error('usage: npm run bench -- engine|models|memory|augment|datawait|methods|parity|distributed [--json] [options]');
+  console.error('usage: npm run bench -- engine|models|memory|augment|datawait|methods|parity|distributed|quality [--json] [options]');
   process.exit(2);
 }
 if (json) console.log(JSON.stringify(result));

@@ -40,6 +40,43 @@ export function sideBySide(o: SideBySideOptions): SideBySideResult {
   return result;
 }
 
+/**
+ * Several timed variants of ours and of the peer (its modes: fp32, channels_last, bf16, ...) in
+ * `rounds` rounds; odd rounds run the peer first, so neither side always runs on a cold or a warm
+ * machine. Each variant returns images/s for one round. The peer's best mode is the one with the
+ * highest median; a ratio is the median of the per-round ratios, so one noisy round cannot decide.
+ */
+export interface RoundsOptions {
+  rounds: number;
+  ours: Record<string, () => number>;
+  peer: Record<string, () => number>;
+}
+
+export interface RoundsResult {
+  ours: Record<string, number[]>;
+  peer: Record<string, number[]>;
+  /** the peer mode with the highest median images/s (undefined without a peer) */
+  peerBest?: string;
+}
+
+export function alternatingRounds(o: RoundsOptions): RoundsResult {
+  const result: RoundsResult = { ours: {}, peer: {} };
+  const run = (side: Record<string, () => number>, into: Record<string, number[]>) => {
+    for (const [name, f] of Object.entries(side)) (into[name] ??= []).push(f());
+  };
+  for (let r = 0; r < o.rounds; r++) {
+    if (r % 2 === 0) { run(o.ours, result.ours); run(o.peer, result.peer); } else { run(o.peer, result.peer); run(o.ours, result.ours); }
+  }
+  const modes = Object.keys(result.peer);
+  if (modes.length > 0) result.peerBest = modes.reduce((a, b) => (median(result.peer[b]) > median(result.peer[a]) ? b : a));
+  return result;
+}
+
+/** The median over rounds of ours[r] / peer[r]. */
+export function roundRatio(ours: number[], peer: number[]): number {
+  return median(ours.map((v, r) => v / peer[r]));
+}
+
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -7,3 +7,7 @@ export * as io from './io/index.js';
 export * as data from './data/index.js';
 export * as transforms from './transforms/index.js';
 export * as losses from './losses/index.js';
+export * as methods from './methods/index.js';
+export * as train from './train/index.js';
+export * as evaluation from './eval/index.js';
+export * as tokenizers from './tokenizers/index.js';

@@ -90,7 +90,8 @@ describe('the collapse monitor catches a real collapse', () => {
       const logged: string[] = [];
       await pretrain(method, images, methodViews('simsiam', { size: 32 }), {
         out: join(dir, `simsiam-${stopGradient}`), epochs: 100, maxSteps: 80, batchSize: 64, diagnosticsEvery: 10,
-        optimizer: { name: 'sgd', lr: 0.1, weightDecay: 5e-4 }, log: (l) => logged.push(l),
+        // float32 on every CPU: the path to collapse (rank 1 at its first warning) is this test's subject
+        precision: 'fp32', optimizer: { name: 'sgd', lr: 0.1, weightDecay: 5e-4 }, log: (l) => logged.push(l),
       });
       warnings[String(stopGradient)] = logged.filter((l) => /representation collapse/.test(l));
       method.dispose();

@@ -13,7 +13,7 @@ import { type MethodStep, SSLMethod, SimCLR } from '../src/methods/index.js';
 import { Linear } from '../src/nn/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { Generator, type Tensor, autocast, randn, tidy } from '../src/tensor/index.js';
-import { Progress, crc32c, forwardFlops, maskedCrc32c, pretrain } from '../src/train/index.js';
+import { Progress, crc32c, forwardFlops, maskedCrc32c, pretrain, trainFlopsPerImage } from '../src/train/index.js';
 import { methodViews } from '../src/transforms/index.js';
 
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
@@ -77,6 +77,13 @@ describe('training outputs', () => {
     assert.equal(forwardFlops(new Linear(4, 3), [1, 4]), 2 * 4 * 3);
     const gflops = forwardFlops(resnet18(), [1, 3, 224, 224]) / 1e9;
     assert.ok(Math.abs(gflops - 3.64) < 0.02, `ResNet-18 at 224: ${gflops} GFLOPs (torchvision: 1.82 G multiply-adds)`);
+    // a step's cost counts each view at its own size (DINO's local crops) and only the patches the backbone sees (MAE)
+    const net = resnet18({ stem: 'cifar', width: 0.25 });
+    const [f32, f16] = [forwardFlops(net, [1, 3, 32, 32]), forwardFlops(net, [1, 3, 16, 16])];
+    assert.ok(Math.abs(f16 / f32 - 0.25) < 0.01, `a 16-px view costs a quarter of a 32-px one: ${f16 / f32}`);
+    assert.equal(trainFlopsPerImage(net, [32, 32, 16, 16]), 3 * (2 * f32 + 2 * f16));
+    assert.equal(trainFlopsPerImage(net, [32], 0.25), 0.75 * f32);
+    net.dispose();
   });
   test('bfloat16 autocast: products in bfloat16 inside, float32 outside, close to float32', () => {
     const a = randn([32, 64], { generator: new Generator(1) });
@@ -148,21 +155,4 @@ describe('pretrain', async () => {
     assert.ok(Number.isFinite(summary.lastLoss));
   });
 
-});
-
-describe('quality: SimCLR on real images', () => {
-  test('a short pretraining lowers the loss and beats the random encoder\'s kNN accuracy', async () => {
-    const train = await ImageFolder.scan(join(demo, 'train')).load();
-    const test = await ImageFolder.scan(join(demo, 'test')).load();
-    const view = methodViews('eval', { size: 32 }).views[0];
-    const top1 = (backbone: SimCLR['backbone']) => backboneKnn(backbone, train, test, view).top1;
-    const method = small(0);
-    const random = top1(method.backbone);
-    const summary = await pretrain(method, train, methodViews('simclr', { size: 32 }), {
-      out: join(dir, 'quality'), epochs: 100, maxSteps: 60, batchSize: 128, optimizer: { name: 'sgd', lr: 0.12, weightDecay: 5e-4, warmupEpochs: 1 }, log: () => undefined,
-    });
-    const trained = top1(method.backbone);
-    assert.ok(summary.lastLoss < summary.firstLoss - 0.3, `loss ${summary.firstLoss} -> ${summary.lastLoss}`);
-    assert.ok(trained > random + 0.02, `kNN top-1: random ${random}, SimCLR ${trained}`);
-  });
 });

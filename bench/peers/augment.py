@@ -34,9 +34,8 @@ class TwoViews:
 
 data = datasets.ImageFolder(folder, transform=TwoViews())
 loader = DataLoader(data, batch_size=batch, shuffle=True, num_workers=workers, drop_last=True, persistent_workers=workers > 0)
-for i, _ in enumerate(loader):  # warm-up: start the workers, fill the page cache
-    if i == 2:
-        break
+for _ in loader:  # warm-up: one whole epoch (workers started, page cache warm, no prefetched batch left in flight)
+    pass
 count = 0
 start = time.perf_counter()
 for _ in range(epochs):

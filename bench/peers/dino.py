@@ -3,13 +3,12 @@
 clipping at 3), on ViT-Tiny/4 (tools/timm_vit.py, position embeddings interpolated for the local
 crops as interpolate_pos_encoding does) or ResNet-18 with the CIFAR stem, 32x32 CIFAR-10 JPEGs in a
 torchvision ImageFolder DataLoader with worker processes: 2 global crops of 32 and 6 local of 16.
-Prints one JSON line {"img_per_s", "backbone", "torch"} over --steps steps after --warmup steps.
+Prints one JSON line (peer_modes.py's report: img/s per mode of --modes, the best) over --steps steps after
+--warmup steps; --in-memory holds the decoded images as selfsup's side does.
 """
 import argparse
-import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
@@ -21,6 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 sys.path.insert(0, os.path.dirname(__file__))
 from timm_vit import VisionTransformer  # noqa: E402
 from methods import ResNet18  # noqa: E402
+from peer_modes import InMemory, add_mode_args, autocast, channels_last, parse_modes, report, time_modes  # noqa: E402
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
 
@@ -88,6 +88,7 @@ def main():
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--steps", type=int, default=4)
     p.add_argument("--warmup", type=int, default=1)
+    add_mode_args(p, default="fp32")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -97,53 +98,57 @@ def main():
     global1 = T.Compose([T.RandomResizedCrop(32, scale=(0.4, 1), interpolation=bicubic)] + color + tail)
     global2 = T.Compose([T.RandomResizedCrop(32, scale=(0.4, 1), interpolation=bicubic)] + color + [T.RandomSolarize(128, p=0.2)] + tail)
     local = T.Compose([T.RandomResizedCrop(16, scale=(0.05, 0.4), interpolation=bicubic)] + color + tail)
-    data = datasets.ImageFolder(a.data, transform=lambda img: [global1(img), global2(img)] + [local(img) for _ in range(a.locals)])
+    def crops_of(img):
+        return [global1(img), global2(img)] + [local(img) for _ in range(a.locals)]
+    folder = datasets.ImageFolder(a.data, transform=crops_of)
+    data = InMemory(folder, crops_of) if a.in_memory else folder
     loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0)
     def build():
         backbone = ViTBackbone() if a.backbone == "vit_tiny" else ResNet18()
         return MultiCrop(backbone, DINOHead(backbone.feature_dim, bn=a.backbone == "resnet18"))
 
-    student, teacher = build(), build()  # weight_norm's weight is not a leaf, so no deepcopy (as main_dino.py)
-    teacher.load_state_dict(student.state_dict())
-    for q in teacher.parameters():
-        q.requires_grad = False
-    center = torch.zeros(1, 4096)
-    params = [q for q in student.parameters() if q.requires_grad]
-    opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim > 1]}, {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=2.5e-4, weight_decay=0.04)
     it = iter(loader)
 
-    def step():
-        nonlocal center
-        crops, _ = next(it)
-        b = crops[0].shape[0]
-        with torch.no_grad():
-            t_out = teacher(crops[:2])
-        s_out = student(crops)
-        targets = F.softmax((t_out - center) / 0.04, dim=-1).chunk(2)
-        logs = F.log_softmax(s_out / 0.1, dim=-1).chunk(len(crops))
-        loss, n = 0, 0
-        for i, q in enumerate(targets):
-            for j, lp in enumerate(logs):
-                if i != j:
-                    loss = loss + torch.sum(-q * lp, dim=-1).mean()
-                    n += 1
-        loss = loss / n
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(params, 3.0)
-        opt.step()
-        with torch.no_grad():
-            center = center * 0.9 + t_out.mean(0, keepdim=True) * 0.1
-            for ps, pt in zip(student.parameters(), teacher.parameters()):
-                pt.mul_(0.996).add_(ps.detach(), alpha=0.004)
-        assert b == a.batch
+    def make_step(mode):
+        fmt = torch.channels_last if channels_last(mode) else torch.contiguous_format
+        student, teacher = build().to(memory_format=fmt), build().to(memory_format=fmt)  # weight_norm's weight is not a leaf, so no deepcopy (as main_dino.py)
+        teacher.load_state_dict(student.state_dict())
+        for q in teacher.parameters():
+            q.requires_grad = False
+        state = {"center": torch.zeros(1, 4096)}
+        params = [q for q in student.parameters() if q.requires_grad]
+        opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim > 1]}, {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=2.5e-4, weight_decay=0.04)
 
-    for _ in range(a.warmup):
-        step()
-    start = time.perf_counter()
-    for _ in range(a.steps):
-        step()
-    print(json.dumps({"img_per_s": a.batch * a.steps / (time.perf_counter() - start), "backbone": a.backbone, "torch": torch.__version__}))
+        def step():
+            crops, _ = next(it)
+            crops = [c.contiguous(memory_format=fmt) for c in crops]
+            b = crops[0].shape[0]
+            with autocast(mode):
+                with torch.no_grad():
+                    t_out = teacher(crops[:2])
+                s_out = student(crops)
+            t_out, s_out = t_out.float(), s_out.float()
+            targets = F.softmax((t_out - state["center"]) / 0.04, dim=-1).chunk(2)
+            logs = F.log_softmax(s_out / 0.1, dim=-1).chunk(len(crops))
+            loss, n = 0, 0
+            for i, q in enumerate(targets):
+                for j, lp in enumerate(logs):
+                    if i != j:
+                        loss = loss + torch.sum(-q * lp, dim=-1).mean()
+                        n += 1
+            loss = loss / n
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, 3.0)
+            opt.step()
+            with torch.no_grad():
+                state["center"] = state["center"] * 0.9 + t_out.mean(0, keepdim=True) * 0.1
+                for ps, pt in zip(student.parameters(), teacher.parameters()):
+                    pt.mul_(0.996).add_(ps.detach(), alpha=0.004)
+            assert b == a.batch
+        return step
+
+    report(time_modes(parse_modes(a.modes), make_step, a.batch, a.warmup, a.steps), backbone=a.backbone, in_memory=a.in_memory)
 
 
 if __name__ == "__main__":

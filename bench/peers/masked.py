@@ -8,15 +8,14 @@ on CIFAR-10 JPEGs in a torchvision ImageFolder DataLoader with worker processes,
   beit: blockwise masking of 40% (BEiT's MaskingGenerator), mask token in place of the masked patch
         embeddings, LayerScale 0.1, tokens of the original image from a VQ-VAE encoder (selfsup's
         architecture, 8192 codes, frozen), cross-entropy at masked positions.
-Prints one JSON line {"img_per_s", "method", "torch"} over --steps steps after --warmup steps.
+Prints one JSON line (peer_modes.py's report: img/s per mode of --modes, the best) over --steps steps after
+--warmup steps; --in-memory holds the decoded images as selfsup's side does.
 """
 import argparse
-import json
 import math
 import os
 import random
 import sys
-import time
 
 import torch
 import torch.nn as nn
@@ -26,6 +25,7 @@ from torchvision import datasets, transforms as T
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 from timm_vit import Block, VisionTransformer  # noqa: E402
+from peer_modes import InMemory, add_mode_args, autocast, parse_modes, report, time_modes  # noqa: E402
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
 DIM, DEPTH, HEADS, PATCH, GRID = 192, 12, 3, 4, 8
@@ -161,6 +161,7 @@ def main():
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--steps", type=int, default=4)
     p.add_argument("--warmup", type=int, default=1)
+    add_mode_args(p, default="fp32")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -168,34 +169,33 @@ def main():
     if a.method == "mae":
         view = T.Compose([T.RandomResizedCrop(32, scale=(0.2, 1.0), interpolation=T.InterpolationMode.BICUBIC), T.RandomHorizontalFlip(),
                           T.ToTensor(), T.Normalize(MEAN, STD)])
-        model = MAE()
         betas = (0.9, 0.95)
     else:
         view = T.Compose([T.RandomResizedCrop(32, scale=(0.08, 1.0)), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4),
                           T.ToTensor(), T.Normalize(MEAN, STD)])
-        model = BEiT()
         betas = (0.9, 0.999)
-    data = datasets.ImageFolder(a.data, transform=view)
+    folder = datasets.ImageFolder(a.data, transform=view)
+    data = InMemory(folder, view) if a.in_memory else folder
     loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0)
-    params = [q for q in model.parameters() if q.requires_grad]
-    opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim > 1], "weight_decay": 0.05},
-                             {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=1.5e-4, betas=betas)
-    model.train()
     it = iter(loader)
 
-    def step():
-        x, _ = next(it)
-        loss = model(x)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+    def make_step(mode):
+        model = MAE() if a.method == "mae" else BEiT()
+        params = [q for q in model.parameters() if q.requires_grad]
+        opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim > 1], "weight_decay": 0.05},
+                                 {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=1.5e-4, betas=betas)
+        model.train()
 
-    for _ in range(a.warmup):
-        step()
-    start = time.perf_counter()
-    for _ in range(a.steps):
-        step()
-    print(json.dumps({"img_per_s": a.batch * a.steps / (time.perf_counter() - start), "method": a.method, "torch": torch.__version__}))
+        def step():
+            x, _ = next(it)
+            with autocast(mode):
+                loss = model(x)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        return step
+
+    report(time_modes(parse_modes(a.modes), make_step, a.batch, a.warmup, a.steps), method=a.method, in_memory=a.in_memory)
 
 
 if __name__ == "__main__":

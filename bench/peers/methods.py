@@ -5,7 +5,8 @@ paper has one). ResNet-18 with the CIFAR stem and a width multiplier; SGD with m
 data: torchvision ImageFolder with the method's two-view transform at 32x32 (no blur) in a
 DataLoader with worker processes.
 
-  speed:  one JSON line {"img_per_s"} over --steps steps after --warmup steps (--method any)
+  speed:  one JSON line {"modes": {mode: img_per_s}, "img_per_s" (the best), ...} over --steps steps after --warmup
+          steps in each of --modes (peer_modes.py: fp32, channels_last, bf16, bf16+channels_last), --in-memory data
   parity: SimCLR for --epochs with warm-up + cosine, then weighted kNN (k 200, T 0.1) top-1 on --test
 """
 import copy
@@ -19,6 +20,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms as T
+
+from peer_modes import InMemory, add_mode_args, autocast, channels_last, parse_modes, report, time_modes
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
 
@@ -104,6 +107,8 @@ class Method(nn.Module):
         elif name in ("barlow_twins", "vicreg"):
             d = hidden or 8192
             self.head = mlp([f, d, d, d])
+        elif name == "supervised":
+            self.head = nn.Linear(f, 10)
         self.target = None
         if name in ("moco_v2", "moco_v3", "byol"):
             self.target = copy.deepcopy(nn.Sequential(self.backbone, self.head))
@@ -113,8 +118,10 @@ class Method(nn.Module):
     def online(self, x):
         return self.head(self.backbone(x))
 
-    def loss(self, x1, x2):
+    def loss(self, x1, x2, labels=None):
         n = x1.shape[0]
+        if self.name == "supervised":
+            return F.cross_entropy(self.online(x1), labels)
         if self.name == "moco_v2":
             q1, q2 = self.online(x1), self.online(x2)
             with torch.no_grad():
@@ -206,6 +213,7 @@ def main():
     p.add_argument("--lr", type=float, default=0.12)
     p.add_argument("--warmup-epochs", type=float, default=1)
     p.add_argument("--seed", type=int, default=0)
+    add_mode_args(p, default="fp32")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -216,7 +224,16 @@ def main():
     view1 = T.Compose(common + tail)
     asymmetric = a.method in ("moco_v3", "byol", "barlow_twins", "vicreg")
     view2 = T.Compose(common + ([T.RandomSolarize(128, p=0.2)] if asymmetric else []) + tail)
-    data = datasets.ImageFolder(a.data, transform=lambda img: (view1(img), view2(img)))
+    supervised = T.Compose([T.RandomResizedCrop(32), T.RandomHorizontalFlip()] + tail)
+
+    def two_views(img):
+        # supervised pretraining: one view, as selfsup's 'supervised' preset (random resized crop + flip)
+        if a.method == "supervised":
+            v = supervised(img)
+            return v, v
+        return view1(img), view2(img)
+    folder = datasets.ImageFolder(a.data, transform=two_views)
+    data = InMemory(folder, two_views) if a.in_memory else folder
     loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True,
                         persistent_workers=a.workers > 0)
     backbone = ResNet18(a.width)
@@ -236,15 +253,26 @@ def main():
 
     if a.mode == "speed":
         it = iter(loader)
-        for _ in range(a.warmup):
-            (x1, x2), _ = next(it)
-            step(x1, x2)
-        start = time.perf_counter()
-        for _ in range(a.steps):
-            (x1, x2), _ = next(it)
-            step(x1, x2)
-        elapsed = time.perf_counter() - start
-        print(json.dumps({"img_per_s": a.batch * a.steps / elapsed, "method": a.method, "torch": torch.__version__}))
+
+        def make_step(mode):
+            model = Method(a.method, ResNet18(a.width), a.hidden)
+            fmt = torch.channels_last if channels_last(mode) else torch.contiguous_format
+            model = model.to(memory_format=fmt)
+            trained = [q for q in model.parameters() if q.requires_grad]
+            optimizer = torch.optim.SGD([{"params": [q for q in trained if q.ndim > 1], "weight_decay": 5e-4},
+                                         {"params": [q for q in trained if q.ndim <= 1], "weight_decay": 0}], lr=a.lr, momentum=0.9)
+
+            def one():
+                (x1, x2), labels = next(it)
+                with autocast(mode):
+                    loss = model.loss(x1.contiguous(memory_format=fmt), x2.contiguous(memory_format=fmt), labels)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                model.after_step(0.99)
+            return one
+
+        report(time_modes(parse_modes(a.modes), make_step, a.batch, a.warmup, a.steps), method=a.method, in_memory=a.in_memory)
         return
 
     total = a.epochs * len(loader)

@@ -1,7 +1,10 @@
 """Peer of `npm run bench -- models`: train steps of ResNet-18 (CIFAR stem), ViT-Tiny/4 on all
 64 tokens and ViT-Tiny/4 on 25% of the tokens (MAE-style visible patches), at 32x32, in PyTorch.
 The ViT is tools/timm_vit.py: timm's structure (Debian has no python3-timm), as selfsup's.
-Prints one JSON line {"img_per_s": ..., "torch": ...} for --model resnet18|vit_tiny|vit_tiny_mask75.
+Prints one JSON line {"img_per_s": ..., "torch": ..., "tcmalloc": ...} for --model resnet18|vit_tiny|vit_tiny_mask75;
+--channels-last puts the ResNet's weights and input in NHWC (torch.channels_last), --bf16 runs under
+bfloat16 autocast: the modes of PyTorch "at its best". "tcmalloc" says whether the allocator was
+really loaded (LD_PRELOAD), read from the process's own memory map.
 """
 import argparse
 import json
@@ -16,6 +19,7 @@ import torchvision
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 from timm_vit import VisionTransformer  # noqa: E402
+from peer_modes import tcmalloc_loaded  # noqa: E402
 
 
 def main():
@@ -27,6 +31,7 @@ def main():
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--device", default="cpu")
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast on the device")
+    p.add_argument("--channels-last", action="store_true", help="NHWC weights and input (conv nets)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -48,6 +53,9 @@ def main():
     device = torch.device(a.device)
     model.to(device)
     x, y = x.to(device), y.to(device)
+    if a.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
     keep = keep.to(device) if keep is not None else None
 
     def step():
@@ -64,7 +72,8 @@ def main():
     start = time.perf_counter()
     for _ in range(a.steps):
         step()
-    print(json.dumps({"img_per_s": a.batch * a.steps / (time.perf_counter() - start), "torch": torch.__version__}))
+    print(json.dumps({"img_per_s": a.batch * a.steps / (time.perf_counter() - start), "torch": torch.__version__, "tcmalloc": tcmalloc_loaded()}))
+
 
 
 if __name__ == "__main__":

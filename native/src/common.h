@@ -45,6 +45,8 @@ struct ArgError : std::runtime_error {
 at::Device& defaultDevice();
 
 at::ScalarType parseDtype(const std::string& name);
+/** 'contiguous' (NCHW: row-major), 'channels_last' (NHWC strides of a 4-D tensor) or 'preserve'. */
+at::MemoryFormat parseMemoryFormat(const std::string& name);
 const char* dtypeName(at::ScalarType type);
 
 /** Typed access to a call's arguments; every accessor names the argument on error. */

@@ -174,7 +174,7 @@ SELFSUP_REGISTER(creation) {
   def("dtype", [](Args& a) { return std::string(dtypeName(a.tensor(0).scalar_type())); });
   def("device", [](Args& a) { return a.tensor(0).device().str(); });
   def("numel", [](Args& a) { return a.tensor(0).numel(); });
-  def("isContiguous", [](Args& a) { return a.tensor(0).is_contiguous(); });
+  def("isContiguous", [](Args& a) { return a.tensor(0).is_contiguous(parseMemoryFormat(a.stringOr(1, "contiguous"))); });
 
   // ---- constructors: (shape, dtype?, device?) ----
   def("zeros", [](Args& a) { return at::zeros(a.ints(0), a.options(1, 2)); });

@@ -76,10 +76,20 @@ c10d::ReduceOp parseReduceOp(const std::string& name) {
   throw ArgError("argument 1: expected a reduction 'sum', 'max', 'min' or 'product', got '" + name + "'");
 }
 
-/** All-reduces `t` in place (through a contiguous copy when it is not contiguous). */
+/**
+ * `t` as a collective can send it: contiguous, and float32 where Gloo has no kernel for the type
+ * (bfloat16 and float16, which bfloat16 autocast produces). Itself when it already is.
+ */
+at::Tensor onTheWire(const Group& g, const at::Tensor& t) {
+  bool reduced = t.scalar_type() == at::kBFloat16 || t.scalar_type() == at::kHalf;
+  if (g.backend == "gloo" && reduced) return t.to(at::kFloat).contiguous();
+  return t.is_contiguous() ? t : t.contiguous();
+}
+
+/** All-reduces `t` in place (through a contiguous, or float32, copy when it must). */
 void allReduceInPlace(Group& g, at::Tensor& t, c10d::ReduceOp op) {
   at::NoGradGuard noGrad;
-  at::Tensor buffer = t.is_contiguous() ? t : t.contiguous();
+  at::Tensor buffer = onTheWire(g, t);
   std::vector<at::Tensor> ts{buffer};
   g.allreduce(ts, op)->wait();
   if (!buffer.is_same(t)) t.copy_(buffer);
@@ -88,7 +98,7 @@ void allReduceInPlace(Group& g, at::Tensor& t, c10d::ReduceOp op) {
 /** Every rank's `x` stacked along dim 0: [size * n, ...]; all ranks must give the same shape. */
 at::Tensor gatherCat(Group& g, const at::Tensor& x) {
   at::NoGradGuard noGrad;
-  at::Tensor input = x.contiguous();
+  at::Tensor input = onTheWire(g, x);
   // Shapes first: Gloo would otherwise read past a smaller tensor.
   std::vector<int64_t> shape = x.sizes().vec();
   at::Tensor mine = at::tensor(shape, at::kLong).to(x.device());
@@ -108,7 +118,7 @@ at::Tensor gatherCat(Group& g, const at::Tensor& x) {
   std::vector<std::vector<at::Tensor>> out(1);
   for (int r = 0; r < g.size; ++r) out[0].push_back(at::empty_like(input));
   g.allgather(out, in)->wait();
-  return at::cat(out[0], 0);
+  return at::cat(out[0], 0).to(x.scalar_type());
 }
 
 /** all-gather with a gradient: backward sums every rank's gradient of the whole and keeps this rank's rows. */

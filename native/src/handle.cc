@@ -105,6 +105,13 @@ at::ScalarType parseDtype(const std::string& name) {
   throw ArgError("unknown dtype '" + name + "' (expected float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 or bool)");
 }
 
+at::MemoryFormat parseMemoryFormat(const std::string& name) {
+  if (name == "contiguous") return at::MemoryFormat::Contiguous;
+  if (name == "channels_last") return at::MemoryFormat::ChannelsLast;
+  if (name == "preserve") return at::MemoryFormat::Preserve;
+  throw ArgError("unknown memory format '" + name + "' (expected contiguous, channels_last or preserve)");
+}
+
 const char* dtypeName(at::ScalarType type) {
   for (const auto& [n, t] : kDtypes)
     if (type == t) return n;

@@ -96,7 +96,14 @@ SELFSUP_REGISTER(pointwise) {
     return t.to(opts, /*non_blocking=*/false, /*copy=*/false);
   });
   def("clone", [](Args& a) { return a.tensor(0).clone(); });
-  def("contiguous", [](Args& a) { return a.tensor(0).contiguous(); });
+  // contiguous(t, format = 'contiguous'): a copy in that memory format (or t itself when it already is)
+  def("contiguous", [](Args& a) { return a.tensor(0).contiguous(parseMemoryFormat(a.stringOr(1, "contiguous"))); });
+  // setData(t, src): t's storage, strides and dtype become src's, in place, outside autograd (PyTorch's `param.data = src`):
+  // a parameter changes memory format while the optimizer and the module keep holding it.
+  def("setData", [](Args& a) {
+    at::Tensor t = a.tensor(0);
+    t.set_data(a.tensor(1));
+  });
   def("detach", [](Args& a) { return a.tensor(0).detach(); });
 
   // ---- in-place updates: (t, ...) -> undefined ----

@@ -3,6 +3,7 @@
  * subset (data/cifar10-demo: 5,000 training images, 1,000 test images) for a few minutes, then the
  * kNN accuracy of the pretrained backbone against the same backbone at random initialisation.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ImageArray, openImages } from '../data/index.js';
@@ -11,7 +12,7 @@ import { buildBackbone } from '../models/index.js';
 import type { Layer } from '../nn/index.js';
 import { Generator } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
-import { integerOption, parseOptions } from './options.js';
+import { UsageError, integerOption, parseOptions } from './options.js';
 import { pretrainCommand } from './pretrain.js';
 import { type RunDescription, loadRunBackbone } from './runBackbone.js';
 
@@ -32,6 +33,11 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const epochs = integerOption(v, 'epochs', 10);
   const out = typeof v.out === 'string' ? v.out : join('runs', 'demo');
   const [trainSpec, testSpec] = [join(DEMO_DATA, 'train'), join(DEMO_DATA, 'test')];
+  if (!existsSync(trainSpec)) {
+    // the npm package leaves the demo's 6,000 images out: they come with a clone of the repository
+    throw new UsageError(`selfsup demo: its images (${DEMO_DATA}) come with a clone of the repository, not with the npm package; `
+      + 'pretrain on your own folder instead: selfsup pretrain --data <folder> --out <run>');
+  }
   console.log(`selfsup demo: SimCLR on ${trainSpec} for ${epochs} epochs, then kNN on ${testSpec}`);
   await pretrainCommand([
     '--method', 'simclr', '--data', trainSpec, '--out', out, '--overwrite', '--epochs', String(epochs), '--batch-size', '128',

@@ -4,7 +4,7 @@
  * `selfsup info` reports the engine this installation runs on.
  */
 import { readFileSync } from 'node:fs';
-import { engineInfo, allocatorStats, cuda } from '../tensor/index.js';
+import { engineInfo, allocatorStats, cuda, describePrecision, nativeBf16 } from '../tensor/index.js';
 import { UsageError } from './options.js';
 import { ATTENTION_USAGE, attentionCommand } from './attention.js';
 import { COMPARE_USAGE, compareCommand } from './compare.js';
@@ -61,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       threads: info.numThreads,
       cuda: cuda.isAvailable() ? cuda.deviceCount() : 0,
       mkldnn: info.mkldnn,
+      nativeBf16: nativeBf16() ?? 'none (no AMX-BF16 or AVX512-BF16)',
+      precision: describePrecision('auto', cuda.isAvailable() ? 'cuda' : 'cpu'),
       cachingAllocator: allocatorStats().caching,
     };
     if (json) console.log(JSON.stringify(report));
@@ -88,7 +90,8 @@ async function main(argv: string[]): Promise<number> {
     }
     try {
       await found.run(rest);
-      return 0;
+      // a command may set its own status (the launcher of --nproc returns its failed rank's)
+      return typeof process.exitCode === 'number' ? process.exitCode : 0;
     } catch (error) {
       if (error instanceof UsageError) {
         console.error(`selfsup ${command}: ${error.message}\n\n${found.usage}`);

@@ -42,7 +42,9 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --size <px>            view side (default: the images' side)
   --domain <d>           natural (default), grayscale, aerial
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
-  --accumulate <k>  --clip-grad <norm>  --mixed-precision  --seed <n>  --workers <n>  --threads <n>
+  --precision <p>        auto (default: bfloat16 autocast on CUDA and on CPUs with AMX-BF16 or AVX512-BF16, see
+                         selfsup info; float32 elsewhere), fp32 or bf16 (--mixed-precision is bf16)
+  --accumulate <k>  --clip-grad <norm>  --seed <n>  --workers <n>  --threads <n>
   --checkpoint-every <steps>  --max-steps <n>
   --resume               continue the run in --out (refused when its settings or data differ; --allow-changed
                          batchSize,epochs,... to change them on purpose); --overwrite replaces the run there instead
@@ -51,8 +53,10 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
                          same method its heads and teacher; a fresh optimizer and schedule
   --nproc <n>            data-parallel over n processes on this machine (c10d Gloo; --batch-size is the whole
                          batch, split over them; each gets cores/n threads); --sync-batch-norm false to keep
-                         per-process batch norm statistics; --dist-timeout <s> (default 1800); --dist-backend nccl (CUDA)
-  --device cuda          train on the GPU (a CUDA libtorch: LIBTORCH); --mixed-precision is bfloat16 autocast there too
+                         per-process batch norm statistics (the default for moco_v2: its shuffle BN); --dist-timeout <s> (default 1800); --dist-backend nccl (CUDA;
+                         not yet run on a GPU: see below)
+  --device cuda          train on the GPU (a CUDA libtorch: LIBTORCH); precision auto is bfloat16 autocast there.
+                         NOT YET RUN ON A GPU: bench/gpu-check.sh has not passed on one (README, "Another libtorch")
   --nnodes <m> --node-rank <k> --master-addr <host> --master-port <p>
                          several machines: the same command on each (or torchrun's RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT
                          per process); the run folder must be shared for --resume
@@ -155,7 +159,7 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
     if (rank === 0) console.error(`initialised from ${config.init} (a ${init.run.method} run): ${init.run.method === config.method ? 'backbone, heads and method state' : 'the backbone only (another method)'}`);
     init.dispose();
   }
-  if (config.syncBatchNorm) convertSyncBatchNorm(method);
+  if (config.syncBatchNorm ?? config.method !== 'moco_v2') convertSyncBatchNorm(method);
   const run: RunDescription = { backboneSpec: init?.run.backboneSpec ?? backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey, ...(numClasses ? { numClasses } : {}), cwd: process.cwd() };
   let knn;
   if (config.knnTrain && config.knnTest) {
@@ -174,7 +178,7 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
       ...weightDecayOf(config),
       warmupEpochs: config.warmupEpochs ?? Math.min(10, Math.ceil(config.epochs / 10)),
     },
-    clipGrad: config.clipGrad ?? (SELF_DISTILLATION_METHODS.includes(config.method) ? 3 : undefined), mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
+    clipGrad: config.clipGrad ?? (SELF_DISTILLATION_METHODS.includes(config.method) ? 3 : undefined), precision: config.mixedPrecision ? 'bf16' : config.precision, seed: config.seed, workers: config.workers,
     checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume, overwrite: config.overwrite,
     identity: runIdentity(config), allowChanged: config.allowChanged,
     maxSteps: config.maxSteps, maxBadSteps: config.maxBadSteps, config: { ...config, run },

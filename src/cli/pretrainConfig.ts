@@ -18,7 +18,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { METHOD_NAMES, type MethodOptions, VIT_ONLY_METHODS } from '../methods/index.js';
 import { BACKBONES } from '../models/index.js';
-import { maxThreads } from '../tensor/index.js';
+import { PRECISIONS, maxThreads } from '../tensor/index.js';
 import type { RunIdentity } from '../train/index.js';
 import { UsageError } from './options.js';
 
@@ -79,6 +79,9 @@ export const PretrainSchema = z.strictObject({
   teacherTemperature: z.number().positive().optional(),
   accumulate: positiveInt.default(1),
   clipGrad: z.number().positive().optional(),
+  /** auto (default): bfloat16 autocast on CUDA and on CPUs with AMX-BF16 or AVX512-BF16, float32 elsewhere; fp32; bf16 */
+  precision: z.enum(PRECISIONS).default('auto'),
+  /** the same as precision: bf16 (kept for older configs) */
   mixedPrecision: z.boolean().default(false),
   seed: z.number().int().min(0).default(0),
   workers: perCore(0).optional(),
@@ -116,9 +119,10 @@ export const PretrainSchema = z.strictObject({
   distBackend: z.enum(['gloo', 'nccl']).default('gloo'),
   /** seconds a collective waits for the other processes before failing */
   distTimeout: z.number().positive().default(1800),
-  /** across processes, batch norm statistics over every process's batch (SyncBatchNorm) */
-  syncBatchNorm: z.boolean().default(true),
-}).refine((c) => !(c.resume && c.overwrite), { message: 'resume and overwrite contradict each other: continue the run, or replace it', path: ['overwrite'] })
+  /** across processes, batch norm statistics over every process's batch (SyncBatchNorm; default on, but for MoCo v2, whose shuffle BN needs per-process statistics) */
+  syncBatchNorm: z.boolean().optional(),
+}).refine((c) => !(c.mixedPrecision && c.precision === 'fp32'), { message: 'mixedPrecision (bf16) contradicts precision fp32', path: ['precision'] })
+  .refine((c) => !(c.resume && c.overwrite), { message: 'resume and overwrite contradict each other: continue the run, or replace it', path: ['overwrite'] })
   .refine((c) => !VIT_ONLY_METHODS.includes(c.method) || c.backbone.startsWith('vit_'), {
   message: `${VIT_ONLY_METHODS.join(', ')} need a ViT backbone: vit_tiny, vit_small or vit_base`, path: ['backbone'],
 }).refine((c) => c.method !== 'beit' || c.tokenizer !== undefined, {

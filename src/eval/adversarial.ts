@@ -30,7 +30,6 @@ function inputGradient(classify: PixelClassifier, pixels: Tensor, labels: Tensor
 /** FGSM: one signed-gradient step of size epsilon, clamped to [0, 1]. */
 export function fgsm(classify: PixelClassifier, pixels: Tensor, labels: Tensor, epsilon: number): Tensor {
   if (!(epsilon >= 0)) throw new Error(`fgsm: epsilon must be >= 0, got ${epsilon}`);
-  if (epsilon === 0) return pixels.clone();
   return tidy(() => pixels.add(inputGradient(classify, pixels, labels).sign().mul(epsilon)).clamp(0, 1));
 }
 
@@ -49,7 +48,6 @@ export function pgd(classify: PixelClassifier, pixels: Tensor, labels: Tensor, o
   const steps = o.steps ?? 10;
   if (!(o.epsilon >= 0)) throw new Error(`pgd: epsilon must be >= 0, got ${o.epsilon}`);
   if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`pgd: steps must be an integer >= 1, got ${steps}`);
-  if (o.epsilon === 0) return pixels.clone();
   const stepSize = o.stepSize ?? (2.5 * o.epsilon) / steps;
   return tidy(() => {
     const [low, high] = [pixels.sub(o.epsilon).clamp(0, 1), pixels.add(o.epsilon).clamp(0, 1)];

@@ -7,7 +7,8 @@
  * const loss = barlowTwinsLoss(z1, z2);   // [N, D] each
  * ```
  */
-import { type Tensor, eye, tidy } from '../tensor/index.js';
+import { type Tensor, eye } from '../tensor/index.js';
+import { inFloat32 } from './float32.js';
 
 /** Each column standardised over the batch (batch norm without affine: biased variance, eps 1e-5). */
 function standardise(z: Tensor): Tensor {
@@ -18,9 +19,9 @@ export function barlowTwinsLoss(z1: Tensor, z2: Tensor, lambda = 5e-3): Tensor {
   if (z1.ndim !== 2 || z1.shape.join() !== z2.shape.join()) {
     throw new Error(`barlowTwinsLoss: expected two embeddings [N, D] of one shape, got [${z1.shape.join(', ')}] and [${z2.shape.join(', ')}]`);
   }
-  return tidy(() => {
+  return inFloat32((f) => {
     const n = z1.size(0);
-    const c = standardise(z1).T.matmul(standardise(z2)).div(n);         // [D, D]
+    const c = standardise(f(z1)).T.matmul(standardise(f(z2))).div(n);   // [D, D]
     const identity = eye(c.size(0), c.size(0), { dtype: 'bool' });
     const onDiagonal = c.diagonal().rsub(1).square().sum();
     const offDiagonal = c.maskedFill(identity, 0).square().sum();

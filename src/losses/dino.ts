@@ -11,7 +11,8 @@
  * const next = dinoCenter(center, teacherOut, 0.9);
  * ```
  */
-import { type Tensor, allReduce, cat, tidy } from '../tensor/index.js';
+import { type Tensor, allReduce, cat } from '../tensor/index.js';
+import { inFloat32 } from './float32.js';
 
 export interface DinoTemperatures {
   studentTemperature: number;
@@ -23,9 +24,9 @@ export function dinoLoss(student: Tensor[], teacher: Tensor[], center: Tensor, t
   if (teacher.length < 1 || student.length < teacher.length) {
     throw new Error(`dinoLoss: expected the teacher's global crops (got ${teacher.length}) to be the first of the student's crops (got ${student.length})`);
   }
-  return tidy(() => {
-    const targets = teacher.map((g) => g.detach().sub(center).div(t.teacherTemperature).softmax(-1)); // [B, K] each
-    const logProbs = student.map((s) => s.div(t.studentTemperature).logSoftmax(-1));
+  return inFloat32((f) => {
+    const targets = teacher.map((g) => f(g.detach()).sub(center).div(t.teacherTemperature).softmax(-1)); // [B, K] each
+    const logProbs = student.map((s) => f(s).div(t.studentTemperature).logSoftmax(-1));
     let total: Tensor | null = null;
     let pairs = 0;
     for (let i = 0; i < targets.length; i++) {
@@ -46,8 +47,8 @@ export function dinoLoss(student: Tensor[], teacher: Tensor[], center: Tensor, t
  * crops; across processes the mean of every rank's batch (all-reduced, as DINO's `update_center`).
  */
 export function dinoCenter(center: Tensor, teacher: Tensor[], momentum: number): Tensor {
-  return tidy(() => {
-    const batchMean = allReduce(cat(teacher.map((g) => g.detach()), 0).mean(0, true), 'mean');   // [1, K]
+  return inFloat32((f) => {
+    const batchMean = allReduce(cat(teacher.map((g) => f(g.detach())), 0).mean(0, true), 'mean');   // [1, K]
     return center.mul(momentum).add(batchMean.mul(1 - momentum));
   });
 }

@@ -8,3 +8,4 @@ export * from './maskedReconstruction.js';
 export * from './dino.js';
 export * from './ibotPatch.js';
 export * from './centerNetFocal.js';
+export * from './float32.js';

@@ -8,16 +8,17 @@
  * const loss = maskedReconstructionLoss(pred, patchify(images, 4), mask, { normalizePixels: true });
  * ```
  */
-import { type Tensor, tidy } from '../tensor/index.js';
+import type { Tensor } from '../tensor/index.js';
+import { inFloat32 } from './float32.js';
 
 export function maskedReconstructionLoss(pred: Tensor, target: Tensor, mask: Tensor, o: { normalizePixels?: boolean } = {}): Tensor {
   if (pred.ndim !== 3 || pred.shape.join() !== target.shape.join() || mask.shape.join() !== pred.shape.slice(0, 2).join()) {
     throw new Error(`maskedReconstructionLoss: expected pred and target [B, N, D] and mask [B, N], got [${pred.shape.join(', ')}], [${target.shape.join(', ')}], [${mask.shape.join(', ')}]`);
   }
-  return tidy(() => {
-    let t = target.detach();
+  return inFloat32((f) => {
+    let t = f(target.detach());
     if (o.normalizePixels) t = t.sub(t.mean(-1, true)).div(t.var(-1, true, true).add(1e-6).sqrt());
-    const perPatch = pred.sub(t).square().mean(-1); // [B, N]
+    const perPatch = f(pred).sub(t).square().mean(-1); // [B, N]
     const weights = mask.float();
     return perPatch.mul(weights).sum().div(weights.sum());
   });

@@ -9,7 +9,8 @@
  * const loss = negativeCosine(p1, z2).add(negativeCosine(p2, z1)).div(2);   // SimSiam's symmetric loss
  * ```
  */
-import { type Tensor, cosineSimilarity, tidy } from '../tensor/index.js';
+import { type Tensor, cosineSimilarity } from '../tensor/index.js';
+import { inFloat32 } from './float32.js';
 
 function check(name: string, p: Tensor, z: Tensor): void {
   if (p.ndim !== 2 || p.shape.join() !== z.shape.join()) throw new Error(`${name}: expected predictions and targets [N, D] of one shape, got [${p.shape.join(', ')}] and [${z.shape.join(', ')}]`);
@@ -17,10 +18,10 @@ function check(name: string, p: Tensor, z: Tensor): void {
 
 export function negativeCosine(p: Tensor, z: Tensor, o: { stopGradient?: boolean } = {}): Tensor {
   check('negativeCosine', p, z);
-  return tidy(() => cosineSimilarity(p, o.stopGradient === false ? z : z.detach(), 1).mean().neg());
+  return inFloat32((f) => cosineSimilarity(f(p), f(o.stopGradient === false ? z : z.detach()), 1).mean().neg());
 }
 
 export function byolLoss(p: Tensor, z: Tensor): Tensor {
   check('byolLoss', p, z);
-  return tidy(() => cosineSimilarity(p, z.detach(), 1).mul(-2).add(2).mean());
+  return inFloat32((f) => cosineSimilarity(f(p), f(z.detach()), 1).mul(-2).add(2).mean());
 }

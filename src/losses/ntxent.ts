@@ -14,7 +14,8 @@
  * const loss = ntXentLoss(head.forward(backbone.forward(a)), head.forward(backbone.forward(b)), 0.5);
  * ```
  */
-import { type Tensor, allGatherWithGrad, arange, cat, crossEntropy, normalize, tidy, worldRank, worldSize } from '../tensor/index.js';
+import { type Tensor, allGatherWithGrad, arange, cat, crossEntropy, normalize, worldRank, worldSize } from '../tensor/index.js';
+import { inFloat32 } from './float32.js';
 
 export function ntXentLoss(z1: Tensor, z2: Tensor, temperature = 0.5, o: { gatherDistributed?: boolean } = {}): Tensor {
   if (z1.ndim !== 2 || z1.shape.join() !== z2.shape.join()) {
@@ -24,8 +25,8 @@ export function ntXentLoss(z1: Tensor, z2: Tensor, temperature = 0.5, o: { gathe
   const n = z1.size(0);
   const [rank, world] = (o.gatherDistributed ?? true) ? [worldRank(), worldSize()] : [0, 1];
   const total = n * world;
-  return tidy(() => {
-    const [u1, u2] = [normalize(z1, { dim: 1 }), normalize(z2, { dim: 1 })];  // [n, D] each, unit rows
+  return inFloat32((f) => {
+    const [u1, u2] = [normalize(f(z1), { dim: 1 }), normalize(f(z2), { dim: 1 })];  // [n, D] each, unit rows
     const anchors = cat([u1, u2], 0);                                          // [2n, D]
     const candidates = world === 1 ? anchors
       : cat([allGatherWithGrad(u1), allGatherWithGrad(u2)], 0);               // [2N, D]: every rank's view 1, then view 2

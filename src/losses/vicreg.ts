@@ -8,7 +8,8 @@
  * const { loss, invariance, variance, covariance } = vicregLoss(z1, z2);
  * ```
  */
-import { type Tensor, eye, mseLoss, tidy } from '../tensor/index.js';
+import { type Tensor, eye, mseLoss } from '../tensor/index.js';
+import { inFloat32 } from './float32.js';
 
 export interface VicregWeights { invariance?: number; variance?: number; covariance?: number }
 
@@ -28,10 +29,11 @@ export function vicregLoss(z1: Tensor, z2: Tensor, w: VicregWeights = {}): { los
   if (z1.ndim !== 2 || z1.shape.join() !== z2.shape.join() || z1.size(0) < 2) {
     throw new Error(`vicregLoss: expected two embeddings [N >= 2, D] of one shape, got [${z1.shape.join(', ')}] and [${z2.shape.join(', ')}]`);
   }
-  return tidy(() => {
-    const invariance = mseLoss(z1, z2);
-    const variance = varianceTerm(z1).add(varianceTerm(z2)).div(2);
-    const covariance = covarianceTerm(z1).add(covarianceTerm(z2));
+  return inFloat32((f) => {
+    const [a, b] = [f(z1), f(z2)];
+    const invariance = mseLoss(a, b);
+    const variance = varianceTerm(a).add(varianceTerm(b)).div(2);
+    const covariance = covarianceTerm(a).add(covarianceTerm(b));
     const loss = invariance.mul(w.invariance ?? 25).add(variance.mul(w.variance ?? 25)).add(covariance.mul(w.covariance ?? 1));
     return { loss, invariance, variance, covariance };
   });

@@ -40,6 +40,11 @@ export interface Reconstruction {
 export class MAE extends SSLMethod {
   readonly decoder: MAEDecoder;
   readonly maskRatio: number;
+
+  /** the encoder runs on the visible patches only (He et al., 2022, Sec. 3) */
+  override get visibleFraction(): number {
+    return 1 - this.maskRatio;
+  }
   readonly normalizePixels: boolean;
 
   constructor(readonly backbone: VisionTransformer, private readonly o: MAEOptions = {}) {

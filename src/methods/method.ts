@@ -21,6 +21,10 @@ export abstract class SSLMethod extends Module {
   abstract readonly backbone: Layer;
   /** where the backbone's weights sit in the method's state dict ('backbone', 'query.backbone', ...) */
   readonly backboneKey: string = 'backbone';
+  /** the share of an image's patches the backbone sees (MAE's encoder: 1 - mask ratio); 1 for the others (cost estimates) */
+  get visibleFraction(): number {
+    return 1;
+  }
   /** one step's loss on the views of a batch (float [B, 3, s, s] each), its masks, and its labels (int64 [B]; supervised pretraining only) */
   abstract step(views: Tensor[], mask: Tensor | null, labels?: Tensor | null): MethodStep;
   /** after the gradients of a step, before clipping and the optimizer (DINO freezes its last layer here) */

@@ -4,9 +4,12 @@
  * encoder (EMA of the query encoder, m = 0.99 on small data, 0.999 on ImageNet) and K negatives from
  * a queue of earlier keys; projection Linear-ReLU-Linear 2048 -> 128, temperature 0.2, the "aug+"
  * recipe. Both directions (q1 with k2 and q2 with k1) as the MoCo CIFAR-10 demo's symmetric loss.
- * Batch norm: with several processes the key batch is shuffled across them (shuffle BN); in one
- * process, `splits` computes batch statistics over chunks of a shuffled batch instead (the demo's
- * SplitBatchNorm), so that the key encoder cannot read the query's batch statistics.
+ * Batch norm (shuffle BN, Sec. 3.3): with several processes, the key encoder's inputs of every
+ * process are gathered, shuffled by one permutation drawn on rank 0, each process encodes its share
+ * with its own batch statistics and the keys go back to their images (the reference's
+ * _batch_shuffle_ddp / _batch_unshuffle_ddp); in one process, `splits` computes batch statistics
+ * over chunks of a shuffled batch instead (the demo's SplitBatchNorm). Either way the key encoder
+ * cannot read the query's batch statistics (so no SyncBatchNorm for MoCo v2).
  *
  * ```ts
  * const moco = new MoCoV2(resnet18({ stem: 'cifar' }), { featureDim: 512, queueSize: 4096 });
@@ -16,7 +19,7 @@ import { MLP } from '../nn/index.js';
 import type { Layer } from '../nn/index.js';
 import { infoNceLoss } from '../losses/index.js';
 import { emaUpdate, momentumEncoder } from '../optim/index.js';
-import { type Generator, type Tensor, allGather, cat, noGrad, normalize, randn, randperm, tensor, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, allGather, broadcast, cat, noGrad, normalize, randn, randperm, tensor, tidy, worldRank, worldSize } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardSplit } from './twoViewEncoder.js';
 
@@ -54,12 +57,18 @@ export class MoCoV2 extends SSLMethod {
     this.splits = o.splits ?? 1;
   }
 
-  /** Keys of a batch from the momentum encoder: shuffled, split for batch norm, unshuffled. */
+  /** Keys of a batch [N, ...] from the momentum encoder: shuffled (across processes when there are several), split for batch norm, unshuffled: [N, D]. */
   private keys(x: Tensor): Tensor {
     return noGrad(() => tidy(() => {
-      const order = randperm(x.size(0), { generator: this.o.generator });
-      const shuffled = forwardSplit(this.key, x.indexSelect(0, order), this.splits);
-      return normalize(shuffled.indexSelect(0, order.argsort()), { dim: 1 });    // [N, D]
+      const [world, rank, n] = [worldSize(), worldRank(), x.size(0)];
+      const all = allGather(x);                                                     // [W*N, ...], every process's images
+      const order = randperm(all.size(0), { generator: this.o.generator });         // [W*N]
+      broadcast([order], 0);                                                        // one permutation for every process
+      const mine = order.narrow(0, rank * n, n);                                    // the images this process encodes
+      const encoded = forwardSplit(this.key, all.indexSelect(0, mine), this.splits); // [N, D], this share's statistics
+      const gathered = allGather(encoded);                                          // [W*N, D] in shuffled order
+      const back = order.argsort().narrow(0, rank * n, n);                          // where this process's images went
+      return normalize((world > 1 ? gathered : encoded).indexSelect(0, back), { dim: 1 });
     }));
   }
 
@@ -70,22 +79,23 @@ export class MoCoV2 extends SSLMethod {
       const q2 = forwardSplit(this.query, views[1], this.splits);
       const [k1, k2] = [this.keys(views[0]), this.keys(views[1])];
       const loss = infoNceLoss(q1, k2, this.queue, this.temperature).add(infoNceLoss(q2, k1, this.queue, this.temperature)).div(2);
-      return { loss, embeddings: [q1.detach(), q2.detach()] as [Tensor, Tensor], keys: cat([k1, k2], 0) };
+      // every process's first-view keys, then their second-view keys: the order one process with the whole batch has
+      return { loss, embeddings: [q1.detach(), q2.detach()] as [Tensor, Tensor], keys: noGrad(() => cat([allGather(k1), allGather(k2)], 0)) };
     });
     this.enqueue(out.keys);
     out.keys.dispose();
     return { loss: out.loss, embeddings: out.embeddings };
   }
 
-  /** Replaces the oldest keys of the queue with `keys` [M, D] (a ring buffer); across processes, every rank's keys (the queues stay equal). */
-  private enqueue(localKeys: Tensor): void {
+  /** Replaces the oldest keys of the queue with `keys` [M, D], every process's (a ring buffer; the queues stay equal). */
+  private enqueue(keys: Tensor): void {
     noGrad(() => tidy(() => {
-      const keys = allGather(localKeys);                                            // [M * world, D]
       const size = this.queue.size(0);
       const start = this.pointer.item();
       const count = Math.min(keys.size(0), size);
       const rows = tensor(Array.from({ length: count }, (_, i) => (start + i) % size), { dtype: 'int64' });
-      this.queue.copy_(this.queue.indexPut([rows], keys.narrow(0, 0, count)));
+      // the queue stays float32 when autocast made the keys bfloat16
+      this.queue.copy_(this.queue.indexPut([rows], keys.narrow(0, 0, count).to(this.queue.dtype)));
       this.pointer.fill_((start + count) % size);
     }));
   }

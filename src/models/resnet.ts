@@ -3,7 +3,10 @@
  * state-dict names (conv1, bn1, layer1.0.conv1, layer2.0.downsample.0, fc, ...), so that
  * parameter counts and weights line up with torchvision. Two stems: 'imagenet'
  * (7x7 stride-2 conv + max-pool) and 'cifar' (3x3 stride-1 conv, no max-pool, as in
- * SimCLR's CIFAR experiments). `width` multiplies every stage's channels.
+ * SimCLR's CIFAR experiments). `width` multiplies every stage's channels. Weights and activations
+ * are channels_last (NHWC) by default, the layout oneDNN's convolutions run fastest in (as
+ * `model.to(memory_format=torch.channels_last)`); inputs are laid out so on the way in, and state
+ * dicts are row-major as torchvision's.
  *
  * ```ts
  * const net = resnet18({ stem: 'cifar' });       // a backbone: no classifier
@@ -11,7 +14,7 @@
  * const map = net.forwardMap(images);            // [N, 512, 4, 4]
  * ```
  */
-import { type Generator, type Tensor, adaptiveAvgPool2d, maxPool2d, pipe } from '../tensor/index.js';
+import { type Generator, type MemoryFormat, type Tensor, adaptiveAvgPool2d, maxPool2d, pipe } from '../tensor/index.js';
 import { BatchNorm2d, Conv2d, Layer, Linear, Sequential, init } from '../nn/index.js';
 
 export type Stem = 'imagenet' | 'cifar';
@@ -24,6 +27,8 @@ export interface ResNetOptions {
   width?: number;
   /** start each residual branch at zero (the last BN's gamma = 0; Goyal et al., 2017) */
   zeroInitResidual?: boolean;
+  /** weights and activations in NHWC ('channels_last', default) or NCHW ('contiguous') */
+  memoryFormat?: MemoryFormat;
   generator?: Generator;
 }
 
@@ -105,6 +110,8 @@ export class ResNet extends Layer {
   /** channels of the pooled feature */
   readonly featureDim: number;
   readonly stem: Stem;
+  /** the layout of weights and activations (see toMemoryFormat) */
+  memoryFormat: MemoryFormat = 'contiguous';
 
   constructor(block: Block, depths: [number, number, number, number], o: ResNetOptions = {}) {
     super();
@@ -134,11 +141,17 @@ export class ResNet extends Layer {
       if (m instanceof Conv2d) init.kaimingNormal_(m.weight, { mode: 'fanOut', nonlinearity: 'relu', generator: g });
       if (o.zeroInitResidual && (m instanceof BasicBlock || m instanceof Bottleneck)) init.constant_(m.lastNorm.weight!, 0);
     }
+    this.toMemoryFormat(o.memoryFormat ?? 'channels_last');
+  }
+
+  override toMemoryFormat(memoryFormat: MemoryFormat): this {
+    this.memoryFormat = memoryFormat;
+    return super.toMemoryFormat(memoryFormat);
   }
 
   /** The last feature map: [N, 3, H, W] -> [N, featureDim, H/32, W/32] (H/8 with the CIFAR stem). */
   forwardMap(x: Tensor): Tensor {
-    const steps = [(t: Tensor) => this.conv1.forward(t), (t: Tensor) => this.bn1.forward(t), (t: Tensor) => t.relu_()];
+    const steps = [(t: Tensor) => t.contiguous(this.memoryFormat), (t: Tensor) => this.conv1.forward(t), (t: Tensor) => this.bn1.forward(t), (t: Tensor) => t.relu_()];
     if (this.stem === 'imagenet') steps.push((t) => maxPool2d(t, 3, { stride: 2, padding: 1 }));
     return pipe(x, ...steps, ...this.layers.map((layer) => (t: Tensor) => layer.forward(t)));
   }

@@ -65,9 +65,11 @@ export class BatchNorm extends Layer {
     });
   }
 
-  /** Batch statistics over all ranks (every rank's batch of one size): two all-reduces, then the affine map. */
-  private synchronizedForward(x: Tensor): Tensor {
+  /** Batch statistics over all ranks (every rank's batch of one size): two all-reduces, then the affine map, in float32. */
+  private synchronizedForward(input: Tensor): Tensor {
     return tidy(() => {
+      // statistics in float32 whatever autocast made of the input (as torch's SyncBatchNorm)
+      const x = input.dtype === 'bfloat16' || input.dtype === 'float16' ? input.float() : input;
       const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];     // all but the channels
       const shape: number[] = [1, this.numFeatures, ...Array<number>(x.ndim - 2).fill(1)];           // [1, C, 1, ...]
       const count = (x.numel / this.numFeatures) * worldSize();                     // values per channel, all ranks

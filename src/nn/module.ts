@@ -13,7 +13,7 @@
  * const teacher = net.clone();     // deep copy for an EMA teacher
  * ```
  */
-import { Tensor, keep, noGrad, tidy } from '../tensor/index.js';
+import { type MemoryFormat, Tensor, keep, noGrad, tidy } from '../tensor/index.js';
 
 export interface LoadReport {
   /** keys the module has and the state dict lacks */
@@ -126,6 +126,19 @@ export abstract class Module {
   /** Freezes (false) or unfreezes (true) every parameter of this sub-tree. */
   requiresGrad_(requiresGrad: boolean): this {
     for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
+    return this;
+  }
+
+  /**
+   * Lays every 4-D parameter and buffer (convolution weights) out in `memoryFormat`, in place: as
+   * PyTorch's `module.to(memory_format=torch.channels_last)`. State dicts and checkpoints do not
+   * change (they are written row-major); parameters keep their identity, so call it before or after
+   * making the optimizer.
+   */
+  toMemoryFormat(memoryFormat: MemoryFormat): this {
+    for (const t of [...this.parameters(), ...this.buffers()]) {
+      if (t.ndim === 4 && !t.isContiguous(memoryFormat)) tidy(() => { t.setData_(t.detach().contiguous(memoryFormat)); });
+    }
     return this;
   }
 

@@ -20,3 +20,18 @@ export function autocast<T>(fn: () => T, dtype: 'bfloat16' | 'float16' = 'bfloat
     native.setAutocast(device, previous, dtype);
   }
 }
+
+/**
+ * Runs `fn` with autocast off, its float inputs in float32 (`torch.autocast(device, enabled=False)`):
+ * for a loss whose small similarity matrices decide the gradient (contrastive logits), where
+ * bfloat16's 8-bit mantissa would cost accuracy and saves no time.
+ */
+export function fullPrecision<T>(fn: () => T): T {
+  const device = (native.defaultDevice() as string).startsWith('cuda') ? 'cuda' : 'cpu';
+  const previous = native.setAutocast(device, false, 'bfloat16');
+  try {
+    return fn();
+  } finally {
+    native.setAutocast(device, previous, 'bfloat16');
+  }
+}

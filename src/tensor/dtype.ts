@@ -4,6 +4,12 @@ export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | '
 /** 'cpu', or 'cuda' / 'cuda:N' when the linked libtorch has CUDA. */
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
+/**
+ * How a 4-D tensor [N, C, H, W] lies in memory: 'contiguous' (NCHW, row-major) or 'channels_last'
+ * (NHWC strides, the shape unchanged: torch.channels_last), which oneDNN's convolutions prefer.
+ */
+export type MemoryFormat = 'contiguous' | 'channels_last';
+
 export const FLOAT_DTYPES: ReadonlySet<DType> = new Set(['float32', 'float64', 'float16', 'bfloat16']);
 
 export function isFloatingPoint(dtype: DType): boolean {

@@ -8,3 +8,4 @@ export * from './engine.js';
 export { tidy, keep, dispose, pipe } from './scope.js';
 export * from './autocast.js';
 export * from './distributed.js';
+export * from './precision.js';

@@ -28,7 +28,12 @@ function findAddon(): string {
     if (existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
-  throw new Error('selfsup: native addon not built (native/build/Release/selfsup.node is missing): run `npm run setup`');
+  // a clone builds it with `npm run setup`; an installed package with its install script (native/install.cjs)
+  const installed = dirname(dirname(dirname(dirname(fileURLToPath(import.meta.url)))));   // <package>/dist/src/tensor
+  const clone = existsSync(join(installed, 'src')) && existsSync(join(installed, 'tsconfig.json'));
+  throw new Error(`selfsup: native addon not built (${join(installed, 'native', 'build', 'Release', 'selfsup.node')} is missing): `
+    + (clone ? 'run `npm run setup`' : 'run `npm rebuild selfsup` in your project (add --ignore-scripts=false where install scripts are off); '
+      + 'it needs libtorch: apt-get install libtorch-dev libopenblas0-openmp, or LIBTORCH=<a PyTorch install\'s torch folder>'));
 }
 
 export const native: NativeEngine = createRequire(import.meta.url)(findAddon());

@@ -10,7 +10,7 @@
  *
  * Tensors are freed by {@link tidy} scopes or `dispose()`; see scope.ts.
  */
-import type { DType, Device, TypedArray } from './dtype.js';
+import type { DType, Device, MemoryFormat, TypedArray } from './dtype.js';
 import { native, type NativeGenerator, type NativeHandle } from './native.js';
 import { track, type Disposable } from './scope.js';
 
@@ -79,8 +79,9 @@ export class Tensor implements Disposable {
   get strides(): number[] {
     return native.strides(this.handle);
   }
-  isContiguous(): boolean {
-    return native.isContiguous(this.handle);
+  /** Whether the elements lie densely in `memoryFormat`'s order (default: row-major). */
+  isContiguous(memoryFormat: MemoryFormat = 'contiguous'): boolean {
+    return native.isContiguous(this.handle, memoryFormat);
   }
   toString(): string {
     return this.isDisposed ? 'Tensor(disposed)' : `Tensor(${this.dtype}[${this.shape.join(', ')}]${this.device === 'cpu' ? '' : ' @' + this.device})`;
@@ -141,7 +142,16 @@ export class Tensor implements Disposable {
   int(): Tensor { return this.to('int32'); }
   bool(): Tensor { return this.to('bool'); }
   clone(): Tensor { return this.op('clone'); }
-  contiguous(): Tensor { return this.op('contiguous'); }
+  /** This tensor laid out densely in `memoryFormat` (itself when it already is): torch's `contiguous(memory_format=...)`. */
+  contiguous(memoryFormat: MemoryFormat = 'contiguous'): Tensor { return this.op('contiguous', memoryFormat); }
+  /**
+   * Makes this tensor hold `source`'s data (storage, strides, dtype) in place, outside autograd, as
+   * PyTorch's `param.data = source`: a parameter changes memory format while its holders keep it.
+   */
+  setData_(source: Tensor): this {
+    native.setData(this.handle, source.handle);
+    return this;
+  }
   /** A tensor sharing this one's data, cut from the autograd graph. */
   detach(): Tensor { return this.op('detach'); }
 

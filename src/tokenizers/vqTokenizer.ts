@@ -113,10 +113,10 @@ export class VQTokenizer extends Module implements VisualTokenizer {
     this.usage = this.registerBuffer('usage', zeros([o.vocabulary]));
   }
 
-  /** Code vectors [B*h*w, D] and the grid [B, h, w] of images [B, 3, H, W]. */
+  /** Code vectors [B*h*w, D] and the grid [B, h, w] of images [B, 3, H, W]; float32 under autocast too (code search and EMA sums). */
   private encodeFlat(images: Tensor): { z: Tensor; grid: [number, number, number] } {
     return tidy(() => {
-      const z = this.encoder.forward(images); // [B, D, h, w]
+      const z = this.encoder.forward(images).float(); // [B, D, h, w]
       const [b, d, h, w] = z.shape;
       const flat = z.permute(0, 2, 3, 1).reshape(b * h * w, d);
       return { z: this.normalizeCodes ? normalize(flat, { dim: 1 }) : flat, grid: [b, h, w] as [number, number, number] };

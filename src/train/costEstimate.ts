@@ -43,6 +43,21 @@ export function forwardFlops(model: Layer, shape: number[]): number {
   return flops / shape[0];
 }
 
+/**
+ * Training FLOPs of one image of a step: forward and backward (about 3 forwards) of the backbone on
+ * each view at its own size (DINO's local crops are smaller than its global ones), on the visible
+ * share of the patches where the method drops the rest (MAE). Heads are not counted.
+ */
+export function trainFlopsPerImage(backbone: Layer, viewSizes: number[], visibleFraction = 1): number {
+  const bySize = new Map<number, number>();
+  let total = 0;
+  for (const size of viewSizes) {
+    if (!bySize.has(size)) bySize.set(size, forwardFlops(backbone, [1, 3, size, size]));
+    total += bySize.get(size)!;
+  }
+  return 3 * total * visibleFraction;
+}
+
 export interface CostEstimate {
   parameters: number;
   forwardGflopsPerImage: number;

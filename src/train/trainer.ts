@@ -1,7 +1,8 @@
 /**
  * The pretraining loop, the same for every method: a {@link DataLoader} of views, the method's
  * loss, backward, gradient accumulation and clipping, an optimizer with linear warm-up and a
- * cosine schedule set every step, optional bfloat16 autocast, and everything a long run needs:
+ * cosine schedule set every step, the precision policy (bfloat16 autocast where the hardware has it:
+ * tensor/precision.ts), and everything a long run needs:
  * - the run folder owned (see io/runFolder.ts): locked while training, an existing run refused
  *   unless `resume` or `overwrite` says what to do with it;
  * - checkpoints (atomic) every `checkpointEvery` steps and at the end; `resume: true` continues
@@ -32,9 +33,12 @@ import { backboneKnn, collapseMetrics } from '../eval/index.js';
 import { CHECKPOINT_FILE, METRICS_FILE, type RunLock, claimRunFolder, loadCheckpoint, readCheckpointMetadata, removeStaleTemporaries, saveCheckpoint } from '../io/index.js';
 import type { SSLMethod } from '../methods/index.js';
 import { AdamW, LARS, type Optimizer, SGD, clipGradNorm, warmupCosine } from '../optim/index.js';
-import { allGather, allReduce, allocatorStats, autocast, averageGradients, broadcast, cat, manualSeed, processGroup, tensor, tidy } from '../tensor/index.js';
+import {
+  type Precision, allGather, allReduce, allocatorStats, autocast, averageGradients, broadcast, cat, defaultDevice, describePrecision, manualSeed, processGroup,
+  resolvePrecision, tensor, tidy,
+} from '../tensor/index.js';
 import type { ViewConfig, ViewSet } from '../transforms/index.js';
-import { type CostEstimate, forwardFlops, formatCost } from './costEstimate.js';
+import { type CostEstimate, forwardFlops, formatCost, trainFlopsPerImage } from './costEstimate.js';
 import { Progress } from './progress.js';
 import { type RunIdentity, checkResumeIdentity } from './runIdentity.js';
 import { TensorBoardWriter } from './tensorboard.js';
@@ -73,6 +77,9 @@ export interface TrainerOptions {
   accumulate?: number;
   /** clip the global gradient norm to this */
   clipGrad?: number;
+  /** 'auto' (default: bf16 autocast on CUDA and on CPUs with native bfloat16, else fp32), 'fp32' or 'bf16' */
+  precision?: Precision;
+  /** @deprecated the same as precision 'bf16' */
   mixedPrecision?: boolean;
   seed?: number;
   workers?: number;
@@ -217,10 +224,14 @@ async function trainInFolder(method: SSLMethod, data: ImageArray, views: ViewSet
   const imagesPerStep = o.batchSize * accumulate;
   const progress = new Progress('pretrain', totalSteps, imagesPerStep, lead ? {} : { stream: { write: () => undefined } });
   const flops = forwardFlops(method.backbone, [1, 3, views.views[0].size, views.views[0].size]);
+  const trainFlops = trainFlopsPerImage(method.backbone, views.views.map((v) => v.size), method.visibleFraction);
   log(`${method.constructor.name}: ${totalSteps - start} steps of ${imagesPerStep} images (${stepsPerEpoch} per epoch), ` +
     `${(method.parameterCount() / 1e6).toFixed(2)} M parameters, backbone ${(flops / 1e9).toFixed(3)} GFLOPs/image forward` +
     (world > 1 ? `, ${world} processes of ${o.batchSize / world} images` : ''));
   const trained = method.parameters().filter((p) => p.requiresGrad);
+  const precision: Precision = o.mixedPrecision ? 'bf16' : o.precision ?? 'auto';
+  const bf16 = resolvePrecision(precision, defaultDevice()) === 'bf16';
+  log(`precision: ${describePrecision(precision, defaultDevice())}`);
 
   const summary: TrainSummary = { steps: 0, firstLoss: NaN, lastLoss: NaN, imagesPerSecond: NaN, resumedFrom };
   let lastTrained = start;   // the last step that updated the weights
@@ -249,7 +260,7 @@ async function trainInFolder(method: SSLMethod, data: ImageArray, views: ViewSet
         epoch = batch.epoch;
         const value = tidy(() => {
           const run = () => method.step(batch.views, batch.mask, batch.labels);
-          const out = o.mixedPrecision ? autocast(run) : run();
+          const out = bf16 ? autocast(run) : run();
           const loss = out.loss.float();
           const v = loss.item();
           if (!Number.isFinite(v)) return v;
@@ -309,7 +320,7 @@ async function trainInFolder(method: SSLMethod, data: ImageArray, views: ViewSet
         const measured = Number.isFinite(rate) ? rate : timer.images / ((performance.now() - timer.start) / 1000);
         summary.cost = {
           parameters: method.parameterCount(), forwardGflopsPerImage: flops / 1e9,
-          trainGflopsPerStep: (3 * flops * imagesPerStep * views.views.length) / 1e9,
+          trainGflopsPerStep: (trainFlops * imagesPerStep) / 1e9,
           imagesPerSecond: measured, peakEngineMB: allocatorStats().peakLiveBytes / 2 ** 20,
           etaSeconds: ((totalSteps - done) * imagesPerStep) / measured,
         };

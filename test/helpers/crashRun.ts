@@ -19,6 +19,6 @@ const backbone = resnet18({ stem: 'cifar', width: 0.125, generator: g });
 const method = new SimCLR(backbone, { featureDim: backbone.featureDim, hiddenDim: 1024, projectionDim: 512, generator: g });
 process.stdout.write('ready\n');   // start-up done: the kills aimed at training start counting from here
 await pretrain(method, images, methodViews('simclr', { size: 16 }), {
-  out, epochs: 8, batchSize: 8, workers: 0, seed: 5, checkpointEvery: 1, resume: true, diagnosticsEvery: 1000,
+  out, epochs: 16, batchSize: 8, workers: 0, seed: 5, checkpointEvery: 1, resume: true, diagnosticsEvery: 1000,
   optimizer: { name: 'sgd', lr: 0.05, weightDecay: 5e-4 }, log: () => undefined,
 });

@@ -8,7 +8,7 @@ import { convertSyncBatchNorm } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
 import { Generator, type Tensor, allReduce, averageGradients, randn, tensor, tidy, worldRank, worldSize } from '../../src/tensor/index.js';
 
-export const DATA_PARALLEL_METHODS: MethodName[] = ['simclr', 'moco_v3', 'dino', 'vicreg'];
+export const DATA_PARALLEL_METHODS: MethodName[] = ['simclr', 'moco_v2', 'moco_v3', 'dino', 'vicreg'];
 export const COMBINED_BATCH = 8;
 
 /** The state after one SGD step on this rank's share of a fixed batch of 8, and the step's loss (mean over ranks). */
@@ -18,8 +18,11 @@ export function dataParallelStep(name: MethodName): { state: Map<string, Tensor>
   const vit = name === 'moco_v3' || name === 'dino';
   const backbone = vit ? vitTiny({ imageSize: 16, patchSize: 4, dim: 32, depth: 1, heads: 2, generator: g }) : resnet18({ stem: 'cifar', width: 0.125, generator: g });
   const featureDim = vit ? 32 : (backbone as ReturnType<typeof resnet18>).featureDim;
-  const method = buildMethod(name, backbone, featureDim, { projectionDim: 16, hiddenDim: 32 }, g);
-  convertSyncBatchNorm(method);
+  // MoCo v2 keeps per-process batch norm and shuffles its keys across processes (shuffle BN): one process
+  // holding the whole batch splits its batch norm in as many chunks as there are ranks, each rank has one.
+  const moco = name === 'moco_v2' ? { splits: worldSize() === 1 ? 2 : 1, queueSize: 32 } : {};
+  const method = buildMethod(name, backbone, featureDim, { projectionDim: 16, hiddenDim: 32, ...moco }, g);
+  if (name !== 'moco_v2') convertSyncBatchNorm(method);
   const optimizer = new SGD(method.parameterGroups(5e-4), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
   const share = COMBINED_BATCH / worldSize();
   const views = tidy(() => {

@@ -1,0 +1,69 @@
+/**
+ * `npm run bench -- quality`: chooses the short-run recipes of test/methodQuality.test.ts honestly.
+ * Each recipe (test/helpers/qualityRecipes.ts, or `--only <method>`) pretrains from `--seeds` random
+ * encoders on 4,000 of the demo's 5,000 training images and measures weighted kNN (k 200, T 0.1) on the
+ * other 1,000 (a seeded validation split), beside the same random encoder's. The demo's test images
+ * are touched only with `--split test`, for the numbers reported once for the recipes chosen.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type ImageArray, ImageFolder } from '../src/data/index.js';
+import { backboneKnn } from '../src/eval/index.js';
+import { buildMethod } from '../src/methods/index.js';
+import { resnet18 } from '../src/models/index.js';
+import { Generator, randperm, tidy } from '../src/tensor/index.js';
+import { pretrain } from '../src/train/index.js';
+import { methodViews } from '../src/transforms/index.js';
+import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES } from '../test/helpers/qualityRecipes.js';
+import { round } from './sideBySide.js';
+
+export interface QualityBenchOptions {
+  seeds: number;
+  split: 'validation' | 'test';
+  only?: string;
+}
+
+const DEMO = fileURLToPath(new URL('../../data/cifar10-demo', import.meta.url));
+
+/** [train, evaluation] at `size` px: 4,000 / 1,000 of the training images, or all 5,000 / the test images. */
+async function splitAt(size: number, split: 'validation' | 'test'): Promise<[ImageArray, ImageArray]> {
+  const train = await ImageFolder.scan(join(DEMO, 'train')).load({ size });
+  if (split === 'test') return [train, await ImageFolder.scan(join(DEMO, 'test')).load({ size })];
+  const order = tidy(() => Array.from(randperm(train.length, { generator: new Generator(1234) }).data<BigInt64Array>(), Number));
+  return [train.subset(order.slice(1000)), train.subset(order.slice(0, 1000))];
+}
+
+export async function qualityBench(o: QualityBenchOptions): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'selfsup-quality-bench-'));
+  const sets = new Map<number, [ImageArray, ImageArray]>();
+  const rows: Record<string, unknown>[] = [];
+  for (const [name, r] of QUALITY_RECIPES.filter(([n]) => !o.only || n === o.only)) {
+    if (!sets.has(r.size)) sets.set(r.size, await splitAt(r.size, o.split));
+    const [train, evaluation] = sets.get(r.size)!;
+    const top1 = (backbone: ReturnType<typeof resnet18>) => backboneKnn(backbone, train, evaluation, methodViews('eval', { size: r.size }).views[0]).top1;
+    for (let seed = 0; seed < o.seeds; seed++) {
+      const generator = new Generator(seed);
+      const backbone = resnet18({ stem: 'cifar', width: r.width, generator });
+      const method = buildMethod(name, backbone, backbone.featureDim, { ...QUALITY_BASE_OPTIONS, ...r.options }, generator);
+      const random = top1(backbone);
+      const start = performance.now();
+      const summary = await pretrain(method, train, methodViews(name, { size: r.size, localCrops: r.localCrops }), {
+        out: join(dir, `${name}-${seed}`), epochs: 100, maxSteps: r.steps, batchSize: 128, clipGrad: r.clipGrad, seed,
+        optimizer: r.optimizer, diagnosticsEvery: 1000, log: () => undefined,
+      });
+      const seconds = (performance.now() - start) / 1000;
+      const trained = top1(backbone);
+      const row = {
+        method: name, size: r.size, width: r.width, steps: r.steps, seed, split: o.split, random_top1: round(random, 3), top1: round(trained, 3),
+        gain_points: round(100 * (trained - random), 1), loss: [round(summary.firstLoss, 3), round(summary.lastLoss, 3)], seconds: round(seconds, 1),
+      };
+      process.stderr.write(`${JSON.stringify(row)}\n`);
+      rows.push(row);
+      method.dispose();
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { split: o.split, seeds: o.seeds, rows };
+}

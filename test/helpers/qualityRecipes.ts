@@ -1,0 +1,36 @@
+// The short-run recipes of test/methodQuality.test.ts, shared with `npm run bench -- quality`, which
+// chose them on a validation split of the demo's training images (README: "Short runs of every method").
+import type { MethodName, MethodOptions } from '../../src/methods/index.js';
+import type { OptimizerConfig } from '../../src/train/index.js';
+
+export interface QualityRecipe {
+  /** image side: the demo's 32 px images, or the same at 16 px where a step costs about a third */
+  size: 16 | 32;
+  /** ResNet-18 width multiplier */
+  width: number;
+  steps: number;
+  optimizer: OptimizerConfig;
+  options?: MethodOptions;
+  localCrops?: number;
+  clipGrad?: number;
+}
+
+const sgd = (lr: number): OptimizerConfig => ({ name: 'sgd', lr, weightDecay: 5e-4, warmupEpochs: 0.5 });
+const lars = (lr: number): OptimizerConfig => ({ name: 'lars', lr, weightDecay: 1e-6, warmupEpochs: 0.5 });
+
+/** ResNet-18 (CIFAR stem) at a quarter or an eighth of its width, heads 512 wide, batch 128; the cosine runs over 100 epochs, so the lr stays near its peak. */
+export const QUALITY_RECIPES: [MethodName, QualityRecipe][] = [
+  ['simclr', { size: 16, width: 0.25, steps: 100, optimizer: sgd(0.12) }],
+  ['moco_v2', { size: 16, width: 0.25, steps: 100, optimizer: sgd(0.1) }],
+  ['barlow_twins', { size: 16, width: 0.25, steps: 80, optimizer: lars(0.3) }],
+  ['vicreg', { size: 16, width: 0.25, steps: 80, optimizer: lars(0.3) }],
+  ['moco_v3', { size: 16, width: 0.25, steps: 200, optimizer: lars(0.3) }],
+  ['simsiam', { size: 32, width: 0.125, steps: 300, optimizer: sgd(0.1), options: { projectionDim: 512 } }],
+  // BYOL's target must move faster than its ImageNet schedule (0.996 -> 1) to teach anything this soon
+  ['byol', { size: 32, width: 0.125, steps: 200, optimizer: sgd(0.1), options: { momentum: 0.9 } }],
+  // solo-learn's CIFAR DINO (LARS 0.3, batch-norm head) with 1024 prototypes, a teacher at 0.99 -> 1 and 2 local crops
+  ['dino', { size: 32, width: 0.25, steps: 120, optimizer: lars(0.3), options: { projectionDim: 1024, momentum: 0.99 }, localCrops: 2, clipGrad: 3 }],
+];
+
+/** The method options every recipe shares. */
+export const QUALITY_BASE_OPTIONS: MethodOptions = { hiddenDim: 512, queueSize: 1024 };
