@@ -39,10 +39,12 @@ const HOW_TO_GET_LIBTORCH = [
   'install scripts are turned off).',
 ].join('\n');
 
+/** node-gyp: the copy npm runs its scripts with, one installed beside selfsup, or the one bundled with npm. */
 function nodeGyp() {
-  if (process.env.npm_config_node_gyp) return [process.execPath, process.env.npm_config_node_gyp];  // npm's own copy
-  try { return [process.execPath, require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] })]; } catch { /* not installed */ }
-  return ['node-gyp'];
+  if (process.env.npm_config_node_gyp) return process.env.npm_config_node_gyp;
+  try { return require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] }); } catch { /* not installed */ }
+  const bundled = path.join(path.dirname(path.dirname(process.execPath)), 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  return fs.existsSync(bundled) ? bundled : undefined;
 }
 
 function build() {
@@ -54,11 +56,15 @@ function build() {
   const args = ['rebuild', '-j', String(Math.max(1, os.cpus().length))];
   // this machine's Node headers where Debian has them: node-gyp needs no download
   if (!process.env.npm_config_nodedir && fs.existsSync('/usr/include/node/node_api.h')) args.push('--nodedir=/usr');
-  const [command, ...prefix] = nodeGyp();
+  const gyp = nodeGyp();
+  if (!gyp) {
+    say('node-gyp not found: run this through npm (`npm rebuild selfsup`), which brings its own');
+    return 1;
+  }
   say(`building the addon against libtorch ${process.env.LIBTORCH ?? 'from libtorch-dev (/usr)'} (about a minute on 2 cores)`);
-  const r = spawnSync(command, [...prefix, ...args], { cwd: __dirname, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [gyp, ...args], { cwd: __dirname, stdio: 'inherit' });
   if (r.status !== 0 || !loads(addon)) {
-    say(`building the addon failed (node-gyp ${r.error ? r.error.message : `exit ${r.status}`}).\n${HOW_TO_GET_LIBTORCH}`);
+    say(`building the addon failed (node-gyp ${r.error ? r.error.message : `exit ${r.status}`}; its output is above).\n${HOW_TO_GET_LIBTORCH}`);
     return 1;
   }
   fs.writeFileSync(path.join(__dirname, 'build', 'libtorch.txt'), process.env.LIBTORCH ?? 'debian');

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { writeSafetensors } from '../src/io/index.js';
+import { vitTiny } from '../src/models/index.js';
 import { Generator, liveTensors, ones, rand, resizedCrops, tensor, tidy } from '../src/tensor/index.js';
 import {
   CIFAR10_MEAN, CIFAR10_STD, VIEW_PRESETS, adjustBrightness, adjustContrast, adjustHue, adjustSaturation, applyView, centerCrop,
@@ -147,6 +148,15 @@ describe('views and presets', () => {
     const dino = methodViews('dino', { size: 224, localCrops: 8 });
     assert.deepEqual(dino.views.map((v) => v.size), [224, 224, ...Array(8).fill(96)]);
     assert.equal(methodViews('dino', { size: 32 }).views[2].size, 16);
+    // local crops a multiple of the ViT's patch: at 96 px with patch 16, 48 (40 stopped ViT-Tiny/16)
+    assert.equal(methodViews('dino', { size: 96 }).views[2].size, 48);
+    assert.equal(methodViews('ibot', { size: 96, patchSize: 8 }).views[2].size, 40);
+    assert.equal(methodViews('dino', { size: 160, patchSize: 14 }).views[2].size, 70);
+    tidy(() => {
+      const vit = vitTiny({ imageSize: 96, patchSize: 16, depth: 1 });
+      assert.deepEqual(vit.forward(rand([1, 3, 48, 48])).shape, [1, 192]);
+      vit.dispose();
+    });
     const byol = methodViews('byol', { size: 96 });
     assert.deepEqual(byol.views.map((v) => [v.blur?.p, v.solarize?.p ?? 0]), [[1, 0], [0.1, 0.2]]);
     assert.equal(methodViews('simclr', { size: 32 }).views[0].blur, undefined, 'no blur at 32x32 (SimCLR CIFAR)');

@@ -18,7 +18,7 @@ import { type RunDescription, loadRunBackbone } from './runBackbone.js';
 
 export const DEMO_DATA = fileURLToPath(new URL('../../../data/cifar10-demo', import.meta.url));
 
-export const DEMO_USAGE = `usage: selfsup demo [--epochs 10] [--out runs/demo]
+export const DEMO_USAGE = `usage: selfsup demo [--epochs 10] [--out runs/demo] [--precision auto|fp32|bf16]
 
 SimCLR (ResNet-18 at quarter width, CIFAR stem) on ${DEMO_DATA}, then kNN accuracy
 (k = 200, T = 0.1) on its test images against the same backbone at random initialisation.
@@ -29,7 +29,7 @@ function knnTop1(backbone: Layer, train: ImageArray, test: ImageArray, run: RunD
 }
 
 export async function demoCommand(argv: string[]): Promise<void> {
-  const v = parseOptions(argv, { epochs: { type: 'string' }, out: { type: 'string' } });
+  const v = parseOptions(argv, { epochs: { type: 'string' }, out: { type: 'string' }, precision: { type: 'string' } });
   const epochs = integerOption(v, 'epochs', 10);
   const out = typeof v.out === 'string' ? v.out : join('runs', 'demo');
   const [trainSpec, testSpec] = [join(DEMO_DATA, 'train'), join(DEMO_DATA, 'test')];
@@ -42,6 +42,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   await pretrainCommand([
     '--method', 'simclr', '--data', trainSpec, '--out', out, '--overwrite', '--epochs', String(epochs), '--batch-size', '128',
     '--width', '0.25', '--lr', '0.12', '--warmup-epochs', '1', '--knn-train', trainSpec, '--knn-test', testSpec, '--knn-every', String(epochs),
+    ...(typeof v.precision === 'string' ? ['--precision', v.precision] : []),
   ]);
   const { backbone, run } = loadRunBackbone(join(out, 'checkpoint.safetensors'));
   const [train, test] = [await openImages(trainSpec, { size: run.size }), await openImages(testSpec, { size: run.size })];

@@ -45,9 +45,9 @@ export interface PresetOptions {
   normalize?: { mean: number[]; std: number[] };
   /** DINO: number of local crops (default 6, the paper's 2x224 + 6x96 setting) */
   localCrops?: number;
-  /** DINO: side of the local crops (default 96/224 of size, a multiple of 8) */
+  /** DINO: side of the local crops (default 96/224 of size, a multiple of 8 and of patchSize) */
   localSize?: number;
-  /** MAE/BEiT: patch size of the ViT, for the mask grid (default 16, or 4 for sides <= 64) */
+  /** the ViT's patch size: MAE/BEiT's mask grid, DINO's local crop sides (default 16, or 4 for sides <= 64) */
   patchSize?: number;
   /** MAE/BEiT: fraction of patches masked (default 0.75 / 0.4) */
   maskRatio?: number;
@@ -92,7 +92,9 @@ export function methodViews(method: ViewPreset, o: PresetOptions): ViewSet {
     case 'ibot': {
       const common: ViewConfig = { ...base, colorJitter: jitter(0.4, 0.4, 0.2, 0.1), grayscale: 0.2 };
       const global: ViewConfig = { ...common, crop: { scale: [0.4, 1] }, interpolation: 'bicubic' };
-      const localSize = o.localSize ?? Math.max(8, 8 * Math.round((size * 96) / 224 / 8));
+      // 96/224 of the global side, a multiple of 8 and of the ViT's patch (a 96 px run's locals: 48 with patch 16, not 40)
+      const unit = 8 % patchSize === 0 ? 8 : patchSize;
+      const localSize = o.localSize ?? Math.max(unit, unit * Math.round((size * 96) / 224 / unit));
       const local: ViewConfig = { ...common, size: localSize, crop: { scale: [0.05, 0.4] }, interpolation: 'bicubic', blur: blurP(0.5) };
       const locals = o.localCrops ?? 6;
       if (!(Number.isInteger(locals) && locals >= 0)) throw new Error(`dino: localCrops must be a non-negative integer, got ${locals}`);
