@@ -178,7 +178,7 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
       ...weightDecayOf(config),
       warmupEpochs: config.warmupEpochs ?? Math.min(10, Math.ceil(config.epochs / 10)),
     },
-    clipGrad: config.clipGrad ?? (SELF_DISTILLATION_METHODS.includes(config.method) ? 3 : undefined), precision: config.mixedPrecision ? 'bf16' : config.precision, seed: config.seed, workers: config.workers,
+    clipGrad: config.clipGrad ?? (SELF_DISTILLATION_METHODS.includes(config.method) ? 3 : undefined), precision: config.precision, mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
     checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume, overwrite: config.overwrite,
     identity: runIdentity(config), allowChanged: config.allowChanged,
     maxSteps: config.maxSteps, maxBadSteps: config.maxBadSteps, config: { ...config, run },

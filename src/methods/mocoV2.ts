@@ -19,7 +19,7 @@ import { MLP } from '../nn/index.js';
 import type { Layer } from '../nn/index.js';
 import { infoNceLoss } from '../losses/index.js';
 import { emaUpdate, momentumEncoder } from '../optim/index.js';
-import { type Generator, type Tensor, allGather, broadcast, cat, noGrad, normalize, randn, randperm, tensor, tidy, worldRank, worldSize } from '../tensor/index.js';
+import { type Generator, type Tensor, allGather, broadcast, cat, noGrad, normalize, randn, randperm, tensor, tidy, worldRank } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardSplit } from './twoViewEncoder.js';
 
@@ -60,15 +60,14 @@ export class MoCoV2 extends SSLMethod {
   /** Keys of a batch [N, ...] from the momentum encoder: shuffled (across processes when there are several), split for batch norm, unshuffled: [N, D]. */
   private keys(x: Tensor): Tensor {
     return noGrad(() => tidy(() => {
-      const [world, rank, n] = [worldSize(), worldRank(), x.size(0)];
+      const [rank, n] = [worldRank(), x.size(0)];
       const all = allGather(x);                                                     // [W*N, ...], every process's images
       const order = randperm(all.size(0), { generator: this.o.generator });         // [W*N]
       broadcast([order], 0);                                                        // one permutation for every process
       const mine = order.narrow(0, rank * n, n);                                    // the images this process encodes
       const encoded = forwardSplit(this.key, all.indexSelect(0, mine), this.splits); // [N, D], this share's statistics
-      const gathered = allGather(encoded);                                          // [W*N, D] in shuffled order
       const back = order.argsort().narrow(0, rank * n, n);                          // where this process's images went
-      return normalize((world > 1 ? gathered : encoded).indexSelect(0, back), { dim: 1 });
+      return normalize(allGather(encoded).indexSelect(0, back), { dim: 1 });        // [W*N, D] in shuffled order -> [N, D]
     }));
   }
 
