@@ -26,7 +26,7 @@ import { MASKED_IMAGE_METHODS, METHOD_NAMES, type MethodName, SELF_DISTILLATION_
 import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { AdamW, SGD, clipGradNorm } from '../src/optim/index.js';
 import { VQTokenizer } from '../src/tokenizers/index.js';
-import { Generator, autocast, describePrecision, resolvePrecision, setNumThreads, tidy } from '../src/tensor/index.js';
+import { Generator, type MemoryFormat, autocast, describePrecision, resolvePrecision, setNumThreads, tidy } from '../src/tensor/index.js';
 import { pretrain } from '../src/train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, methodViews } from '../src/transforms/index.js';
 import { cifarJpegSubset } from './cifarJpegs.js';
@@ -80,7 +80,8 @@ function benchMethod(name: MethodName, maskRatio?: number, row?: string): { meth
 
 async function methodRate(name: MethodName, images: ImageArray, o: MethodsBenchOptions, maskRatio?: number, row?: string): Promise<number> {
   const { method, optimizer } = benchMethod(name, maskRatio, row);
-  const loader = new DataLoader(images, { batchSize: o.batch, views: methodViews(name, { size: 32, normalize, maskRatio, localCrops: 6 }), workers: 1 });
+  const memoryFormat = (method.backbone as { memoryFormat?: MemoryFormat }).memoryFormat;   // as the trainer: NHWC views for a channels_last ResNet
+  const loader = new DataLoader(images, { batchSize: o.batch, views: methodViews(name, { size: 32, normalize, maskRatio, localCrops: 6 }), workers: 1, memoryFormat });
   const bf16 = resolvePrecision('auto') === 'bf16';   // as pretrain by default
   let start = 0;
   for (let step = -o.warmup; step < o.steps; step++) {

@@ -15,6 +15,7 @@
         "src/nn.cc",
         "src/loss.cc",
         "src/autograd.cc",
+        "src/optim.cc",
         "src/mmap.cc",
         "src/augment.cc",
         "src/distributed.cc"

@@ -78,6 +78,21 @@ describe('DataLoader', async () => {
     assert.deepEqual(threaded, inline);
   });
 
+  test('channels_last batches (for channels_last ResNets) hold the same values, laid out NHWC, from workers and the calling thread', async () => {
+    for (const workers of [0, 1]) {
+      const [plain, nhwc] = [open({ workers }), open({ workers, memoryFormat: 'channels_last' })];
+      for (let i = 0; i < 2; i++) {
+        const [a, b] = [await plain.next(), await nhwc.next()];
+        b.views.forEach((v, k) => {
+          assert.deepEqual(v.shape, a.views[k].shape);
+          assert.ok(v.isContiguous('channels_last') && !v.isContiguous(), `workers ${workers}: view ${k} is NHWC`);
+          assert.ok(v.equal(a.views[k]), `workers ${workers}: view ${k} has the same values`);
+        });
+        for (const t of [...a.views, ...b.views, a.labels, b.labels]) t?.dispose();
+      }
+    }
+  });
+
   test('a saved position resumes the same order and augmentations', async () => {
     const straight = await take(open({ workers: 1 }), 6);
     const first = open({ workers: 1 });

@@ -39,6 +39,18 @@ describe('optimizers: hand-computed steps on a 2x2 problem', () => {
     const expected = map2((p, g) => p * (1 - 0.01 * 0.1) - (0.01 * g) / (Math.abs(g) + 1e-8), P0);
     assertClose(stepWithFixedGrad((p) => new AdamW([p], { lr: 0.01, weightDecay: 0.1 }), 1), expected, 1e-12);
   });
+  test('AdamW: a parameter without a gradient keeps its value and gets no state, as torch.optim.AdamW', () => {
+    const [a, b] = [tensor([1, 2], { dtype: 'float64' }).requiresGrad_(), tensor([3, 4], { dtype: 'float64' }).requiresGrad_()];
+    const opt = new AdamW([a, b], { lr: 0.1, weightDecay: 0.5 });
+    a.grad = tensor([1, -1], { dtype: 'float64' });
+    opt.step();
+    assertClose(b.toArray(), [3, 4], 0);
+    assertClose(a.toArray(), [1 * (1 - 0.05) - 0.1, 2 * (1 - 0.05) + 0.1], 1e-7);
+    assert.deepEqual([...opt.stateDict().tensors.keys()].sort(), ['0.m', '0.step', '0.v']);
+    opt.zeroGrad();
+    assert.equal(a.grad, null);
+    opt.dispose();
+  });
   test('LARS: trust ratio eta ||p|| / ||g + wd p||, momentum; biases excluded', () => {
     const d = map2((p, g) => g + 0.1 * p, P0);
     const norm = (m: number[][]) => Math.sqrt(m.flat().reduce((s, v) => s + v * v, 0));

@@ -18,7 +18,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type Tensor, fromBytes, maxThreads, tensor } from '../tensor/index.js';
+import { type MemoryFormat, type Tensor, fromBytes, maxThreads, tensor } from '../tensor/index.js';
 import { type ViewSet, checkViewConfig } from '../transforms/index.js';
 import type { ImageArray } from './imageArray.js';
 import type { TensorInfo, WorkerReply, WorkerSetup, WorkerTask } from './loaderWorker.js';
@@ -31,10 +31,12 @@ export interface LoaderOptions extends SamplerOptions {
   workers?: number;
   /** batches made ahead of the one being consumed (default 2 per worker) */
   prefetch?: number;
+  /** the views' layout: 'channels_last' (NHWC) for a channels_last ResNet, so the model does not copy them; default 'contiguous' */
+  memoryFormat?: MemoryFormat;
 }
 
 export interface Batch {
-  /** one float32 [B, 3, s, s] per view */
+  /** one float32 [B, 3, s, s] per view, in the loader's memoryFormat */
   views: Tensor[];
   /** int64 [B] labels, or null for unlabeled data */
   labels: Tensor | null;
@@ -61,7 +63,13 @@ interface Pending {
 
 /** The tensor a worker wrote to the start of `buffer` (or sent as bytes). */
 function decode(info: TensorInfo, buffer?: SharedArrayBuffer): Tensor {
-  return fromBytes(info.bytes ?? new Uint8Array(buffer!, 0, info.byteLength), info.shape, info.dtype);
+  const bytes = info.bytes ?? new Uint8Array(buffer!, 0, info.byteLength);
+  if (info.memoryFormat !== 'channels_last') return fromBytes(bytes, info.shape, info.dtype);
+  const [n, c, h, w] = info.shape;
+  const nhwc = fromBytes(bytes, [n, h, w, c], info.dtype);
+  const nchw = nhwc.permute(0, 3, 1, 2);   // channels_last strides, NCHW shape
+  nhwc.dispose();
+  return nchw;
 }
 
 export class DataLoader {
@@ -182,7 +190,7 @@ export class DataLoader {
   private make(indices: Int32Array, seed: number): Pending['promise'] {
     if (this.workerCount === 0) {
       // Made when awaited, in the calling thread.
-      return Promise.resolve().then(() => makeViewBatch(this.source, indices, this.options.views, seed));
+      return Promise.resolve().then(() => makeViewBatch(this.source, indices, this.options.views, seed, this.options.memoryFormat));
     }
     this.startWorkers();
     const slot = this.busy.indexOf(Math.min(...this.busy));
@@ -214,7 +222,7 @@ export class DataLoader {
       shared.set(this.source.pixels);
       this.source.pixels = shared;
     }
-    const setup: WorkerSetup = { source: this.source, views: this.options.views, threads: 1 };
+    const setup: WorkerSetup = { source: this.source, views: this.options.views, threads: 1, memoryFormat: this.options.memoryFormat ?? 'contiguous' };
     for (let i = 0; i < this.workerCount; i++) {
       const worker = new Worker(new URL('./loaderWorker.js', import.meta.url), { workerData: setup });
       worker.unref();

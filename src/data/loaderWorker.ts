@@ -5,7 +5,7 @@
  * and posts their shapes back. Started by {@link DataLoader}; not an API.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { setNumThreads } from '../tensor/index.js';
+import { type MemoryFormat, setNumThreads } from '../tensor/index.js';
 import type { ViewSet } from '../transforms/index.js';
 import { type PixelSource, makeViewBatch } from './viewBatch.js';
 
@@ -13,6 +13,7 @@ export interface WorkerSetup {
   source: PixelSource;
   views: ViewSet;
   threads: number;
+  memoryFormat: MemoryFormat;
 }
 export interface WorkerTask {
   id: number;
@@ -25,6 +26,8 @@ export interface WorkerTask {
 export interface TensorInfo {
   shape: number[];
   dtype: 'float32' | 'bool';
+  /** 'channels_last': the bytes are in NHWC order (the shape is still [N, C, H, W]) */
+  memoryFormat?: MemoryFormat;
   byteLength: number;
   bytes?: Uint8Array;
 }
@@ -35,12 +38,14 @@ setNumThreads(setup.threads);
 
 parentPort!.on('message', (task: WorkerTask) => {
   try {
-    const batch = makeViewBatch(setup.source, task.indices, setup.views, task.seed);
+    const batch = makeViewBatch(setup.source, task.indices, setup.views, task.seed, setup.memoryFormat);
     const views = batch.views.map((v, k): TensorInfo => {
       const byteLength = v.numel * 4;
-      v.copyTo(new Uint8Array(task.outputs[k], 0, byteLength));
+      const inMemoryOrder = setup.memoryFormat === 'channels_last' ? v.permute(0, 2, 3, 1) : v;   // NHWC: a view, no copy
+      inMemoryOrder.copyTo(new Uint8Array(task.outputs[k], 0, byteLength));
+      if (inMemoryOrder !== v) inMemoryOrder.dispose();
       v.dispose();
-      return { shape: v.shape.slice(), dtype: 'float32', byteLength };
+      return { shape: v.shape.slice(), dtype: 'float32', memoryFormat: setup.memoryFormat, byteLength };
     });
     let mask: TensorInfo | null = null;
     if (batch.mask) {

@@ -8,7 +8,7 @@
  * const { views, mask } = makeViewBatch(source, indices, methodViews('simclr', { size: 32 }), seed);
  * ```
  */
-import { Generator, type Tensor, tensor, tidy } from '../tensor/index.js';
+import { Generator, type MemoryFormat, type Tensor, tensor, tidy } from '../tensor/index.js';
 import { type ViewSet, applyView, masksFor } from '../transforms/index.js';
 
 /** Images as one uint8 buffer of N x C x H x W (an ImageArray, or its copy in shared memory). */
@@ -34,11 +34,12 @@ export interface ViewBatch {
   mask: Tensor | null;
 }
 
-export function makeViewBatch(source: PixelSource, indices: ArrayLike<number>, set: ViewSet, seed: number): ViewBatch {
+/** The views laid out in `memoryFormat` ('channels_last' for a channels_last ResNet; the values are the same either way). */
+export function makeViewBatch(source: PixelSource, indices: ArrayLike<number>, set: ViewSet, seed: number, memoryFormat: MemoryFormat = 'contiguous'): ViewBatch {
   return tidy(() => {
     const generator = new Generator(seed);
     const images = gatherImages(source, indices);
-    const views = set.views.map((v) => applyView(images, v, generator));
+    const views = set.views.map((v) => applyView(images, v, generator).contiguous(memoryFormat));
     const mask = set.mask ? masksFor(set.mask, indices.length, set.views[0].size, generator) : null;
     return { views, mask };
   });

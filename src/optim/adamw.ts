@@ -7,7 +7,7 @@
  * const opt = new AdamW(vit.parameterGroups(0.05), { lr: 1.5e-4, betas: [0.9, 0.95] });  // MAE
  * ```
  */
-import { type Tensor, keep, zeros, zerosLike } from '../tensor/index.js';
+import { type Tensor, adamwStep_, keep, zeros, zerosLike } from '../tensor/index.js';
 import { Optimizer, type ParamGroup, type ParamGroupInput } from './optimizer.js';
 
 export interface AdamWOptions { lr: number; betas: [number, number]; eps: number; weightDecay: number }
@@ -17,16 +17,28 @@ export class AdamW extends Optimizer<AdamWOptions> {
     super(params, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, ...o });
   }
 
-  protected update(p: Tensor, grad: Tensor, state: Record<string, Tensor>, g: ParamGroup<AdamWOptions>): void {
-    const [b1, b2] = g.betas;
-    state.step ??= keep(zeros([], { dtype: 'float64' })); // a tensor, so checkpoints carry it
-    const t = state.step.add_(1).item();
-    state.m ??= keep(zerosLike(p));
-    state.v ??= keep(zerosLike(p));
-    if (g.weightDecay !== 0) p.mul_(1 - g.lr * g.weightDecay);
-    state.m.lerp_(grad, 1 - b1); // m = b1 m + (1 - b1) g
-    state.v.mul_(b2).addcmul_(grad, grad, 1 - b2);
-    const denom = state.v.sqrt().div_(Math.sqrt(1 - b2 ** t)).add_(g.eps);
-    p.addcdiv_(state.m, denom, -g.lr / (1 - b1 ** t));
+  /** The whole group in one native call (the loop runs in libtorch, the arithmetic above). */
+  protected override updateGroup(g: ParamGroup<AdamWOptions>): void {
+    const live: Tensor[] = [];
+    for (const p of g.params) {
+      if (!this.state.has(p)) {
+        if (p.grad === null) continue;   // as PyTorch: state only for parameters that have had a gradient
+        this.state.set(p, AdamW.initialState(p));
+      }
+      live.push(p);
+    }
+    const states = live.map((p) => this.state.get(p)!);
+    adamwStep_(live, states.map((s) => s.step), states.map((s) => s.m), states.map((s) => s.v), g);
+  }
+
+  /** One parameter (its gradient is read natively, as in {@link updateGroup}). */
+  protected update(p: Tensor, _grad: Tensor, state: Record<string, Tensor>, g: ParamGroup<AdamWOptions>): void {
+    if (state.step === undefined) Object.assign(state, AdamW.initialState(p));
+    adamwStep_([p], [state.step], [state.m], [state.v], g);
+  }
+
+  /** step (a float64 tensor, so checkpoints carry it), first and second moments, all zero. */
+  private static initialState(p: Tensor): Record<string, Tensor> {
+    return { step: keep(zeros([], { dtype: 'float64' })), m: keep(zerosLike(p)), v: keep(zerosLike(p)) };
   }
 }

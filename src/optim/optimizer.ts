@@ -12,7 +12,7 @@
  * `k` micro-batches each backpropagating `loss / k` before one `step()` equal one batch
  * k times larger (tested).
  */
-import { type Tensor, keep, noGrad, tidy } from '../tensor/index.js';
+import { type Tensor, keep, noGrad, tidy, zeroGrads } from '../tensor/index.js';
 
 export interface ParamGroupInput {
   params: Tensor[];
@@ -44,16 +44,19 @@ export abstract class Optimizer<O extends { lr: number; weightDecay: number }> {
   step(): void {
     this.stepCount++;
     noGrad(() => tidy(() => {
-      for (const group of this.groups) {
-        for (const p of group.params) {
-          const grad = p.grad;
-          if (grad === null) continue;
-          let state = this.state.get(p);
-          if (state === undefined) this.state.set(p, (state = {}));
-          this.update(p, grad, state, group);
-        }
-      }
+      for (const group of this.groups) this.updateGroup(group);
     }));
+  }
+
+  /** Updates every parameter of `group` that has a gradient (one at a time; AdamW does a group in one call). */
+  protected updateGroup(group: ParamGroup<O>): void {
+    for (const p of group.params) {
+      const grad = p.grad;
+      if (grad === null) continue;
+      let state = this.state.get(p);
+      if (state === undefined) this.state.set(p, (state = {}));
+      this.update(p, grad, state, group);
+    }
   }
 
   /** Updates `p` in place from `grad`; tensors stored in `state` must be kept (see keepState). */
@@ -61,7 +64,7 @@ export abstract class Optimizer<O extends { lr: number; weightDecay: number }> {
 
   /** Drops every parameter's gradient. */
   zeroGrad(): void {
-    for (const group of this.groups) for (const p of group.params) p.zeroGrad();
+    for (const group of this.groups) zeroGrads(group.params);
   }
 
   /**

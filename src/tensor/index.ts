@@ -9,3 +9,4 @@ export { tidy, keep, dispose, pipe } from './scope.js';
 export * from './autocast.js';
 export * from './distributed.js';
 export * from './precision.js';
+export * from './optimizerSteps.js';

@@ -35,7 +35,7 @@ import type { SSLMethod } from '../methods/index.js';
 import { AdamW, LARS, type Optimizer, SGD, clipGradNorm, warmupCosine } from '../optim/index.js';
 import {
   type Precision, allGather, allReduce, allocatorStats, autocast, averageGradients, broadcast, cat, defaultDevice, describePrecision, manualSeed, processGroup,
-  resolvePrecision, tensor, tidy,
+  type MemoryFormat, resolvePrecision, tensor, tidy,
 } from '../tensor/index.js';
 import type { ViewConfig, ViewSet } from '../transforms/index.js';
 import { type CostEstimate, forwardFlops, formatCost, trainFlopsPerImage } from './costEstimate.js';
@@ -154,7 +154,9 @@ async function trainInFolder(method: SSLMethod, data: ImageArray, views: ViewSet
   const checkpointPath = join(o.out, CHECKPOINT_FILE);
   const metricsPath = join(o.out, METRICS_FILE);
   manualSeed(o.seed ?? 0);
-  const loader = new DataLoader(data, { batchSize: o.batchSize / world, rank, worldSize: world, views, seed: o.seed ?? 0, workers: o.workers });
+  // views laid out as the backbone keeps its activations (a channels_last ResNet), made so in the loader's workers
+  const memoryFormat = (method.backbone as { memoryFormat?: MemoryFormat }).memoryFormat;
+  const loader = new DataLoader(data, { batchSize: o.batchSize / world, rank, worldSize: world, views, seed: o.seed ?? 0, workers: o.workers, memoryFormat });
   const stepsPerEpoch = Math.floor(loader.batchesPerEpoch / accumulate);
   if (stepsPerEpoch < 1) throw new Error(`accumulate ${accumulate} is more than the ${loader.batchesPerEpoch} batches of an epoch`);
   const totalSteps = Math.min(o.epochs * stepsPerEpoch, o.maxSteps ?? Infinity);
