@@ -10,12 +10,15 @@
  * selfsup runs as `pretrain` does by default (precision auto; ResNets channels_last) and in fp32.
  * Per model: img_per_s (the default), peer_best_img_per_s, peer_best_mode, ratio_vs_pytorch_best
  * and ratio_vs_pytorch_fp32 (fp32 against fp32), each ratio the median of per-round ratios over
- * rounds that alternate which side runs first.
+ * rounds that alternate which side runs first. `eval_img_per_s` is the forward alone in eval mode
+ * without gradients (frozen features, as kNN and linear probes take them) in fp32 and under bf16
+ * autocast: selfsup only.
  */
+import type { Layer } from '../src/nn/index.js';
 import { resnet18, vitTiny, type ResNet, type VisionTransformer } from '../src/models/index.js';
 import { AdamW, SGD, type Optimizer } from '../src/optim/index.js';
 import {
-  type Device, Generator, autocast, crossEntropy, describePrecision, rand, randint, randn, resolvePrecision, setDefaultDevice, setNumThreads, tidy, type Tensor,
+  type Device, Generator, autocast, noGrad, crossEntropy, describePrecision, rand, randint, randn, resolvePrecision, setDefaultDevice, setNumThreads, tidy, type Tensor,
 } from '../src/tensor/index.js';
 import { runPeer, TCMALLOC } from './peer.js';
 import { alternatingRounds, median, round, roundRatio } from './sideBySide.js';
@@ -26,13 +29,13 @@ export interface ModelsOptions {
   device?: Device;
 }
 
-type Setup = { forward: (x: Tensor) => Tensor; optimizer: Optimizer<{ lr: number; weightDecay: number }>; dispose: () => void };
+type Setup = { forward: (x: Tensor) => Tensor; model: Layer; optimizer: Optimizer<{ lr: number; weightDecay: number }>; dispose: () => void };
 
 function setup(name: string, batch: number): Setup {
   if (name === 'resnet18') {
     const net: ResNet = resnet18({ stem: 'cifar', numClasses: 10, generator: new Generator(0) });
     const optimizer = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
-    return { forward: (x) => net.forward(x), optimizer, dispose: () => { optimizer.dispose(); net.dispose(); } };
+    return { forward: (x) => net.forward(x), model: net, optimizer, dispose: () => { optimizer.dispose(); net.dispose(); } };
   }
   const vit: VisionTransformer = vitTiny({ imageSize: 32, patchSize: 4, numClasses: 10, generator: new Generator(0) });
   const optimizer = new AdamW(vit.parameters().filter((p) => p.requiresGrad), { lr: 1e-3, weightDecay: 0.05 });
@@ -40,7 +43,7 @@ function setup(name: string, batch: number): Setup {
   const forward = keepIds
     ? (x: Tensor) => tidy(() => vit.head!.forward(vit.forwardVisible(x, keepIds).select(1, 0)))
     : (x: Tensor) => vit.forward(x);
-  return { forward, optimizer, dispose: () => { optimizer.dispose(); vit.dispose(); keepIds?.dispose(); } };
+  return { forward, model: vit, optimizer, dispose: () => { optimizer.dispose(); vit.dispose(); keepIds?.dispose(); } };
 }
 
 /** The peer's modes for a model: channels_last only changes conv nets. */
@@ -90,10 +93,23 @@ export function modelsBench(o: ModelsOptions): Record<string, unknown> {
       tcmalloc.add(run.tcmalloc as boolean);
       return run.img_per_s as number;
     }]));
+    // frozen features: eval mode, no gradients, in each precision (the median of the rounds)
+    const evalRate = (bf16: boolean) => {
+      s.model.eval();
+      const pass = () => noGrad(() => tidy(() => { const run = () => s.forward(x); (bf16 ? autocast(run) : run()).sum().item(); }));
+      for (let i = 0; i < o.warmup; i++) pass();
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < o.steps; i++) pass();
+      s.model.train();
+      return (o.batch * o.steps) / (Number(process.hrtime.bigint() - start) / 1e9);
+    };
+    const evalRounds = { fp32: [] as number[], bf16: [] as number[] };
+    for (let r = 0; r < o.rounds; r++) { evalRounds.fp32.push(evalRate(false)); evalRounds.bf16.push(evalRate(true)); }
     const rounds = alternatingRounds({ rounds: o.rounds, ours: { default: ours(precision === 'bf16'), fp32: ours(false) }, peer });
     const entry: Record<string, unknown> = {
       img_per_s: round(median(rounds.ours.default), 2), img_per_s_fp32: round(median(rounds.ours.fp32), 2),
       img_per_s_rounds: rounds.ours.default.map((v) => round(v, 1)),
+      eval_img_per_s: { fp32: round(median(evalRounds.fp32), 1), bf16: round(median(evalRounds.bf16), 1) },
     };
     if (rounds.peerBest) {
       entry.peer_img_per_s = Object.fromEntries(Object.entries(rounds.peer).map(([mode, v]) => [mode, round(median(v), 2)]));

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { readSafetensors } from '../src/io/index.js';
+import { resolvePrecision } from '../src/tensor/index.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
@@ -85,8 +86,12 @@ describe('selfsup pretrain, eval, embed', () => {
     const common = ['--checkpoint', checkpoint, '--train', mini, '--test', mini];
     const knn = selfsup('eval', 'knn', ...common, '--out', join(dir, 'knn.json'));
     assert.equal(knn.status, 0, knn.stderr);
-    const knnReport = JSON.parse(readFileSync(join(dir, 'knn.json'), 'utf8')) as { top1: number; k: number };
+    const knnReport = JSON.parse(readFileSync(join(dir, 'knn.json'), 'utf8')) as { top1: number; k: number; precision: string };
     assert.ok(knnReport.top1 > 0.1 && knnReport.k === 200);
+    assert.equal(knnReport.precision, resolvePrecision('auto'));
+    const exact = selfsup('eval', 'knn', ...common, '--precision', 'fp32', '--out', join(dir, 'knn-fp32.json'));
+    assert.equal(exact.status, 0, exact.stderr);
+    assert.equal((JSON.parse(readFileSync(join(dir, 'knn-fp32.json'), 'utf8')) as { precision: string }).precision, 'fp32');
     const linear = selfsup('eval', 'linear', ...common, '--epochs', '20', '--out', join(dir, 'linear.json'));
     assert.equal(linear.status, 0, linear.stderr);
     const report = JSON.parse(readFileSync(join(dir, 'linear.json'), 'utf8')) as { top1: number; perClass: number[]; confusion: number[][] };
@@ -105,6 +110,9 @@ describe('selfsup pretrain, eval, embed', () => {
     const scratch = selfsup('eval', 'finetune', ...common, '--scratch', '--epochs', '1', '--batch-size', '20');
     assert.equal(scratch.status, 0, scratch.stderr);
     assert.match(scratch.stdout, /finetune \(from scratch\): top-1/);
+    const notFrozen = selfsup('eval', 'finetune', ...common, '--precision', 'bf16');
+    assert.equal(notFrozen.status, 2);
+    assert.match(notFrozen.stderr, /--precision is for frozen features \(knn, linear without --augment\), not finetune/);
     const vitOnly = selfsup('eval', 'finetune', ...common, '--layer-decay', '0.75');
     assert.equal(vitOnly.status, 2);
     assert.match(vitOnly.stderr, /--layer-decay is for ViT backbones; this run's is resnet18/);

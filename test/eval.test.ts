@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { ImageFolder } from '../src/data/index.js';
-import { classificationReport, collapseMetrics, finetune, knnAccuracy, knnScores, linearProbe } from '../src/eval/index.js';
+import { classificationReport, collapseMetrics, extractFeatures, finetune, knnAccuracy, knnScores, linearProbe } from '../src/eval/index.js';
 import { resnet18 } from '../src/models/index.js';
-import { Generator, noGrad, ones, randn, tensor, tidy } from '../src/tensor/index.js';
+import { Generator, cosineSimilarity, noGrad, ones, randn, tensor, tidy } from '../src/tensor/index.js';
 import { methodViews } from '../src/transforms/index.js';
 import { assertClose } from './helpers/gradcheck.js';
 
@@ -86,6 +86,24 @@ describe('linear probe and reports', () => {
     assert.ok(losses[1] < losses[0] / 2, `loss ${losses[0]} -> ${losses[1]}`);
     const direct = noGrad(() => head.forward(test.x).argmax(1).eq(test.labels).float().mean().item());
     assertClose([direct], [report.top1], 1e-6);
+  });
+});
+
+describe('features', () => {
+  test('under bfloat16 autocast: float32 features within bf16 rounding of the float32 ones, the mode restored', async () => {
+    const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
+    const images = await ImageFolder.scan(mini).load();
+    const backbone = resnet18({ stem: 'cifar', width: 0.25, generator: new Generator(0) });
+    const view = methodViews('eval', { size: 32 }).views[0];
+    tidy(() => {
+      const exact = extractFeatures(backbone, images, { view });
+      const fast = extractFeatures(backbone, images, { view, precision: 'bf16' });
+      assert.deepEqual([fast.dtype, ...fast.shape], ['float32', images.length, backbone.featureDim]);
+      assert.ok(!fast.equal(exact), 'bf16 arithmetic differs from float32');
+      const cos = cosineSimilarity(fast, exact, 1);   // [N]
+      assert.ok(cos.min().item() > 0.995, `cosine to the float32 features: min ${cos.min().item()}`);
+    });
+    assert.equal(backbone.training, true);
   });
 });
 

@@ -11,7 +11,7 @@ import { type ImageArray, ImageFolder } from '../src/data/index.js';
 import { backboneKnn, extractFeatures, linearProbe } from '../src/eval/index.js';
 import { BEiT, MAE, buildMethod } from '../src/methods/index.js';
 import { type VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
-import { Generator, tidy } from '../src/tensor/index.js';
+import { Generator, resolvePrecision, tidy } from '../src/tensor/index.js';
 import { type OptimizerConfig, pretrain } from '../src/train/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD, methodViews } from '../src/transforms/index.js';
 import { KMeansTokenizer, samplePatches } from '../src/tokenizers/index.js';
@@ -19,6 +19,9 @@ import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES } from './helpers/qualityRecipes.
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-quality-'));
 const demo = fileURLToPath(new URL('../../data/cifar10-demo', import.meta.url));
+
+// features at the precision the runs train in (bf16 autocast where the CPU has it), as the kNN monitor
+const precision = resolvePrecision('auto');
 
 const demoSets = new Map<number, { train: ImageArray; test: ImageArray }>();
 /** The demo's images at `size` px, decoded once for all the tests of this file. */
@@ -34,7 +37,7 @@ describe('methods on real images', async () => {
   // recipe's size and width were chosen on a validation split, 2 seeds (`npm run bench -- quality`).
   const sets = new Map([[16, await demoImages(16)], [32, await demoImages(32)]]);
   const top1 = (backbone: ReturnType<typeof resnet18>, size: number) =>
-    backboneKnn(backbone, sets.get(size)!.train, sets.get(size)!.test, methodViews('eval', { size }).views[0]).top1;
+    backboneKnn(backbone, sets.get(size)!.train, sets.get(size)!.test, methodViews('eval', { size }).views[0], { precision }).top1;
   // Every recipe starts from a random encoder of seed 0: its kNN accuracy is measured once per size and width.
   const randomTop1 = new Map<string, number>();
 
@@ -72,12 +75,12 @@ describe('methods on real images', async () => {
 describe('masked image modelling on real images', async () => {
   const { train, test: test_ } = await demoImages(32);
   const view = methodViews('eval', { size: 32 }).views[0];
-  const top1 = (backbone: VisionTransformer) => backboneKnn(backbone, train, test_, view).top1;
+  const top1 = (backbone: VisionTransformer) => backboneKnn(backbone, train, test_, view, { precision }).top1;
   // ViT-Tiny/4 with fewer blocks keeps the budget of a test.
   const vit = (depth: number, o: { posEmbed?: 'sincos'; layerScale?: number; pool?: 'mean' }) => vitTiny({ imageSize: 32, patchSize: 4, depth, generator: new Generator(0), ...o });
   // MAE's features are made for linear probing (He et al., 2022, Sec. 4.3), not for kNN.
-  const linearTop1 = (backbone: VisionTransformer) => tidy(() => linearProbe(extractFeatures(backbone, train, { view }), train.allLabels(),
-    extractFeatures(backbone, test_, { view }), test_.allLabels(), { numClasses: 10, epochs: 30 }).report.top1);
+  const linearTop1 = (backbone: VisionTransformer) => tidy(() => linearProbe(extractFeatures(backbone, train, { view, precision }), train.allLabels(),
+    extractFeatures(backbone, test_, { view, precision }), test_.allLabels(), { numClasses: 10, epochs: 30 }).report.top1);
   const adamw = (lr: number, beta2: number): OptimizerConfig => ({ name: 'adamw', lr, weightDecay: 0.05, betas: [0.9, beta2], warmupEpochs: 1 });
 
   test('MAE: the masked-patch loss falls and a linear probe on its cls token beats the random ViT', async () => {

@@ -10,7 +10,7 @@ import { type ImageArray, openImages } from '../data/index.js';
 import { backboneKnn } from '../eval/index.js';
 import { buildBackbone } from '../models/index.js';
 import type { Layer } from '../nn/index.js';
-import { Generator } from '../tensor/index.js';
+import { Generator, type Precision, PRECISIONS, resolvePrecision } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { UsageError, integerOption, parseOptions } from './options.js';
 import { pretrainCommand } from './pretrain.js';
@@ -24,8 +24,9 @@ SimCLR (ResNet-18 at quarter width, CIFAR stem) on ${DEMO_DATA}, then kNN accura
 (k = 200, T = 0.1) on its test images against the same backbone at random initialisation.
 The run lands in --out, replacing the run an earlier demo left there.`;
 
-function knnTop1(backbone: Layer, train: ImageArray, test: ImageArray, run: RunDescription): number {
-  return backboneKnn(backbone, train, test, methodViews('eval', { size: run.size, normalize: run.normalize }).views[0]).top1;
+/** kNN top-1 with features at the run's precision (as its kNN monitor). */
+function knnTop1(backbone: Layer, train: ImageArray, test: ImageArray, run: RunDescription, precision: 'fp32' | 'bf16'): number {
+  return backboneKnn(backbone, train, test, methodViews('eval', { size: run.size, normalize: run.normalize }).views[0], { precision }).top1;
 }
 
 export async function demoCommand(argv: string[]): Promise<void> {
@@ -46,8 +47,9 @@ export async function demoCommand(argv: string[]): Promise<void> {
   ]);
   const { backbone, run } = loadRunBackbone(join(out, 'checkpoint.safetensors'));
   const [train, test] = [await openImages(trainSpec, { size: run.size }), await openImages(testSpec, { size: run.size })];
-  const pretrained = knnTop1(backbone, train, test, run);
-  const random = knnTop1(buildBackbone(run.backboneSpec, new Generator(0)).backbone, train, test, run);
+  const precision = resolvePrecision(PRECISIONS.includes(v.precision as Precision) ? v.precision as Precision : 'auto');
+  const pretrained = knnTop1(backbone, train, test, run, precision);
+  const random = knnTop1(buildBackbone(run.backboneSpec, new Generator(0)).backbone, train, test, run, precision);
   console.log(`\nkNN top-1 on ${test.length} CIFAR-10 test images (bank: ${train.length} training images):`);
   console.log(`  random initialisation  ${(100 * random).toFixed(2)}%`);
   console.log(`  SimCLR, ${epochs} epochs       ${(100 * pretrained).toFixed(2)}%   (${pretrained > random ? '+' : ''}${(100 * (pretrained - random)).toFixed(2)} points)`);

@@ -15,9 +15,11 @@ import type { ViewConfig } from '../transforms/index.js';
 import { extractFeatures } from './features.js';
 import { type Accuracy, type KnnOptions, knnAccuracy } from './knn.js';
 
-export function backboneKnn(backbone: Layer, bank: ImageArray, queries: ImageArray, view: ViewConfig, o: KnnOptions = {}): Accuracy {
+/** `precision`: the features' forward in 'fp32' (default) or under bfloat16 autocast (see extractFeatures). */
+export function backboneKnn(backbone: Layer, bank: ImageArray, queries: ImageArray, view: ViewConfig, o: KnnOptions & { precision?: 'fp32' | 'bf16' } = {}): Accuracy {
   const matched = alignClasses(bank, queries, { unknown: 'drop' }).images;
+  const features = { view, precision: o.precision };
   return tidy(() => knnAccuracy(
-    extractFeatures(backbone, bank, { view }), bank.allLabels(), extractFeatures(backbone, matched, { view }), matched.allLabels(), o,
+    extractFeatures(backbone, bank, features), bank.allLabels(), extractFeatures(backbone, matched, features), matched.allLabels(), o,
   ));
 }

@@ -239,7 +239,8 @@ async function trainInFolder(method: SSLMethod, data: ImageArray, views: ViewSet
   let lastTrained = start;   // the last step that updated the weights
   const runKnn = (step: number) => {
     if (!o.knn || !lead) return;
-    const knn = backboneKnn(method.backbone, o.knn.train, o.knn.test, o.knn.view, { k: o.knn.k, temperature: o.knn.temperature });
+    // features at the run's precision, as a PyTorch validation loop under the same autocast
+    const knn = backboneKnn(method.backbone, o.knn.train, o.knn.test, o.knn.view, { k: o.knn.k, temperature: o.knn.temperature, precision: bf16 ? 'bf16' : 'fp32' });
     summary.knn = knn;
     appendFileSync(metricsPath, JSON.stringify({ step, knn_top1: knn.top1, knn_top5: knn.top5 }) + '\n');
     tensorboard!.scalars({ 'knn/top1': knn.top1, 'knn/top5': knn.top5 }, step);
