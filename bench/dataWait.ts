@@ -37,7 +37,7 @@ export async function dataWaitBench(o: DataWaitOptions): Promise<Record<string, 
     const optimizer = new SGD([...backbone.parameters(), ...head.parameters()], { lr: 0.06, momentum: 0.9, weightDecay: 5e-4 });
     const rows: Record<string, unknown> = {};
     for (const workers of [o.workers, 0]) {
-      const loader = new DataLoader(images, { batchSize: o.batch, views, workers, seed: 0 });
+      const loader = new DataLoader(images, { batchSize: o.batch, views, workers, seed: 0, memoryFormat: backbone.memoryFormat });   // NHWC views, as the trainer asks for a channels_last ResNet
       let waiting = 0;
       let start = 0;
       for (let step = -2; step < o.steps; step++) {

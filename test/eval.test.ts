@@ -113,9 +113,15 @@ describe('fine-tuning', () => {
     const images = await ImageFolder.scan(mini).load();
     const backbone = resnet18({ stem: 'cifar', width: 0.25, generator: new Generator(0) });
     const views = { train: methodViews('supervised', { size: 32 }).views[0], test: methodViews('eval', { size: 32 }).views[0] };
+    const firstWeight = () => backbone.parameters()[0].clone();
+    const before = firstWeight();
     const { report, losses } = await finetune(backbone, images, images, { numClasses: 10, featureDim: backbone.featureDim, epochs: 6, batchSize: 20, lr: 0.1, backboneLrScale: 1, views, workers: 0 });
     assert.ok(losses[losses.length - 1] < losses[0], `loss ${losses.join(' -> ')}`);
     assert.equal(report.perClass.length, 10);
     assert.equal(report.confusion.flat().reduce((a, b) => a + b, 0), 40);
+    const tuned = firstWeight();
+    assert.ok(!tuned.equal(before), 'the backbone was trained, not only the head');
+    await finetune(backbone, images, images, { numClasses: 10, featureDim: backbone.featureDim, epochs: 1, batchSize: 20, views, workers: 0, freezeBackbone: true });
+    assert.ok(firstWeight().equal(tuned), 'a frozen backbone (linear probe) is left as it was');
   });
 });

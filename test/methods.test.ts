@@ -14,7 +14,7 @@ import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../src/optim/index.js';
 import { pretrain } from '../src/train/index.js';
 import { methodViews } from '../src/transforms/index.js';
-import { Generator, rand, randn, tensor, tidy } from '../src/tensor/index.js';
+import { Generator, noGrad, rand, randn, tensor, tidy } from '../src/tensor/index.js';
 import { KMeansTokenizer } from '../src/tokenizers/index.js';
 import { assertClose } from './helpers/gradcheck.js';
 
@@ -65,9 +65,13 @@ describe('methods', () => {
     assertClose(moco.queue.narrow(0, 0, 16).norm(2, 1).toArray() as number[], Array(16).fill(1), 1e-5);
     tidy(() => { moco.step(views()); });
     assert.equal(moco.pointer.item(), 12, 'wrapped around: (16 + 16) mod 20');
-    const keyBefore = moco.key.projection.parameters()[0].clone();
+    // after an update of the query (as an optimizer step makes), key = m key + (1 - m) query (MoCo Eq. 2)
+    const [key, query] = [moco.key.projection.parameters()[0], moco.query.projection.parameters()[0]];
+    noGrad(() => query.add_(1));
+    const expected = tidy(() => key.mul(moco.momentum).add(query, 1 - moco.momentum));
     moco.afterStep();
-    assert.ok(!moco.key.projection.parameters()[0].equal(keyBefore));
+    assertClose(key.toArray() as number[][], expected.toArray() as number[][], 1e-6);
+    assert.ok(!key.equal(query), 'the key follows slowly, it is not the query');
   });
   test('state dicts hold the momentum encoder and the queue, so a checkpoint resumes them', () => {
     assert.ok([...new BYOL(tinyBackbone(), { featureDim: 64, hiddenDim: 32 }).stateDict().keys()].some((k) => k.startsWith('target.')));

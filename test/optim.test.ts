@@ -63,6 +63,19 @@ describe('optimizers: hand-computed steps on a 2x2 problem', () => {
     opt.step();
     assertClose(bias.toArray(), [1 - 0.05, 2 + 0.1], 1e-12);
   });
+  test('LARS: the second step adds momentum times the first step\'s trust-scaled update', () => {
+    const norm = (m: number[][]) => Math.sqrt(m.flat().reduce((s, v) => s + v * v, 0));
+    const scaled = (p: number[][]) => {
+      const d = map2((v, g) => g + 0.1 * v, p);
+      const trust = (0.001 * norm(p)) / norm(d);
+      return d.map((row) => row.map((v) => trust * v));
+    };
+    const d1 = scaled(P0);
+    const p1 = P0.map((row, i) => row.map((v, j) => v - 0.5 * d1[i][j]));
+    const d2 = scaled(p1);
+    const p2 = p1.map((row, i) => row.map((v, j) => v - 0.5 * (0.9 * d1[i][j] + d2[i][j])));
+    assertClose(stepWithFixedGrad((p) => new LARS([p], { lr: 0.5, weightDecay: 0.1, momentum: 0.9 }), 2), p2, 1e-12);
+  });
   test('bad hyper-parameters are refused', () => {
     const p = tensor([1]).requiresGrad_();
     assert.throws(() => new SGD([p], { lr: -1 }), /learning rate must be >= 0/);

@@ -2,7 +2,7 @@
 // same outputs, gradients and checkpoints as NCHW; the precision policy picks bfloat16 only where the
 // CPU has it; under bfloat16 autocast the losses, MoCo's queue and the VQ-VAE's codebook stay float32.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -71,7 +71,11 @@ describe('channels_last', () => {
 
 describe('precision policy', () => {
   test('auto is bfloat16 on CUDA and on CPUs with AMX-BF16 or AVX512-BF16, float32 elsewhere; explicit choices stand', () => {
-    assert.equal(resolvePrecision('auto', 'cpu'), nativeBf16() === null ? 'fp32' : 'bf16');
+    // the CPU's flags read here, independently of nativeBf16's parsing
+    const flags = existsSync('/proc/cpuinfo') ? (readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:.*$/m)?.[0] ?? '') : '';
+    const expected = /\bamx_bf16\b/.test(flags) ? 'amx_bf16' : /\bavx512_bf16\b/.test(flags) ? 'avx512_bf16' : null;
+    assert.equal(nativeBf16(), expected);
+    assert.equal(resolvePrecision('auto', 'cpu'), expected === null ? 'fp32' : 'bf16');
     assert.equal(resolvePrecision('auto', 'cuda:1'), 'bf16');
     assert.equal(resolvePrecision('fp32', 'cuda'), 'fp32');
     assert.equal(resolvePrecision('bf16', 'cpu'), 'bf16');

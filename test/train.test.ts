@@ -137,21 +137,27 @@ describe('pretrain', async () => {
     class Flaky extends SSLMethod {
       readonly backbone;
       calls = 0;
+      /** a weight as step 3 starts (= the checkpoint of step 2) and as step 6 starts (after the restore) */
+      readonly seen: number[][] = [];
       constructor(readonly inner: SimCLR) { super(); this.backbone = inner.backbone; this.registerModule('inner', inner); }
       step(v: Tensor[]): MethodStep {
         this.calls++;
+        if (this.calls === 3 || this.calls === 6) this.seen.push(this.inner.backbone.parameters()[0].flatten().toArray() as number[]);
         const out = this.inner.step(v);
         return this.calls >= 4 && this.calls <= 5 ? { loss: tidy(() => out.loss.mul(NaN)) } : out;
       }
     }
     const logged: string[] = [];
-    const summary = await pretrain(new Flaky(small()), images, views, {
+    const flaky = new Flaky(small());
+    const summary = await pretrain(flaky, images, views, {
       out: join(dir, 'nan'), epochs: 3, batchSize: 16, workers: 0, maxBadSteps: 2, checkpointEvery: 2,
       optimizer: { name: 'sgd', lr: 0.05, weightDecay: 0 }, log: (l) => logged.push(l),
     });
     assert.equal(summary.steps, 6);
     assert.equal(logged.filter((l) => /loss is NaN, step skipped/.test(l)).length, 2);
     assert.ok(logged.some((l) => /2 bad steps in a row; weights and optimizer restored/.test(l)));
+    // step 3 moved the weights after the checkpoint of step 2; the restore brought them back
+    assert.deepEqual(flaky.seen[1], flaky.seen[0], 'the weights after the restore are the checkpoint\'s');
     assert.ok(Number.isFinite(summary.lastLoss));
   });
 
