@@ -116,7 +116,7 @@ describe('the collapse monitor catches a real collapse', () => {
       const method = buildMethod('dino', vit, 96, { projectionDim: 1024, hiddenDim: 512, momentum: 0.99, teacherTemperature, warmupTeacherTemperature: teacherTemperature === 0.07 ? 0.04 : teacherTemperature }, g);
       const logged: string[] = [];
       await pretrain(method, images, methodViews('dino', { size: 32, localCrops: 2 }), {
-        out: join(dir, `dino-${teacherTemperature}`), epochs: 100, maxSteps: 40, batchSize: 128, diagnosticsEvery: 10, clipGrad: 3,
+        out: join(dir, `dino-${teacherTemperature}`), epochs: 100, maxSteps: 30, batchSize: 128, diagnosticsEvery: 10, clipGrad: 3,
         optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 0.04, finalWeightDecay: 0.4, warmupEpochs: 0.5 }, log: (l) => logged.push(l),
       });
       warnings[String(teacherTemperature)] = logged.filter((l) => /representation collapse/.test(l));

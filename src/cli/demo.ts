@@ -10,9 +10,9 @@ import { type ImageArray, openImages } from '../data/index.js';
 import { backboneKnn } from '../eval/index.js';
 import { buildBackbone } from '../models/index.js';
 import type { Layer } from '../nn/index.js';
-import { Generator, type Precision, PRECISIONS, resolvePrecision } from '../tensor/index.js';
+import { Generator, PRECISIONS, resolvePrecision } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
-import { UsageError, integerOption, parseOptions } from './options.js';
+import { UsageError, choiceOption, integerOption, parseOptions } from './options.js';
 import { pretrainCommand } from './pretrain.js';
 import { type RunDescription, loadRunBackbone } from './runBackbone.js';
 
@@ -47,7 +47,7 @@ export async function demoCommand(argv: string[]): Promise<void> {
   ]);
   const { backbone, run } = loadRunBackbone(join(out, 'checkpoint.safetensors'));
   const [train, test] = [await openImages(trainSpec, { size: run.size }), await openImages(testSpec, { size: run.size })];
-  const precision = resolvePrecision(PRECISIONS.includes(v.precision as Precision) ? v.precision as Precision : 'auto');
+  const precision = resolvePrecision(choiceOption(v, 'precision', PRECISIONS, 'auto'));
   const pretrained = knnTop1(backbone, train, test, run, precision);
   const random = knnTop1(buildBackbone(run.backboneSpec, new Generator(0)).backbone, train, test, run, precision);
   console.log(`\nkNN top-1 on ${test.length} CIFAR-10 test images (bank: ${train.length} training images):`);

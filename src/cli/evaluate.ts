@@ -27,8 +27,8 @@ export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint 
              --scratch trains the same architecture from random weights (the supervised baseline);
              a ViT gets the MAE/BEiT recipe: --optimizer adamw --lr 5e-4 --layer-decay 0.75 --drop-path 0.1
              --label-smoothing 0.1 --warmup-epochs 3 (each flag overrides; --optimizer sgd for the ResNet recipe)
-  --precision <p>    frozen features (knn, linear) in auto (default: bfloat16 autocast where pretrain would use it,
-                     about 1.7x faster; features and probe in float32), fp32 or bf16
+  --precision <p>    frozen features (knn, linear): auto (default: bfloat16 autocast where pretrain would use it,
+                     faster; the features and the probe in float32), fp32 or bf16
   --labels <f>       train the linear probe / fine-tuning on a seeded, class-balanced fraction of the labels (0.01, 0.1)
   --out <file.json>  the report (eval); embed writes <prefix>.safetensors (embeddings, labels; paths in the
                      metadata), <prefix>.npy (numpy.load), <prefix>.json (paths, labels, embeddings), <prefix>.csv
