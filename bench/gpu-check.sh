@@ -74,7 +74,7 @@ for p in "${pids[@]}"; do wait "$p" || built=1; done
 g++ -shared -o native/build/Release/selfsup.node native/build/gpu/*.o $libs || exit 1
 SELFSUP_DEVICE=cuda "$NODE" -e "import('./dist/src/tensor/index.js').then((t) => console.log(JSON.stringify(t.engineInfo())))" || status=1
 
-tests=(engine creation ops autograd grad nn losses resnet vit optim methods distributed)
+tests=(engine creation ops autograd grad nn losses resnet vit optim methods distributed precision)
 files=(); for t in "${tests[@]}"; do files+=("dist/test/$t.test.js"); done
 say "engine tests on the CPU (this libtorch)"
 summary='^# (tests|pass|fail)|^ *not ok|error:'

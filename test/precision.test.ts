@@ -13,7 +13,7 @@ import { resnet18 } from '../src/models/index.js';
 import { Linear } from '../src/nn/index.js';
 import { SGD } from '../src/optim/index.js';
 import {
-  Generator, autocast, crossEntropy, describePrecision, fullPrecision, nativeBf16, randint, randn, resolvePrecision, tidy,
+  Generator, autocast, autocastDtype, crossEntropy, defaultDevice, describePrecision, engineInfo, fullPrecision, nativeBf16, randint, randn, resolvePrecision, tidy,
 } from '../src/tensor/index.js';
 import { VQTokenizer } from '../src/tokenizers/index.js';
 
@@ -80,6 +80,21 @@ describe('precision policy', () => {
     assert.equal(resolvePrecision('fp32', 'cuda'), 'fp32');
     assert.equal(resolvePrecision('bf16', 'cpu'), 'bf16');
     assert.match(describePrecision('auto', 'cpu'), nativeBf16() ? new RegExp(`bfloat16 autocast \\(auto: this CPU has ${nativeBf16()}`) : /float32 \(auto: this CPU has neither/);
+  });
+
+  // float16 autocast exists on CUDA and, from libtorch 2, on the CPU (1.13's CPU autocast is bfloat16 only)
+  const float16Autocast = defaultDevice().startsWith('cuda') || Number(engineInfo().torchVersion.split('.')[0]) >= 2;
+  test('an outer region gets its own dtype back after inner fullPrecision and bfloat16 regions', { skip: !float16Autocast && 'no float16 autocast on this device with this libtorch (runs on a GPU: bench/gpu-check.sh)' }, () => {
+    autocast(() => {
+      assert.equal(autocastDtype(), 'float16');
+      fullPrecision(() => undefined);
+      assert.equal(autocastDtype(), 'float16', 'after fullPrecision');
+      autocast(() => assert.equal(autocastDtype(), 'bfloat16'));
+      assert.equal(autocastDtype(), 'float16', 'after a bfloat16 region');
+    }, 'float16');
+    assert.equal(autocastDtype(), 'float16', 'the dtype a region leaves behind, as torch.autocast');
+    autocast(() => undefined);
+    assert.equal(autocastDtype(), 'bfloat16');
   });
 
   test('fullPrecision turns autocast off inside it', () => {

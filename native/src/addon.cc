@@ -114,6 +114,16 @@ SELFSUP_REGISTER(engine) {
     if (!enable) at::autocast::clear_cache();
     return previous;
   });
+  // autocastDtype(device "cpu"|"cuda") -> the dtype autocast regions on that device use (to restore an outer region's).
+  def("autocastDtype", [](Args& a) -> std::string {
+    std::string device = a.string(0);
+    if (device != "cpu" && device != "cuda") throw ArgError("argument 0: expected 'cpu' or 'cuda', got '" + device + "'");
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    return dtypeName(at::autocast::get_autocast_dtype(device == "cuda" ? at::kCUDA : at::kCPU));
+#else
+    return dtypeName(device == "cuda" ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype());
+#endif
+  });
   def("cudaIsAvailable", [](Args&) { return torch::cuda::is_available(); });
   def("cudaDeviceCount", [](Args&) { return static_cast<int64_t>(torch::cuda::device_count()); });
   def("allocatorStats", [](Args& a) {

@@ -13,11 +13,12 @@ import { native } from './native.js';
 export function autocast<T>(fn: () => T, dtype: 'bfloat16' | 'float16' = 'bfloat16'): T {
   // On the default device (see setDefaultDevice): torch.autocast("cuda") there, else the CPU's.
   const device = (native.defaultDevice() as string).startsWith('cuda') ? 'cuda' : 'cpu';
+  const outerDtype = native.autocastDtype(device);
   const previous = native.setAutocast(device, true, dtype);
   try {
     return fn();
   } finally {
-    native.setAutocast(device, previous, dtype);
+    native.setAutocast(device, previous, outerDtype);   // an outer region comes back with its own dtype
   }
 }
 
@@ -28,10 +29,16 @@ export function autocast<T>(fn: () => T, dtype: 'bfloat16' | 'float16' = 'bfloat
  */
 export function fullPrecision<T>(fn: () => T): T {
   const device = (native.defaultDevice() as string).startsWith('cuda') ? 'cuda' : 'cpu';
-  const previous = native.setAutocast(device, false, 'bfloat16');
+  const outerDtype = native.autocastDtype(device);
+  const previous = native.setAutocast(device, false, outerDtype);
   try {
     return fn();
   } finally {
-    native.setAutocast(device, previous, 'bfloat16');
+    native.setAutocast(device, previous, outerDtype);
   }
+}
+
+/** The dtype autocast regions use on the default device ('bfloat16' unless a region asked for 'float16'). */
+export function autocastDtype(): string {
+  return native.autocastDtype((native.defaultDevice() as string).startsWith('cuda') ? 'cuda' : 'cpu');
 }
