@@ -89,7 +89,8 @@ SELFSUP_REGISTER(engine) {
   });
   def("isGradEnabled", [](Args&) { return at::GradMode::is_enabled(); });
   // setAutocast(device "cpu"|"cuda", enabled, dtype = "bfloat16") -> whether it was enabled: ops that autocast
-  // lists run in that dtype on that device (torch.autocast(device)). Leaving a region clears autocast's weight cache.
+  // lists run in that dtype on that device (torch.autocast(device)); the dtype is set either way, so leaving a
+  // region restores the outer one's, as torch.autocast's exit does. Leaving a region clears autocast's weight cache.
   def("setAutocast", [](Args& a) {
     std::string device = a.string(0);
     if (device != "cpu" && device != "cuda") throw ArgError("argument 0: expected 'cpu' or 'cuda', got '" + device + "'");
@@ -99,15 +100,15 @@ SELFSUP_REGISTER(engine) {
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
     at::DeviceType type = cuda ? at::kCUDA : at::kCPU;
     bool previous = at::autocast::is_autocast_enabled(type);
-    if (enable) at::autocast::set_autocast_dtype(type, dtype);
+    at::autocast::set_autocast_dtype(type, dtype);
     at::autocast::set_autocast_enabled(type, enable);
 #else
     bool previous = cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
     if (cuda) {
-      if (enable) at::autocast::set_autocast_gpu_dtype(dtype);
+      at::autocast::set_autocast_gpu_dtype(dtype);
       at::autocast::set_enabled(enable);
     } else {
-      if (enable) at::autocast::set_autocast_cpu_dtype(dtype);
+      at::autocast::set_autocast_cpu_dtype(dtype);
       at::autocast::set_cpu_enabled(enable);
     }
 #endif
