@@ -4,6 +4,7 @@
  *   models   train steps of ResNet-18, ViT-Tiny and ViT-Tiny on 25% of tokens vs PyTorch
  *   memory   RSS over a long run of small training steps (flat after warm-up?); --trainer: the whole pretraining path
  *   augment  SimCLR two-view augmentation of CIFAR-10 JPEGs (32 and 96 px) vs torchvision + PIL
+ *   photos   the SimCLR pipeline at 224 px from full-size photos (streamed, and from a pack) vs torchvision + PIL; --files N: peak RSS
  *   datawait the share of a SimCLR ResNet-18 step spent waiting for the loader, at 32 and 96 px
  *   methods  end-to-end training img/s of each method vs PyTorch + torchvision (--only <method>)
  *   parity   the same SimCLR run in both, kNN accuracy compared
@@ -18,6 +19,7 @@ import type { Device } from '../src/tensor/index.js';
 import { engineBench } from './engine.js';
 import { memoryBench, trainerMemoryBench } from './memory.js';
 import { modelsBench } from './models.js';
+import { photosBench } from './photos.js';
 import { qualityBench } from './quality.js';
 
 function flag(args: string[], name: string, fallback: number): number {
@@ -47,6 +49,12 @@ if (name === 'engine') {
     perClass: flag(args, '--per-class', 512), batch: flag(args, '--batch', 256), workers: flag(args, '--workers', 2),
     epochs: flag(args, '--epochs', 2), rounds: flag(args, '--rounds', 2), peer: !args.includes('--no-peer'),
   });
+} else if (name === 'photos') {
+  result = await photosBench({
+    workers: flag(args, '--workers', 1), batch: flag(args, '--batch', args.includes('--files') ? 16 : 32), size: flag(args, '--size', 224),
+    epochs: flag(args, '--epochs', 2), rounds: flag(args, '--rounds', 3), peer: !args.includes('--no-peer'),
+    files: flag(args, '--files', 0), batches: flag(args, '--batches', 2000),
+  });
 } else if (name === 'datawait') {
   result = await dataWaitBench({ batch: flag(args, '--batch', 256), steps: flag(args, '--steps', 6), threads: flag(args, '--threads', 2), workers: flag(args, '--workers', 1) });
 } else if (name === 'methods') {
@@ -63,7 +71,7 @@ if (name === 'engine') {
   const only = args.indexOf('--only');
   result = await qualityBench({ seeds: flag(args, '--seeds', 2), split: args.includes('--split') && args[args.indexOf('--split') + 1] === 'test' ? 'test' : 'validation', only: only >= 0 ? args[only + 1] : undefined });
 } else {
-  console.error('usage: npm run bench -- engine|models|memory|augment|datawait|methods|parity|distributed|quality [--json] [options]');
+  console.error('usage: npm run bench -- engine|models|memory|augment|photos|datawait|methods|parity|distributed|quality [--json] [options]');
   process.exit(2);
 }
 if (json) console.log(JSON.stringify(result));

@@ -5,7 +5,7 @@
  * (a seeded, class-balanced share: SimCLR's 1% / 10% setting, reported on stderr), and the number
  * of classes.
  */
-import { type ImageArray, alignClasses, describeUnmatched, labelSubset, openImages } from '../data/index.js';
+import { type ImageArray, type ImageSet, alignClasses, describeUnmatched, labelSubset, openImages } from '../data/index.js';
 import { UsageError, integerOption, numberOption, requireString } from './options.js';
 
 /** `--labels <fraction>`: a seeded, class-balanced share of the training labels (the low-label setting). */
@@ -19,7 +19,7 @@ export function withLabelFraction(train: ImageArray, v: Record<string, unknown>,
 }
 
 /** Named classes, else the largest label + 1 (a loop: spreading a large label array overflows the call stack). */
-export function classCount(images: ImageArray): number {
+export function classCount(images: ImageSet): number {
   let count = images.classes.length;
   for (const label of images.labels ?? []) count = Math.max(count, label + 1);
   return count;

@@ -7,7 +7,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { type ImageArray, alignClasses, channelStats, describeUnmatched, openImages } from '../data/index.js';
+import { type ImageSet, StreamedImages, alignClasses, channelStats, describeUnmatched, openImageSet, openImages } from '../data/index.js';
 import { CHECKPOINT_FILE, claimRunFolder, imageGrid, readCheckpointMetadata, writePng, writeTextFile } from '../io/index.js';
 import { MASKED_IMAGE_METHODS, METHOD_NAMES, SELF_DISTILLATION_METHODS, buildMethod } from '../methods/index.js';
 import { buildBackbone } from '../models/index.js';
@@ -25,7 +25,10 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
        selfsup pretrain --config run.yaml [options that override it]
 
   --method <name>        ${METHOD_NAMES.join(', ')}
-  --data <spec>          a folder of images, a CSV, cifar10:<dir>, stl10:<dir>:unlabeled, fashion-mnist, ...
+  --data <spec>          a folder of images, a CSV, a glob ('photos/**/*.jpg'), a .pack (selfsup pack),
+                         cifar10:<dir>, stl10:<dir>:unlabeled, fashion-mnist, ... Photos (sizes that differ, or larger
+                         than --size) stream from disk, each view cut from the photo at its own resolution;
+                         --in-memory decodes them all into memory at --size instead (squashed; for small images)
   --backbone <name>      resnet18 (default), resnet34, resnet50, vit_tiny, vit_small, vit_base
   --epochs <n>           (default 100)        --batch-size <n>   (default 256)
   --optimizer <name>     sgd (default), lars, adamw (default for mae, beit, dino/ibot on a ViT); --lr, --weight-decay, --warmup-epochs
@@ -39,7 +42,7 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
                          0.3 x batch/256 and a batch-norm head (solo-learn's CIFAR recipe); --clip-grad 3 by default
   supervised             the baseline: the backbone + a linear classifier trained with cross-entropy on the labels
                          of --data (random resized crop + flip, SGD 0.1 x batch/256); evaluate its backbone like any run
-  --size <px>            view side (default: the images' side)
+  --size <px>            view side (default: the images' side; 224 for streamed photos)
   --domain <d>           natural (default), grayscale, aerial
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
   --precision <p>        auto (default: bfloat16 autocast on CUDA and on CPUs with AMX-BF16 or AVX512-BF16, see
@@ -87,8 +90,13 @@ function weightDecayOf(c: PretrainConfig): { weightDecay: number; finalWeightDec
 }
 
 /** `<out>/views.png`: six training images and the views the method's recipe makes of them, for the dashboard and a first look. */
-async function writeViewsPreview(config: PretrainConfig, images: ImageArray, size: number): Promise<void> {
+/** The view side of streamed photos when --size is not given: the papers' ImageNet side. */
+const PHOTO_SIZE = 224;
+
+async function writeViewsPreview(config: PretrainConfig, data: ImageSet, size: number): Promise<void> {
   const set = methodViews(config.method, { size, domain: config.domain, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
+  // streamed photos: their centre squares at twice the training side, for the views to be cut from
+  const images = data instanceof StreamedImages ? await data.decode(data.spread(6), 2 * size) : data;
   const grid = tidy(() => imageGrid(previewColumns(images.batch(images.spread(6)), set, config.seed), Math.max(96, size)));
   await writePng(join(config.out, 'views.png'), grid);
   grid.dispose();
@@ -138,12 +146,15 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
     init.dispose();
     throw new UsageError(`--init ${config.init}: a ${init.run.backboneSpec.name} run, but this run's backbone is ${config.backbone} (--backbone ${init.run.backboneSpec.name})`);
   }
-  const images = await openImages(config.data, { size: init?.run.size ?? config.size, cache });
+  const images = await openImageSet(config.data, { size: init?.run.size ?? config.size, cache, storage: config.inMemory ? 'memory' : 'auto' });
   if (config.method === 'supervised' && !images.labels) throw new UsageError(`--method supervised needs labelled data: ${config.data} has no labels (class folders, a CSV with labels, CIFAR, ...)`);
   const numClasses = config.method === 'supervised' ? classCount(images) : undefined;
-  const size = init?.run.size ?? config.size ?? Math.min(images.height, images.width);
+  const size = init?.run.size ?? config.size ?? (images instanceof StreamedImages ? PHOTO_SIZE : Math.min(images.height, images.width));
+  if (images instanceof StreamedImages && rank === 0) {
+    console.error(`streaming ${images.length} photos from ${config.data}: views cut from each at its own resolution${config.size === undefined && !init ? ` at ${size} px (--size to change)` : ''}`);
+  }
   // a continued run keeps the normalisation its backbone learned with
-  const normalize = init?.run.normalize ?? (config.normalize === 'data' ? channelStats(images)
+  const normalize = init?.run.normalize ?? (config.normalize === 'data' ? channelStats(images instanceof StreamedImages ? await images.decode(images.spread(512), 64) : images)
     : config.normalize === 'cifar10' ? { mean: CIFAR10_MEAN, std: CIFAR10_STD } : { mean: IMAGENET_MEAN, std: IMAGENET_STD });
   const views = methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
   if (rank === 0) await writeViewsPreview(config, images, size);

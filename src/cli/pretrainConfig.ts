@@ -104,7 +104,9 @@ export const PretrainSchema = z.strictObject({
   /** continue from another run's checkpoint on this data (domain-adaptive pretraining): its backbone (architecture, size,
    * normalisation) and, for the same method, its heads, teacher and other state; a fresh optimizer and schedule */
   init: z.string().min(1).optional(),
-  /** decoded-image cache folder for image folders (default: <out>/../.cache) */
+  /** decode an image folder into memory at --size (squashed), the small-image path, instead of streaming photos from disk at their own resolution */
+  inMemory: z.boolean().optional(),
+  /** decoded-image cache folder for image folders read into memory (default: <out>/../.cache) */
   cache: z.string().optional(),
   /** where the model and batches live: cpu, or cuda / cuda:N with a CUDA libtorch (with --nproc, cuda means cuda:LOCAL_RANK) */
   device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, "expected 'cpu', 'cuda' or 'cuda:N'").default('cpu'),
@@ -198,7 +200,7 @@ export function pretrainFlags(): Record<string, { type: 'string' | 'boolean' }> 
   const flags: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
   for (const key of Object.keys(PretrainSchema.shape)) {
     const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    flags[kebab] = { type: ['resume', 'overwrite', 'mixedPrecision', 'freezePatchProjection', 'normalizePixels'].includes(key) ? 'boolean' : 'string' };
+    flags[kebab] = { type: ['resume', 'overwrite', 'mixedPrecision', 'freezePatchProjection', 'normalizePixels', 'inMemory'].includes(key) ? 'boolean' : 'string' };
   }
   return flags;
 }

@@ -122,6 +122,12 @@ export class ImageFolder {
     return new ImageFolder(root, files, Int32Array.from(labels), subfolders);
   }
 
+  /** The given image files below `root` (e.g. a glob pattern's matches), unlabeled. */
+  static fromFiles(root: string, files: string[]): ImageFolder {
+    if (files.length === 0) throw new Error(`${root}: no image files given`);
+    return new ImageFolder(root, files, null, []);
+  }
+
   /**
    * Lists the images of a CSV file of `path,label` rows (RFC 4180: quoted paths may hold commas and
    * quotes; an unquoted path with commas is read up to its last comma); paths relative to the CSV;

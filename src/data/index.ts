@@ -12,3 +12,7 @@ export * from './segmentationSet.js';
 export * from './syntheticShapes.js';
 export * from './detectionSet.js';
 export * from './classAlignment.js';
+export * from './globFiles.js';
+export * from './photoViews.js';
+export * from './photoPack.js';
+export * from './streamedImages.js';

@@ -20,9 +20,10 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type MemoryFormat, type Tensor, fromBytes, maxThreads, tensor } from '../tensor/index.js';
 import { type ViewSet, checkViewConfig } from '../transforms/index.js';
-import type { ImageArray } from './imageArray.js';
 import type { TensorInfo, WorkerReply, WorkerSetup, WorkerTask } from './loaderWorker.js';
+import { type PhotoStore, type SkippedPhoto, makePhotoViewBatch } from './photoViews.js';
 import { type SamplerOptions, checkSamplerOptions, epochBatches, mixSeed } from './sampler.js';
+import { type ImageSet, StreamedImages, openPhotoStore } from './streamedImages.js';
 import { type PixelSource, makeViewBatch } from './viewBatch.js';
 
 export interface LoaderOptions extends SamplerOptions {
@@ -33,6 +34,8 @@ export interface LoaderOptions extends SamplerOptions {
   prefetch?: number;
   /** the views' layout: 'channels_last' (NHWC) for a channels_last ResNet, so the model does not copy them; default 'contiguous' */
   memoryFormat?: MemoryFormat;
+  /** streamed photos: where a skipped photo is reported, once per photo (default: stderr) */
+  warn?: (line: string) => void;
 }
 
 export interface Batch {
@@ -42,7 +45,7 @@ export interface Batch {
   labels: Tensor | null;
   /** bool [B, N] patch masks when the view set has them */
   mask: Tensor | null;
-  /** the images of the batch (positions in the data set) */
+  /** the images of the batch (positions in the data set; a skipped photo's substitute in its place) */
   indices: Int32Array;
   epoch: number;
   /** batch number within the epoch */
@@ -55,10 +58,17 @@ export interface LoaderPosition {
   batch: number;
 }
 
+interface Made {
+  views: Tensor[];
+  mask: Tensor | null;
+  /** streamed photos: the photos used (substitutes for skipped ones) */
+  used?: Int32Array;
+}
+
 interface Pending {
   position: LoaderPosition;
   indices: Int32Array;
-  promise: Promise<Omit<Batch, 'labels' | 'indices' | 'epoch' | 'batch'>>;
+  promise: Promise<Made>;
 }
 
 /** The tensor a worker wrote to the start of `buffer` (or sent as bytes). */
@@ -73,7 +83,11 @@ function decode(info: TensorInfo, buffer?: SharedArrayBuffer): Tensor {
 }
 
 export class DataLoader {
-  private readonly source: PixelSource;
+  /** photos that could not be read or decoded so far (streamed data), by name, with the reason */
+  readonly skipped = new Map<string, string>();
+  private readonly source: PixelSource | null;
+  private photoStore: PhotoStore | null = null;
+  private readonly knownBad = new Set<number>();
   private readonly workerCount: number;
   private readonly prefetch: number;
   private workers: Worker[] = [];
@@ -91,7 +105,7 @@ export class DataLoader {
   /** output buffers (one per view) of finished tasks, reused by the next ones */
   private freeOutputs: SharedArrayBuffer[][] = [];
 
-  constructor(readonly data: ImageArray, readonly options: LoaderOptions) {
+  constructor(readonly data: ImageSet, readonly options: LoaderOptions) {
     checkSamplerOptions(data.length, options);
     if (options.views.views.length === 0) throw new Error('views: the view set has no views');
     options.views.views.forEach((v, i) => checkViewConfig(v, `views[${i}]`));
@@ -103,7 +117,7 @@ export class DataLoader {
     if (!(Number.isInteger(prefetch) && prefetch >= 1)) throw new Error(`prefetch must be a positive integer, got ${prefetch}`);
     this.workerCount = workers;
     this.prefetch = prefetch;
-    this.source = { pixels: data.pixels, channels: data.channels, height: data.height, width: data.width };
+    this.source = data instanceof StreamedImages ? null : { pixels: data.pixels, channels: data.channels, height: data.height, width: data.width };
     this.planned = { epoch: 0, batch: 0 };
     this.delivered = { epoch: 0, batch: 0 };
   }
@@ -143,9 +157,10 @@ export class DataLoader {
     const pending = this.queue.shift()!;
     this.delivered = normalise({ epoch: pending.position.epoch, batch: pending.position.batch + 1 }, this.batchesPerEpoch);
     this.fill();
-    const made = await pending.promise;
-    const labels = this.data.labels ? tensor(Float64Array.from(pending.indices, (i) => this.data.labels![i]), { dtype: 'int64' }) : null;
-    return { ...made, labels, indices: pending.indices, ...pending.position };
+    const { views, mask, used } = await pending.promise;
+    const indices = used ?? pending.indices;
+    const labels = this.data.labels ? tensor(Float64Array.from(indices, (i) => this.data.labels![i]), { dtype: 'int64' }) : null;
+    return { views, mask, labels, indices, ...pending.position };
   }
 
   /** The rest of the current epoch (all of it when at its start). */
@@ -187,10 +202,23 @@ export class DataLoader {
     }
   }
 
+  /** Reports photos skipped while making a batch (each once) and remembers them. */
+  private noteSkipped(skipped: readonly SkippedPhoto[]): void {
+    for (const s of skipped) {
+      this.knownBad.add(s.index);
+      if (this.skipped.has(s.name)) continue;
+      this.skipped.set(s.name, s.reason);
+      (this.options.warn ?? ((line: string) => process.stderr.write(line + '\n')))(`selfsup: skipping ${s.name}: ${s.reason} (${this.skipped.size} skipped so far)`);
+    }
+  }
+
   private make(indices: Int32Array, seed: number): Pending['promise'] {
     if (this.workerCount === 0) {
       // Made when awaited, in the calling thread.
-      return Promise.resolve().then(() => makeViewBatch(this.source, indices, this.options.views, seed, this.options.memoryFormat));
+      if (this.source) return Promise.resolve().then(() => makeViewBatch(this.source!, indices, this.options.views, seed, this.options.memoryFormat));
+      this.photoStore ??= openPhotoStore((this.data as StreamedImages).store);
+      return makePhotoViewBatch(this.photoStore, indices, this.options.views, seed, { memoryFormat: this.options.memoryFormat, knownBad: this.knownBad })
+        .then((b) => { this.noteSkipped(b.skipped); return b; });
     }
     this.startWorkers();
     const slot = this.busy.indexOf(Math.min(...this.busy));
@@ -207,7 +235,8 @@ export class DataLoader {
       if (--this.busy[slot] === 0 && !this.closed) this.workers[slot].unref();
       try {
         if ('error' in reply) throw new Error(`DataLoader: making a batch failed: ${reply.error}`);
-        return { views: reply.views.map((v, k) => decode(v, outputs[k])), mask: reply.mask ? decode(reply.mask) : null };
+        this.noteSkipped(reply.skipped ?? []);
+        return { views: reply.views.map((v, k) => decode(v, outputs[k])), mask: reply.mask ? decode(reply.mask) : null, used: reply.used };
       } finally {
         this.freeOutputs.push(outputs); // copied into tensors: the buffers can take the next batch
       }
@@ -217,12 +246,13 @@ export class DataLoader {
   private startWorkers(): void {
     if (this.workers.length > 0) return;
     // Workers read the images from shared memory: one copy when they are not shared yet.
-    if (!(this.source.pixels.buffer instanceof SharedArrayBuffer)) {
+    if (this.source && !(this.source.pixels.buffer instanceof SharedArrayBuffer)) {
       const shared = new Uint8Array(new SharedArrayBuffer(this.source.pixels.length));
       shared.set(this.source.pixels);
       this.source.pixels = shared;
     }
-    const setup: WorkerSetup = { source: this.source, views: this.options.views, threads: 1, memoryFormat: this.options.memoryFormat ?? 'contiguous' };
+    const photos = this.data instanceof StreamedImages ? this.data.store : null;
+    const setup: WorkerSetup = { source: this.source, photos, views: this.options.views, threads: 1, memoryFormat: this.options.memoryFormat ?? 'contiguous' };
     for (let i = 0; i < this.workerCount; i++) {
       const worker = new Worker(new URL('./loaderWorker.js', import.meta.url), { workerData: setup });
       worker.unref();

@@ -7,10 +7,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type MemoryFormat, setNumThreads } from '../tensor/index.js';
 import type { ViewSet } from '../transforms/index.js';
-import { type PixelSource, makeViewBatch } from './viewBatch.js';
+import { type SkippedPhoto, makePhotoViewBatch } from './photoViews.js';
+import { type PhotoStoreSpec, openPhotoStore } from './streamedImages.js';
+import { type PixelSource, type ViewBatch, makeViewBatch } from './viewBatch.js';
 
 export interface WorkerSetup {
-  source: PixelSource;
+  /** images in memory, or null for streamed photos */
+  source: PixelSource | null;
+  /** where streamed photos are read from */
+  photos: PhotoStoreSpec | null;
   views: ViewSet;
   threads: number;
   memoryFormat: MemoryFormat;
@@ -31,14 +36,25 @@ export interface TensorInfo {
   byteLength: number;
   bytes?: Uint8Array;
 }
-export type WorkerReply = { id: number; views: TensorInfo[]; mask: TensorInfo | null } | { id: number; error: string };
+export type WorkerReply =
+  | { id: number; views: TensorInfo[]; mask: TensorInfo | null; skipped?: SkippedPhoto[]; used?: Int32Array }
+  | { id: number; error: string };
 
 const setup = workerData as WorkerSetup;
 setNumThreads(setup.threads);
 
-parentPort!.on('message', (task: WorkerTask) => {
+const store = setup.photos ? openPhotoStore(setup.photos) : null;
+/** photos that failed in this worker: not read again */
+const knownBad = new Set<number>();
+
+async function make(task: WorkerTask): Promise<ViewBatch & { skipped?: SkippedPhoto[]; used?: Int32Array }> {
+  if (store) return makePhotoViewBatch(store, task.indices, setup.views, task.seed, { knownBad, memoryFormat: setup.memoryFormat });
+  return makeViewBatch(setup.source!, task.indices, setup.views, task.seed, setup.memoryFormat);
+}
+
+parentPort!.on('message', async (task: WorkerTask) => {
   try {
-    const batch = makeViewBatch(setup.source, task.indices, setup.views, task.seed, setup.memoryFormat);
+    const batch = await make(task);
     const views = batch.views.map((v, k): TensorInfo => {
       const byteLength = v.numel * 4;
       const inMemoryOrder = setup.memoryFormat === 'channels_last' ? v.permute(0, 2, 3, 1) : v;   // NHWC: a view, no copy
@@ -53,7 +69,7 @@ parentPort!.on('message', (task: WorkerTask) => {
       mask = { shape: batch.mask.shape.slice(), dtype: 'bool', byteLength: bytes.length, bytes };
       batch.mask.dispose();
     }
-    parentPort!.postMessage({ id: task.id, views, mask } satisfies WorkerReply);
+    parentPort!.postMessage({ id: task.id, views, mask, skipped: batch.skipped, used: batch.used } satisfies WorkerReply);
   } catch (error) {
     parentPort!.postMessage({ id: task.id, error: (error as Error).message } satisfies WorkerReply);
   }

@@ -28,7 +28,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataLoader, type ImageArray } from '../data/index.js';
+import { DataLoader, type ImageArray, type ImageSet } from '../data/index.js';
 import { backboneKnn, collapseMetrics } from '../eval/index.js';
 import { CHECKPOINT_FILE, METRICS_FILE, type RunLock, claimRunFolder, loadCheckpoint, readCheckpointMetadata, removeStaleTemporaries, saveCheckpoint } from '../io/index.js';
 import type { SSLMethod } from '../methods/index.js';
@@ -125,7 +125,7 @@ function makeOptimizer(method: SSLMethod, c: OptimizerConfig): Optimizer<{ lr: n
   return new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay, ...(c.betas ? { betas: c.betas } : {}) });
 }
 
-export async function pretrain(method: SSLMethod, data: ImageArray, views: ViewSet, o: TrainerOptions): Promise<TrainSummary> {
+export async function pretrain(method: SSLMethod, data: ImageSet, views: ViewSet, o: TrainerOptions): Promise<TrainSummary> {
   const { rank, worldSize: world } = processGroup() ?? { rank: 0, worldSize: 1 };
   const lead = rank === 0;  // the process that writes files and logs
   const log = !lead ? () => undefined : o.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -148,7 +148,7 @@ function weightsFinite(method: SSLMethod): boolean {
   });
 }
 
-async function trainInFolder(method: SSLMethod, data: ImageArray, views: ViewSet, o: TrainerOptions, rank: number, world: number, log: (line: string) => void): Promise<TrainSummary> {
+async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, o: TrainerOptions, rank: number, world: number, log: (line: string) => void): Promise<TrainSummary> {
   const lead = rank === 0;
   const accumulate = o.accumulate ?? 1;
   const checkpointPath = join(o.out, CHECKPOINT_FILE);

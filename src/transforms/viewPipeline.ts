@@ -17,7 +17,7 @@ import { type ColorJitterOptions, colorJitter } from './colorJitter.js';
 import { normalize, randomGrayscale, randomHorizontalFlip, randomSolarize } from './colorOps.js';
 import { randomRotation90, randomVerticalFlip } from './flipsAndRotations.js';
 import { type GaussianBlurOptions, gaussianBlur } from './gaussianBlur.js';
-import { type Interpolation, randomResizedCrop } from './randomResizedCrop.js';
+import { type Interpolation, randomResizedCrop, roundHalfEven, sampleCropBox } from './randomResizedCrop.js';
 import { centerCrop, resize } from './resize.js';
 
 export interface ViewConfig {
@@ -104,7 +104,18 @@ export function applyView(images: Tensor, view: ViewConfig, generator?: Generato
   }
   return tidy(() => {
     const rgb = images.size(1) === 1 ? images.expand(images.size(0), 3, images.size(2), images.size(3)) : images;
-    let x = geometry(rgb, view, generator); // the random crop also flips (fused)
+    return applyAppearance(geometry(rgb, view, generator), view, generator); // the random crop also flips (fused)
+  });
+}
+
+/**
+ * The stages after the crop (flips, rotations, colour, blur, solarize, normalize): float [B, 3, s, s]
+ * in [0, 1] -> float [B, 3, s, s]. Streamed photos are cropped (and flipped) as they are decoded,
+ * then go through this.
+ */
+export function applyAppearance(cropped: Tensor, view: ViewConfig, generator?: Generator): Tensor {
+  return tidy(() => {
+    let x = cropped;
     if (view.horizontalFlip && !isRandomCrop(view)) x = randomHorizontalFlip(x, view.horizontalFlip, generator);
     if (view.verticalFlip) x = randomVerticalFlip(x, view.verticalFlip, generator);
     if (view.rotate90) x = applyRandomly(x, view.rotate90, (t) => randomRotation90(t, generator), generator);
@@ -117,3 +128,23 @@ export function applyView(images: Tensor, view: ViewConfig, generator?: Generato
   });
 }
 
+/**
+ * The box [top, left, height, width] a view takes from a height x width image, for views cut from
+ * each image at its own size (streamed photos): the random resized crop's box (torchvision's
+ * get_params), the centre square of `centerFraction` of the shorter side ('center', torchvision's
+ * Resize(size / fraction) + CenterCrop(size) as one box), or the whole image ('resize').
+ */
+export function viewBox(view: ViewConfig, height: number, width: number, uniform: () => number): [number, number, number, number] {
+  const crop = view.crop ?? {};
+  if (crop === 'resize') return [0, 0, height, width];
+  if (crop === 'center') {
+    const side = Math.max(1, Math.min(height, width, Math.round(Math.min(height, width) * (view.centerFraction ?? 1))));
+    return [roundHalfEven((height - side) / 2), roundHalfEven((width - side) / 2), side, side];
+  }
+  return sampleCropBox(height, width, crop.scale ?? [0.08, 1], crop.ratio ?? [3 / 4, 4 / 3], uniform);
+}
+
+/** Whether a view flips horizontally as part of its crop (random crops), with this probability. */
+export function cropFlipProbability(view: ViewConfig): number {
+  return isRandomCrop(view) ? (view.horizontalFlip ?? 0) : 0;
+}
