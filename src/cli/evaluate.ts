@@ -2,11 +2,11 @@
  * `selfsup eval knn|linear|finetune` and `selfsup embed`: the backbone of a pretraining
  * checkpoint on labelled data (or any data, for embed), with the run's own size and normalisation.
  */
-import { openImages } from '../data/index.js';
-import { type ClassificationReport, extractFeatures, finetune, knnAccuracy, linearProbe } from '../eval/index.js';
+import { type ImageSet, openImageSet } from '../data/index.js';
+import { type ClassificationReport, extractSetFeatures, finetune, knnAccuracy, linearProbe } from '../eval/index.js';
 import { atomicWriteFile, csvLines, writeNpy, writeSafetensors, writeTextFile } from '../io/index.js';
 import { buildBackbone } from '../models/index.js';
-import { Generator, PRECISIONS, type Tensor, defaultDevice, resolvePrecision, tidy } from '../tensor/index.js';
+import { Generator, PRECISIONS, type Tensor, defaultDevice, resolvePrecision, tensor, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { UsageError, applyThreadsOption, checkOutputPaths, choiceOption, integerOption, numberOption, parseOptions, perCoreOption, requireString } from './options.js';
 import { ADVERSARIAL_USAGE, adversarialCommand } from './adversarial.js';
@@ -14,7 +14,7 @@ import { DETECTION_USAGE, detectionCommand } from './detection.js';
 import { RETRIEVAL_USAGE, retrievalCommand } from './retrieval.js';
 import { ROBUSTNESS_USAGE, robustnessCommand } from './robustness.js';
 import { SEGMENTATION_USAGE, segmentationCommand } from './segmentation.js';
-import { openLabelledData } from './labelledData.js';
+import { openLabelledSets } from './labelledData.js';
 import { loadRunBackbone } from './runBackbone.js';
 
 export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint <file> --train <spec> --test <spec> [options]
@@ -71,23 +71,27 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const precision = resolvePrecision(choiceOption(v, 'precision', PRECISIONS, 'auto'), defaultDevice());
   applyThreadsOption(v);
   const { backbone, featureDim, run } = loadRunBackbone(checkpoint);
-  const { train, test, numClasses, unmatchedTestClasses, specs } = await openLabelledData(v, run.size, kind);
+  const { train, test, numClasses, unmatchedTestClasses, specs } = await openLabelledSets(v, run.size, kind);
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
   let report: ClassificationReport & Record<string, unknown>;
   if (frozenFeatures) {
+    const trainSet = await extractSetFeatures(backbone, train, { view, precision });
+    const testSet = await extractSetFeatures(backbone, test, { view, precision });
     const result = tidy(() => {
-      const trainFeatures = extractFeatures(backbone, train, { view, precision });
-      const testFeatures = extractFeatures(backbone, test, { view, precision });
+      const [trainFeatures, testFeatures] = [trainSet.features, testSet.features];
+      const [trainLabels, testLabels] = [labelsAt(train, trainSet.indices), labelsAt(test, testSet.indices)];
       if (kind === 'knn') {
-        const acc = knnAccuracy(trainFeatures, train.allLabels(), testFeatures, test.allLabels(), { k: integerOption(v, 'k', 200), temperature: numberOption(v, 'temperature', 0.1), numClasses });
+        const acc = knnAccuracy(trainFeatures, trainLabels, testFeatures, testLabels, { k: integerOption(v, 'k', 200), temperature: numberOption(v, 'temperature', 0.1), numClasses });
         return { ...acc, perClass: [], confusion: [], k: integerOption(v, 'k', 200) } as ClassificationReport & Record<string, unknown>;
       }
-      const probe = linearProbe(trainFeatures, train.allLabels(), testFeatures, test.allLabels(), {
+      const probe = linearProbe(trainFeatures, trainLabels, testFeatures, testLabels, {
         numClasses, epochs: integerOption(v, 'epochs', 100), lr: numberOption(v, 'lr', 0.1), batchSize: integerOption(v, 'batch-size', 256), seed: integerOption(v, 'seed', 0, 0),
       });
       probe.head.dispose();
       return { ...probe.report, trainLoss: probe.losses };
     });
+    trainSet.features.dispose();
+    testSet.features.dispose();
     report = { ...result, precision };
   } else {
     const scratch = kind === 'finetune' && v.scratch === true;
@@ -115,6 +119,11 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (typeof v.out === 'string') writeTextFile(v.out, JSON.stringify({ kind, checkpoint, train: specs.train, test: specs.test, labelFraction: numberOption(v, 'labels', 1), trainImages: train.length, testImages: test.length, unmatchedTestClasses, ...report }, null, 2) + '\n');
 }
 
+/** int64 [N] labels of the images at `indices` (the rows of extractSetFeatures). */
+function labelsAt(images: ImageSet, indices: Int32Array): Tensor {
+  return tensor(Float64Array.from(indices, (i) => images.labels![i]), { dtype: 'int64' });
+}
+
 const EMBED_EXTENSIONS = ['.safetensors', '.npy', '.json', '.csv'];
 
 export async function embedCommand(argv: string[]): Promise<void> {
@@ -125,20 +134,20 @@ export async function embedCommand(argv: string[]): Promise<void> {
   checkOutputPaths(...EMBED_EXTENSIONS.map((ext) => `${out}${ext}`));
   applyThreadsOption(v);
   const { backbone, run } = loadRunBackbone(checkpoint);
-  const images = await openImages(dataSpec, { size: run.size });
+  const images = await openImageSet(dataSpec, { size: run.size });
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
-  const features = extractFeatures(backbone, images, { view });
-  const sources = images.sources ?? Array.from({ length: images.length }, (_, i) => `${dataSpec}#${i}`);
-  const labelNames = images.labels ? [...images.labels].map((l) => images.classes[l] ?? String(l)) : undefined;
+  const { features, indices } = await extractSetFeatures(backbone, images, { view });
+  const sources = Array.from(indices, (i) => images.sources?.[i] ?? `${dataSpec}#${i}`);
+  const labelNames = images.labels ? Array.from(indices, (i) => images.classes[images.labels![i]] ?? String(images.labels![i])) : undefined;
   const tensors: Record<string, Tensor> = { embeddings: features };
-  if (images.labels) tensors.labels = images.allLabels();
+  if (images.labels) tensors.labels = labelsAt(images, indices);
   writeSafetensors(`${out}.safetensors`, tensors, { checkpoint, data: dataSpec, paths: JSON.stringify(sources), ...(labelNames ? { classes: JSON.stringify(images.classes) } : {}) });
   writeNpy(`${out}.npy`, features);
   // JSON for JavaScript without a safetensors reader: one row per image, in the order of the arrays.
   const rows = features.toArray() as number[][];
   const items = sources.map((path, i) => ({ index: i, path, ...(labelNames ? { label: labelNames[i] } : {}), embedding: rows[i] }));
-  atomicWriteFile(`${out}.json`, [Buffer.from(JSON.stringify({ checkpoint, data: dataSpec, count: images.length, dim: features.size(1), items }) + '\n')]);
+  atomicWriteFile(`${out}.json`, [Buffer.from(JSON.stringify({ checkpoint, data: dataSpec, count: indices.length, dim: features.size(1), items }) + '\n')]);
   writeTextFile(`${out}.csv`, csvLines([['index', 'path', 'label'], ...sources.map((p, i) => [i, p, labelNames?.[i] ?? ''])]));
-  console.log(`wrote ${images.length} embeddings of size ${features.size(1)} (rows in the order of ${out}.csv): ${out}.safetensors, ${out}.npy, ${out}.json, ${out}.csv`);
+  console.log(`wrote ${indices.length} embeddings of size ${features.size(1)} (rows in the order of ${out}.csv): ${out}.safetensors, ${out}.npy, ${out}.json, ${out}.csv`);
   features.dispose();
 }

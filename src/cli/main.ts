@@ -13,6 +13,7 @@ import { DEMO_USAGE, demoCommand } from './demo.js';
 import { EVAL_USAGE, embedCommand, evalCommand } from './evaluate.js';
 import { EXPORT_USAGE, exportCommand } from './export.js';
 import { IMPORT_USAGE, importCommand } from './import.js';
+import { PACK_USAGE, packCommand } from './pack.js';
 import { PRETRAIN_USAGE, pretrainCommand } from './pretrain.js';
 import { PREVIEW_USAGE, preview } from './preview.js';
 import { TOKENIZER_USAGE, tokenizerCommand } from './tokenizer.js';
@@ -22,6 +23,7 @@ const USAGE = `usage: selfsup <command> [options]
 commands:
   info        the engine: libtorch version, threads, CUDA, allocator
   pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg, DINO, iBOT, MAE, BEiT)
+  pack        a photo folder as one memory-mapped file of resized photos, to train from (--data photos.pack)
   tokenizer   train BEiT's visual tokenizer (VQ-VAE or k-means over patches)
   eval        knn | linear | finetune | retrieval | robustness | adversarial | segmentation | detection: a pretrained backbone on labelled data
   compare     runs side by side: a Markdown table and bar charts of their evaluations and cost
@@ -74,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     eval: { run: evalCommand, usage: EVAL_USAGE },
     embed: { run: embedCommand, usage: EVAL_USAGE },
     preview: { run: preview, usage: PREVIEW_USAGE },
+    pack: { run: packCommand, usage: PACK_USAGE },
     demo: { run: demoCommand, usage: DEMO_USAGE },
     tokenizer: { run: tokenizerCommand, usage: TOKENIZER_USAGE },
     attention: { run: attentionCommand, usage: ATTENTION_USAGE },

@@ -12,21 +12,21 @@
  * unmatched;   // { 'wolf': 12 }: 12 test images of a class the training set does not have
  * ```
  */
-import { ImageArray } from './imageArray.js';
+import type { ImageSet } from './streamedImages.js';
 
 export interface AlignOptions {
   /** images of a class the reference lacks: 'drop' them (classification) or 'keep' them under new class numbers (retrieval) */
   unknown: 'drop' | 'keep';
 }
 
-export interface AlignedClasses {
+export interface AlignedClasses<T extends ImageSet> {
   /** the other set, its labels in the reference's class order (classes: the reference's, then any kept new ones) */
-  images: ImageArray;
+  images: T;
   /** images per class name the reference lacks */
   unmatched: Record<string, number>;
 }
 
-export function alignClasses(reference: ImageArray, other: ImageArray, o: AlignOptions): AlignedClasses {
+export function alignClasses<T extends ImageSet>(reference: ImageSet, other: T, o: AlignOptions): AlignedClasses<T> {
   if (!reference.labels || !other.labels) throw new Error('alignClasses: both sets need labels');
   const same = reference.classes.length === other.classes.length && reference.classes.every((c, i) => c === other.classes[i]);
   // Sets without class names can only be matched by number.
@@ -45,9 +45,9 @@ export function alignClasses(reference: ImageArray, other: ImageArray, o: AlignO
   if (kept !== null && kept.length === 0) {
     throw new Error(`none of the classes (${other.classes.join(', ')}) are among the ${reference.classes.length} reference classes (${reference.classes.join(', ')})`);
   }
-  const source = kept === null ? other : other.subset(kept);
+  const source = (kept === null ? other : other.subset(kept)) as T;
   const keptLabels = kept === null ? labels : Int32Array.from(kept, (i) => labels[i]);
-  return { images: new ImageArray(source.pixels, source.channels, source.height, source.width, keptLabels, classes, source.sources), unmatched };
+  return { images: source.withLabels(keptLabels, classes) as T, unmatched };
 }
 
 /** One line for a warning: "12 test images of classes the training set lacks (wolf 12) left out", or '' when none. */

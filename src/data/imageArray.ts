@@ -74,6 +74,11 @@ export class ImageArray {
     return new ImageArray(pixels, this.channels, this.height, this.width, labels, this.classes, sources);
   }
 
+  /** The same images under other labels and class names (see classAlignment.ts). */
+  withLabels(labels: Int32Array | null, classes: string[]): ImageArray {
+    return new ImageArray(this.pixels, this.channels, this.height, this.width, labels, classes, this.sources);
+  }
+
   /** int64 [N] labels of every image, in order. */
   allLabels(): Tensor {
     return this.batchLabels(Array.from({ length: this.length }, (_, i) => i));

@@ -9,10 +9,10 @@
  * ```
  */
 import { Generator, randperm, tidy } from '../tensor/index.js';
-import type { ImageArray } from './imageArray.js';
+import type { ImageSet } from './streamedImages.js';
 
 /** Sorted indices of the kept images. */
-export function labelSubset(images: ImageArray, fraction: number, seed = 0): number[] {
+export function labelSubset(images: ImageSet, fraction: number, seed = 0): number[] {
   if (!images.labels) throw new Error('labelSubset: the images have no labels');
   if (!(fraction > 0 && fraction <= 1)) throw new Error(`labelSubset: the fraction of labels must be in (0, 1], got ${fraction}`);
   const order = tidy(() => randperm(images.length, { generator: new Generator(seed) }).toArray() as number[]);

@@ -36,6 +36,8 @@ export interface LoaderOptions extends SamplerOptions {
   memoryFormat?: MemoryFormat;
   /** streamed photos: where a skipped photo is reported, once per photo (default: stderr) */
   warn?: (line: string) => void;
+  /** streamed photos: a photo that cannot be read is 'replace'd by the next readable one (default) or 'drop'ped (a smaller batch; evaluation) */
+  unreadable?: 'replace' | 'drop';
 }
 
 export interface Batch {
@@ -217,7 +219,7 @@ export class DataLoader {
       // Made when awaited, in the calling thread.
       if (this.source) return Promise.resolve().then(() => makeViewBatch(this.source!, indices, this.options.views, seed, this.options.memoryFormat));
       this.photoStore ??= openPhotoStore((this.data as StreamedImages).store);
-      return makePhotoViewBatch(this.photoStore, indices, this.options.views, seed, { memoryFormat: this.options.memoryFormat, knownBad: this.knownBad })
+      return makePhotoViewBatch(this.photoStore, indices, this.options.views, seed, { memoryFormat: this.options.memoryFormat, knownBad: this.knownBad, unreadable: this.options.unreadable })
         .then((b) => { this.noteSkipped(b.skipped); return b; });
     }
     this.startWorkers();
@@ -252,7 +254,7 @@ export class DataLoader {
       this.source.pixels = shared;
     }
     const photos = this.data instanceof StreamedImages ? this.data.store : null;
-    const setup: WorkerSetup = { source: this.source, photos, views: this.options.views, threads: 1, memoryFormat: this.options.memoryFormat ?? 'contiguous' };
+    const setup: WorkerSetup = { source: this.source, photos, views: this.options.views, threads: 1, memoryFormat: this.options.memoryFormat ?? 'contiguous', unreadable: this.options.unreadable ?? 'replace' };
     for (let i = 0; i < this.workerCount; i++) {
       const worker = new Worker(new URL('./loaderWorker.js', import.meta.url), { workerData: setup });
       worker.unref();

@@ -19,6 +19,7 @@ export interface WorkerSetup {
   views: ViewSet;
   threads: number;
   memoryFormat: MemoryFormat;
+  unreadable: 'replace' | 'drop';
 }
 export interface WorkerTask {
   id: number;
@@ -48,7 +49,7 @@ const store = setup.photos ? openPhotoStore(setup.photos) : null;
 const knownBad = new Set<number>();
 
 async function make(task: WorkerTask): Promise<ViewBatch & { skipped?: SkippedPhoto[]; used?: Int32Array }> {
-  if (store) return makePhotoViewBatch(store, task.indices, setup.views, task.seed, { knownBad, memoryFormat: setup.memoryFormat });
+  if (store) return makePhotoViewBatch(store, task.indices, setup.views, task.seed, { knownBad, memoryFormat: setup.memoryFormat, unreadable: setup.unreadable });
   return makeViewBatch(setup.source!, task.indices, setup.views, task.seed, setup.memoryFormat);
 }
 

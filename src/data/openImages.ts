@@ -45,7 +45,7 @@ const BINARY_SPEC = /^(cifar10|cifar100|stl10|fashion-mnist|mnist):(.*)$/;
 const isPack = (spec: string): boolean => spec.toLowerCase().endsWith('.pack');
 
 /** The image files a folder, CSV or glob spec lists (nothing decoded), or null for the other kinds of spec. */
-function listImages(spec: string): ImageFolder | null {
+export function listImages(spec: string): ImageFolder | null {
   if (BINARY_SPEC.test(spec) || spec === 'fashion-mnist' || isPack(spec)) return null;
   if (isGlob(spec) && !existsSync(spec)) {
     const files = globFiles(spec);

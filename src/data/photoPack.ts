@@ -160,33 +160,39 @@ export class PackPhotoStore implements PhotoStore {
   private readonly index: Float64Array;
   private names: string[] | null = null;
 
-  constructor(readonly path: string) {
+  /** `select`: the pack's photos this store holds, in this order (a subset); default all */
+  constructor(readonly path: string, private readonly select?: readonly number[]) {
     this.bytes = mapFile(path);
     this.footer = readFooter(path, this.bytes);
-    this.length = this.footer.count;
-    this.index = new Float64Array(this.bytes.buffer, this.bytes.byteOffset + this.footer.indexOffset, this.length * 4);
+    this.length = select?.length ?? this.footer.count;
+    this.index = new Float64Array(this.bytes.buffer, this.bytes.byteOffset + this.footer.indexOffset, this.footer.count * 4);
   }
 
   /** int32 labels of every photo, or null for an unlabeled pack. */
   labels(): Int32Array | null {
     if (!this.footer.labelled) return null;
     const start = this.bytes.byteOffset + this.footer.labelsOffset;
-    return Int32Array.from(new Int32Array(this.bytes.buffer.slice(start, start + this.length * 4)));
+    const all = new Int32Array(this.bytes.buffer.slice(start, start + this.footer.count * 4));
+    return this.select ? Int32Array.from(this.select, (i) => all[i]) : all;
   }
 
   /** The photos' paths relative to the packed folder, in order. */
   allNames(): string[] {
-    this.names ??= this.bytes.subarray(this.footer.namesOffset, this.footer.namesOffset + this.footer.namesLength).toString().split('\n');
+    if (!this.names) {
+      const all = this.bytes.subarray(this.footer.namesOffset, this.footer.namesOffset + this.footer.namesLength).toString().split('\n');
+      this.names = this.select ? this.select.map((i) => all[i]) : all;
+    }
     return this.names;
   }
 
   name(i: number): string {
-    return `${this.path}#${i}`;
+    return `${this.path}#${this.select?.[i] ?? i}`;
   }
 
   async read(i: number): Promise<StoredPhoto> {
     if (!(Number.isInteger(i) && i >= 0 && i < this.length)) throw new RangeError(`${this.path}: photo ${i} out of range [0, ${this.length})`);
-    const [offset, length, height, width] = this.index.subarray(4 * i, 4 * i + 4);
+    const at = this.select?.[i] ?? i;
+    const [offset, length, height, width] = this.index.subarray(4 * at, 4 * at + 4);
     const bytes = this.bytes.subarray(offset, offset + length);
     return this.footer.encoding === 'raw' ? { pixels: bytes, height, width } : { encoded: bytes };
   }

@@ -58,6 +58,8 @@ export interface PhotoBatchOptions {
   knownBad?: Set<number>;
   /** how many photos in a row may fail before the batch fails (default 100) */
   maxFailures?: number;
+  /** a photo that fails: 'replace' it by the next readable one (training, default) or 'drop' it (evaluation: the batch is smaller) */
+  unreadable?: 'replace' | 'drop';
 }
 
 /** A photo opened: its oriented size, and decoding at 1/factor of it. */
@@ -179,6 +181,7 @@ export async function makePhotoViewBatch(store: PhotoStore, indices: ArrayLike<n
           skipped.push({ index, name: store.name(index), reason: (error as Error).message.split('\n')[0] });
         }
       }
+      if (o.unreadable === 'drop') return;
       index = (index + 1) % store.length;
     }
   };
@@ -188,17 +191,19 @@ export async function makePhotoViewBatch(store: PhotoStore, indices: ArrayLike<n
     await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
       while (next < count) await makeOne(next++);
     }));
+    const kept = [...perPhoto.keys()].filter((k) => perPhoto[k] !== undefined);
+    if (kept.length === 0) throw new Error(`none of the ${count} photos of this batch could be read (${skipped.map((s) => s.name).join(', ')})`);
     const batch = tidy(() => {
       const generator = new Generator(seed);
       const views = set.views.map((v, j) => {
-        const cropped = cat(perPhoto.map((p) => p[j]), 0).div(255); // [B, 3, s, s] in [0, 1]
+        const cropped = cat(kept.map((k) => perPhoto[k][j]), 0).div(255); // [B, 3, s, s] in [0, 1]
         const x = applyAppearance(v.interpolation === 'bicubic' ? cropped.clamp(0, 1) : cropped, v, generator);
         return x.contiguous(o.memoryFormat ?? 'contiguous');
       });
-      const mask = set.mask ? masksFor(set.mask, count, set.views[0].size, generator) : null;
+      const mask = set.mask ? masksFor(set.mask, kept.length, set.views[0].size, generator) : null;
       return { views, mask };
     });
-    return { ...batch, skipped, used };
+    return { ...batch, skipped, used: kept.length === count ? used : Int32Array.from(kept, (k) => used[k]) };
   } finally {
     for (const p of perPhoto) for (const t of p ?? []) t.dispose();
   }

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { relative } from 'node:path';
-import { tidy } from '../tensor/index.js';
+import { type Tensor, tensor, tidy } from '../tensor/index.js';
 import { ImageArray } from './imageArray.js';
 import type { ImageFolder } from './imageFolder.js';
 import { readImageFile } from './imageFile.js';
@@ -19,7 +19,7 @@ import { PackPhotoStore } from './photoPack.js';
 import { type PhotoStore, type StoredPhoto, makePhotoViewBatch } from './photoViews.js';
 
 /** Where the photos are, in a form a worker thread can receive and open. */
-export type PhotoStoreSpec = { kind: 'files'; files: string[] } | { kind: 'pack'; path: string };
+export type PhotoStoreSpec = { kind: 'files'; files: string[] } | { kind: 'pack'; path: string; select?: number[] };
 
 /** Photos as files on disk, read whole when needed (regular files only, bounded size: see imageFile.ts). */
 export class FilePhotoStore implements PhotoStore {
@@ -37,7 +37,7 @@ export class FilePhotoStore implements PhotoStore {
 
 /** The store a spec names, opened in this thread. */
 export function openPhotoStore(spec: PhotoStoreSpec): PhotoStore {
-  return spec.kind === 'files' ? new FilePhotoStore(spec.files) : new PackPhotoStore(spec.path);
+  return spec.kind === 'files' ? new FilePhotoStore(spec.files) : new PackPhotoStore(spec.path, spec.select);
 }
 
 export class StreamedImages {
@@ -74,6 +74,27 @@ export class StreamedImages {
     if (this.labels) hash.update(new Uint8Array(this.labels.buffer, this.labels.byteOffset, this.labels.byteLength));
     for (const s of this.sources) hash.update(`${s}\n`);
     return hash.digest('hex').slice(0, 16);
+  }
+
+  /** A set of the given photos (with their labels and sources), in that order. */
+  subset(indices: number[]): StreamedImages {
+    const from = this.store;
+    const store: PhotoStoreSpec = from.kind === 'files'
+      ? { kind: 'files', files: indices.map((i) => from.files[i]) }
+      : { ...from, select: indices.map((i) => from.select?.[i] ?? i) };
+    const labels = this.labels ? Int32Array.from(indices, (i) => this.labels![i]) : null;
+    return new StreamedImages(store, labels, this.classes, indices.map((i) => this.sources[i]), this.origin);
+  }
+
+  /** The same photos under other labels and class names (see classAlignment.ts). */
+  withLabels(labels: Int32Array | null, classes: string[]): StreamedImages {
+    return new StreamedImages(this.store, labels, classes, this.sources, this.origin);
+  }
+
+  /** int64 [N] labels of every photo, in order. */
+  allLabels(): Tensor {
+    if (this.labels === null) throw new Error(`${this.origin}: these photos have no labels`);
+    return tensor(Float64Array.from(this.labels), { dtype: 'int64' });
   }
 
   /** Indices of up to `count` photos spread evenly over the set. */

@@ -14,14 +14,14 @@
  * const vit = await finetune(mae.backbone, train, test, { numClasses: 10, views, optimizer: 'adamw', lr: 5e-4, layerDecay: 0.75, dropPath: 0.1, labelSmoothing: 0.1 });
  * ```
  */
-import { DataLoader, type ImageArray } from '../data/index.js';
+import { DataLoader, type ImageSet } from '../data/index.js';
 import { Layer, Linear } from '../nn/index.js';
 import { VisionTransformer } from '../models/index.js';
 import { AdamW, SGD, layerDecayGroups, warmupCosine } from '../optim/index.js';
-import { Generator, type Tensor, crossEntropy, noGrad, tidy } from '../tensor/index.js';
+import { Generator, type Tensor, crossEntropy, noGrad, tensor, tidy } from '../tensor/index.js';
 import type { ViewConfig } from '../transforms/index.js';
 import { type ClassificationReport, classificationReport } from './classificationReport.js';
-import { extractFeatures } from './features.js';
+import { extractSetFeatures } from './features.js';
 
 /** A backbone (images -> [N, featureDim]) followed by a linear classifier; optionally a frozen backbone. */
 export class Classifier extends Layer {
@@ -70,7 +70,7 @@ export interface FinetuneOptions {
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
-export async function finetune(backbone: Layer, train: ImageArray, test: ImageArray, o: FinetuneOptions): Promise<{ report: ClassificationReport; model: Classifier; losses: number[] }> {
+export async function finetune(backbone: Layer, train: ImageSet, test: ImageSet, o: FinetuneOptions): Promise<{ report: ClassificationReport; model: Classifier; losses: number[] }> {
   if (!train.labels || !test.labels) throw new Error('finetune: the training and test sets need labels');
   const epochs = o.epochs ?? 30;
   const batchSize = Math.min(o.batchSize ?? 128, train.length);
@@ -117,9 +117,8 @@ export async function finetune(backbone: Layer, train: ImageArray, test: ImageAr
     await loader.close();
     optimizer.dispose(); // its momentum / moment buffers
   }
-  const report = tidy(() => {
-    const scores = extractFeatures(model, test, { view: o.views.test }); // [N, C] class scores
-    return classificationReport(scores, test.allLabels(), o.numClasses);
-  });
+  const { features: scores, indices } = await extractSetFeatures(model, test, { view: o.views.test }); // [N, C] class scores
+  const report = tidy(() => classificationReport(scores, tensor(Float64Array.from(indices, (i) => test.labels![i]), { dtype: 'int64' }), o.numClasses));
+  scores.dispose();
   return { report, model, losses };
 }
