@@ -10,11 +10,11 @@ import { existsSync } from 'node:fs';
 import { type ImageSet, StreamedImages, alignClasses, channelStats, describeUnmatched, openImageSet, openImages } from '../data/index.js';
 import { CHECKPOINT_FILE, claimRunFolder, imageGrid, readCheckpointMetadata, writePng, writeTextFile } from '../io/index.js';
 import { MASKED_IMAGE_METHODS, METHOD_NAMES, SELF_DISTILLATION_METHODS, buildMethod } from '../methods/index.js';
-import { buildBackbone } from '../models/index.js';
+import { type BackboneSpec, buildBackbone } from '../models/index.js';
 import { convertSyncBatchNorm } from '../nn/index.js';
 import { type Device, Generator, destroyProcessGroup, initProcessGroupFromEnvironment, setDefaultDevice, setNumThreads, tidy } from '../tensor/index.js';
 import { type RunIdentity, checkResumeIdentity, pretrain as train } from '../train/index.js';
-import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, methodViews, previewColumns } from '../transforms/index.js';
+import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, type ViewSet, methodViews, previewColumns } from '../transforms/index.js';
 import { classCount } from './labelledData.js';
 import { launchRanks } from './launchRanks.js';
 import { UsageError, parseOptions } from './options.js';
@@ -139,6 +139,17 @@ async function pretrainRank(config: PretrainConfig, rank: number): Promise<void>
   }
 }
 
+/** The views (and masks) a configuration trains on at `size`. */
+export function pretrainViews(config: PretrainConfig, size: number, normalize: { mean: number[]; std: number[] }): ViewSet {
+  return methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
+}
+
+/** The backbone a configuration trains at `size` (MAE: fixed sin-cos positions; BEiT: layer scale and mean pooling). */
+export function pretrainBackboneSpec(config: PretrainConfig, size: number): BackboneSpec {
+  return { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
+    ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}), ...(config.method === 'beit' ? { layerScale: 0.1, pool: 'mean' as const } : {}) };
+}
+
 async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
   const cache = config.cache ?? join(dirname(resolve(config.out)), '.cache');
   const init = config.init ? readInitWeights(config.init) : undefined;
@@ -156,11 +167,10 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
   // a continued run keeps the normalisation its backbone learned with
   const normalize = init?.run.normalize ?? (config.normalize === 'data' ? channelStats(images instanceof StreamedImages ? await images.decode(images.spread(512), 64) : images)
     : config.normalize === 'cifar10' ? { mean: CIFAR10_MEAN, std: CIFAR10_STD } : { mean: IMAGENET_MEAN, std: IMAGENET_STD });
-  const views = methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
+  const views = pretrainViews(config, size, normalize);
   if (rank === 0) await writeViewsPreview(config, images, size);
   const generator = new Generator(config.seed);
-  const backboneSpec = { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
-    ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}), ...(config.method === 'beit' ? { layerScale: 0.1, pool: 'mean' as const } : {}) };
+  const backboneSpec = pretrainBackboneSpec(config, size);
   const { backbone, featureDim } = buildBackbone(init?.run.backboneSpec ?? backboneSpec, generator);
   // the backbone first, so momentum encoders built from it start from the loaded weights
   if (init) tidy(() => { backbone.loadStateDict(init.backbone, { strict: true }); });

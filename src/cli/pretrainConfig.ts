@@ -127,6 +127,8 @@ export const PretrainSchema = z.strictObject({
   .refine((c) => !(c.resume && c.overwrite), { message: 'resume and overwrite contradict each other: continue the run, or replace it', path: ['overwrite'] })
   .refine((c) => !VIT_ONLY_METHODS.includes(c.method) || c.backbone.startsWith('vit_'), {
   message: `${VIT_ONLY_METHODS.join(', ')} need a ViT backbone: vit_tiny, vit_small or vit_base`, path: ['backbone'],
+}).refine((c) => !c.backbone.startsWith('vit_') || c.size === undefined || c.size % (c.patchSize ?? (c.size <= 64 ? 4 : 16)) === 0, {
+  message: 'the ViT cuts the image into square patches: size must be a multiple of the patch size (patchSize, default 16; 4 up to 64 px)', path: ['size'],
 }).refine((c) => c.method !== 'beit' || c.tokenizer !== undefined, {
   message: "beit needs a visual tokenizer: make one with 'selfsup tokenizer train' and give its file", path: ['tokenizer'],
 }).refine((c) => (c.knnTrain === undefined) === (c.knnTest === undefined), { message: 'knnTrain and knnTest go together', path: ['knnTest'] })
