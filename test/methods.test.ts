@@ -93,7 +93,7 @@ describe('the collapse monitor catches a real collapse', () => {
       const method = new SimSiam(backbone, { featureDim: backbone.featureDim, projectionDim: 256, stopGradient, generator: g });
       const logged: string[] = [];
       await pretrain(method, images, methodViews('simsiam', { size: 32 }), {
-        out: join(dir, `simsiam-${stopGradient}`), epochs: 100, maxSteps: 80, batchSize: 64, diagnosticsEvery: 10,
+        out: join(dir, `simsiam-${stopGradient}`), epochs: 100, maxSteps: 120, batchSize: 64, diagnosticsEvery: 10,
         // float32 on every CPU: the path to collapse (rank 1 at its first warning) is this test's subject
         precision: 'fp32', optimizer: { name: 'sgd', lr: 0.1, weightDecay: 5e-4 }, log: (l) => logged.push(l),
       });

@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { pretrainBackboneSpec, pretrainViews } from '../src/cli/pretrain.js';
@@ -101,6 +103,15 @@ describe('views cut from each photo at its own resolution', () => {
     const opened = await openPhoto({ encoded: readFileSync(rotated) });
     assert.deepEqual([opened.height, opened.width], [60, 40]);
     assert.deepEqual([(await opened.decode(1)).height, (await opened.decode(1)).width], [60, 40]);
+    // orientation and shrink-on-load together: the 1/4 decode of a rotated photo is libvips' own rotate + resize
+    const big = join(dir, 'rotated-big.jpg');
+    await smoothPhoto(big, 1600, 1200, { orientation: 6 });
+    const quarter = await (await openPhoto({ encoded: readFileSync(big) })).decode(4);
+    const expected = await sharp(big).rotate().resize(300, 400).raw().toBuffer();
+    assert.deepEqual([quarter.height, quarter.width], [400, 300]);
+    let total = 0;
+    for (let i = 0; i < expected.length; i++) total += Math.abs(quarter.pixels[i] - expected[i]);
+    assert.ok(total / expected.length < 3, `mean difference ${total / expected.length} of 255`);
     const files = [rotated];
     const add = async (name: string, image: sharp.Sharp) => { const p = join(dir, name); await image.toFile(p); files.push(p); };
     const raw = Buffer.alloc(50 * 30 * 4, 200);
@@ -146,15 +157,25 @@ describe('bad photos in a stream', () => {
     const dropped = await evaluation.next();
     await evaluation.close();
     assert.equal(dropped.views[0].size(0), 10 - 3);
+    // an evaluation batch of unreadable photos only is empty, and extractSetFeatures passes over it
+    const { extractSetFeatures } = await import('../src/eval/index.js');
+    const { resnet18 } = await import('../src/models/index.js');
+    const bad = photos.subset([...loader.skipped.keys()].map((name) => photos.sources.findIndex((p) => p.endsWith(name.split('/').pop()!))).filter((i) => i >= 0).concat([0]));
+    const net = resnet18({ stem: 'cifar', width: 0.125 });
+    const { features, indices } = await extractSetFeatures(net, bad, { view: { size: 16, crop: 'center' }, batchSize: 2, workers: 0 });
+    assert.deepEqual([...indices], [bad.length - 1]);
+    assert.deepEqual(features.shape, [1, net.featureDim]);
   });
 });
 
 describe('streaming loader', () => {
   test('batches depend only on (seed, epoch, batch): workers 0 and 2 agree, and a seek resumes the same order', async () => {
-    const photos = StreamedImages.fromFolder(ImageFolder.scan(await photoFolder('determinism', 12)));
+    const root = await photoFolder('determinism', 12);
+    writeFileSync(join(root, 'even', 'p004.jpg'), 'corrupt'); // replaced by the same photo whichever thread meets it
+    const photos = StreamedImages.fromFolder(ImageFolder.scan(root));
     const views = methodViews('dino', { size: 32, localCrops: 2, patchSize: 8 });
     const take = async (workers: number, seek?: { epoch: number; batch: number }) => {
-      const loader = new DataLoader(photos, { batchSize: 4, views, workers, seed: 3 });
+      const loader = new DataLoader(photos, { batchSize: 4, views, workers, seed: 3, warn: () => undefined });
       if (seek) loader.seek(seek);
       const batches = [await loader.next(), await loader.next()];
       await loader.close();
@@ -162,6 +183,7 @@ describe('streaming loader', () => {
     };
     const inline = await take(0);
     assert.deepEqual(await take(2), inline);
+    assert.ok(inline.some((b) => b.indices.length === 4));
     assert.deepEqual(views.views.map((v) => v.size), [32, 32, 16, 16]);
     const resumed = await take(0, { epoch: 0, batch: 1 });
     assert.deepEqual(resumed[0], inline[1]);
@@ -186,7 +208,7 @@ describe('streaming loader', () => {
 describe('photo packs', () => {
   test('a pack holds each photo resized to its max side (raw pixels equal libvips), labels and names; a cut-short pack is refused', async () => {
     const root = await photoFolder('pack', 6);
-    writeFileSync(join(root, 'odd', 'p999.jpg'), 'broken');
+    writeFileSync(join(root, 'even', 'a.jpg'), 'broken'); // the first file: a skip must not shift the labels or names after it
     const folder = ImageFolder.scan(root);
     const out = join(dir, 'photos.pack');
     const footer = await writePhotoPack(folder, out, { maxSide: 64, encoding: 'raw', warn: () => undefined });
@@ -195,10 +217,10 @@ describe('photo packs', () => {
     const packed = StreamedImages.fromPack(out);
     assert.deepEqual(packed.classes, ['even', 'odd']);
     assert.deepEqual([...packed.labels!], [0, 0, 0, 1, 1, 1]);
-    assert.equal(packed.sources[0], join('even', 'p000.jpg'));
+    assert.deepEqual(packed.sources, ['p000', 'p002', 'p004', 'p001', 'p003', 'p005'].map((p, i) => join(i < 3 ? 'even' : 'odd', `${p}.jpg`)));
     const { PackPhotoStore } = await import('../src/data/index.js');
     const first = await new PackPhotoStore(out).read(0);
-    const expected = await sharp(folder.files[0]).resize(64, 64, { fit: 'inside' }).raw().toBuffer({ resolveWithObject: true });
+    const expected = await sharp(folder.files[1]).resize(64, 64, { fit: 'inside' }).raw().toBuffer({ resolveWithObject: true }); // files[0] is a.jpg
     assert.ok('pixels' in first);
     assert.deepEqual([first.height, first.width], [expected.info.height, expected.info.width]);
     assert.ok(Buffer.from(first.pixels).equals(expected.data));
@@ -222,6 +244,9 @@ describe('opening photo data', () => {
     await sharp({ create: { width: 20, height: 20, channels: 3, background: '#123456' } }).png().toFile(join(root, 'odd', 'extra.png'));
     assert.deepEqual(globFiles(`${root}/*/p00?.jpg`).map((p) => p.slice(root.length + 1)), ['even/p000.jpg', 'even/p002.jpg', 'odd/p001.jpg', 'odd/p003.jpg']);
     assert.deepEqual(globFiles(`${root}/**/*.{png,PNG}`).map((p) => p.slice(root.length + 1)), ['odd/extra.png']);
+    mkdirSync(join(root, '.thumbnails'));
+    writeFileSync(join(root, '.thumbnails', 't.png'), '');
+    assert.equal(globFiles(`${root}/**`).length, 5); // a trailing ** is every file below; hidden folders are not walked
     assert.ok(await openImageSet(`${root}/**/*.jpg`, { size: 64 }) instanceof StreamedImages);
     assert.ok(await openImageSet(root, { size: 32 }) instanceof StreamedImages);                     // larger than 32 px
     assert.ok(await openImageSet(root, { size: 32, storage: 'memory' }) instanceof ImageArray);       // --in-memory
@@ -229,7 +254,37 @@ describe('opening photo data', () => {
     mkdirSync(small);
     for (let i = 0; i < 3; i++) await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } }).png().toFile(join(small, `s${i}.png`));
     assert.ok(await openImageSet(small, { size: 16 }) instanceof ImageArray);
-    await assert.rejects(openImageSet(`${root}/*/*.gif`), /no files match this pattern/);
+    await assert.rejects(openImageSet(`${root}/*/*.gif`), /glob\/\*\/\*\.gif: no image files .* match this pattern/);
+  });
+});
+
+describe('selfsup pack and pretrain on photos', () => {
+  const cli = join(fileURLToPath(new URL('../src/cli/main.js', import.meta.url)));
+  const selfsup = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+  test('a folder with a corrupt photo: packed (skip named), trained from the pack, streamed with the skip in the summary, and over two ranks', async () => {
+    const root = await photoFolder('cli', 8);
+    writeFileSync(join(root, 'odd', 'p500.jpg'), 'corrupt');
+    const pack = join(dir, 'cli.pack');
+    const packed = selfsup('pack', root, '--out', pack, '--max-side', '96');
+    assert.equal(packed.status, 0, packed.stderr);
+    assert.match(packed.stdout, /packed 8 photos .* 2 classes\) into .*cli\.pack: .* MB; 1 unreadable files skipped/);
+    assert.match(packed.stderr, /skipping .*p500\.jpg/);
+    assert.match(selfsup('pack', root, '--out', pack).stderr, /cli\.pack exists; --overwrite to replace it/);
+    const fromPack = selfsup('pretrain', '--method', 'simclr', '--data', pack, '--size', '32', '--batch-size', '8', '--max-steps', '1', '--width', '0.25', '--out', join(dir, 'run-pack'));
+    assert.equal(fromPack.status, 0, fromPack.stderr);
+    assert.match(fromPack.stderr, /streaming 8 photos from .*cli\.pack/);
+    // every photo in the one batch of 9: the corrupt one is met, replaced, counted and listed
+    const streamed = selfsup('pretrain', '--method', 'simclr', '--data', root, '--size', '32', '--batch-size', '9', '--max-steps', '1', '--width', '0.25', '--out', join(dir, 'run-folder'));
+    assert.equal(streamed.status, 0, streamed.stderr);
+    assert.match(streamed.stderr, /1 unreadable photo skipped, each replaced by the next readable one/);
+    const summary = JSON.parse(readFileSync(join(dir, 'run-folder', 'summary.json'), 'utf8')) as { skippedImages: Record<string, string> };
+    assert.deepEqual(Object.keys(summary.skippedImages).map((k) => k.split('/').pop()), ['p500.jpg']);
+    // the issue's first try: DINO, ViT-Tiny/16 at 96 px (local crops rounded to 48, a multiple of the patch), two processes
+    const dino = selfsup('pretrain', '--method', 'dino', '--backbone', 'vit_tiny', '--data', root, '--size', '96', '--batch-size', '4', '--local-crops', '2',
+      '--max-steps', '1', '--nproc', '2', '--out', join(dir, 'run-dino'));
+    assert.equal(dino.status, 0, dino.stderr);
+    assert.match(dino.stderr, /streaming 9 photos/);
   });
 });
 

@@ -2,11 +2,11 @@
  * `selfsup eval knn|linear|finetune` and `selfsup embed`: the backbone of a pretraining
  * checkpoint on labelled data (or any data, for embed), with the run's own size and normalisation.
  */
-import { type ImageSet, openImageSet } from '../data/index.js';
+import { openImageSet } from '../data/index.js';
 import { type ClassificationReport, extractSetFeatures, finetune, knnAccuracy, linearProbe } from '../eval/index.js';
 import { atomicWriteFile, csvLines, writeNpy, writeSafetensors, writeTextFile } from '../io/index.js';
 import { buildBackbone } from '../models/index.js';
-import { Generator, PRECISIONS, type Tensor, defaultDevice, resolvePrecision, tensor, tidy } from '../tensor/index.js';
+import { Generator, PRECISIONS, type Tensor, defaultDevice, resolvePrecision, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { UsageError, applyThreadsOption, checkOutputPaths, choiceOption, integerOption, numberOption, parseOptions, perCoreOption, requireString } from './options.js';
 import { ADVERSARIAL_USAGE, adversarialCommand } from './adversarial.js';
@@ -74,12 +74,16 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const { train, test, numClasses, unmatchedTestClasses, specs } = await openLabelledSets(v, run.size, kind);
   const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
   let report: ClassificationReport & Record<string, unknown>;
+  // the images evaluated (streamed photos that could not be read are left out)
+  let counted = { trainImages: train.length, testImages: test.length };
   if (frozenFeatures) {
-    const trainSet = await extractSetFeatures(backbone, train, { view, precision });
-    const testSet = await extractSetFeatures(backbone, test, { view, precision });
+    const workers = v.workers === undefined ? undefined : perCoreOption(v, 'workers', 1, 0);
+    const trainSet = await extractSetFeatures(backbone, train, { view, precision, workers });
+    const testSet = await extractSetFeatures(backbone, test, { view, precision, workers });
+    counted = { trainImages: trainSet.indices.length, testImages: testSet.indices.length };
     const result = tidy(() => {
       const [trainFeatures, testFeatures] = [trainSet.features, testSet.features];
-      const [trainLabels, testLabels] = [labelsAt(train, trainSet.indices), labelsAt(test, testSet.indices)];
+      const [trainLabels, testLabels] = [train.batchLabels(trainSet.indices), test.batchLabels(testSet.indices)];
       if (kind === 'knn') {
         const acc = knnAccuracy(trainFeatures, trainLabels, testFeatures, testLabels, { k: integerOption(v, 'k', 200), temperature: numberOption(v, 'temperature', 0.1), numClasses });
         return { ...acc, perClass: [], confusion: [], k: integerOption(v, 'k', 200) } as ClassificationReport & Record<string, unknown>;
@@ -116,12 +120,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     report = { ...result.report, trainLoss: result.losses, scratch, augmented: true };
   }
   printReport(`${kind}${v.scratch ? ' (from scratch)' : ''}`, report, train.classes);
-  if (typeof v.out === 'string') writeTextFile(v.out, JSON.stringify({ kind, checkpoint, train: specs.train, test: specs.test, labelFraction: numberOption(v, 'labels', 1), trainImages: train.length, testImages: test.length, unmatchedTestClasses, ...report }, null, 2) + '\n');
-}
-
-/** int64 [N] labels of the images at `indices` (the rows of extractSetFeatures). */
-function labelsAt(images: ImageSet, indices: Int32Array): Tensor {
-  return tensor(Float64Array.from(indices, (i) => images.labels![i]), { dtype: 'int64' });
+  if (typeof v.out === 'string') writeTextFile(v.out, JSON.stringify({ kind, checkpoint, train: specs.train, test: specs.test, labelFraction: numberOption(v, 'labels', 1), ...counted, unmatchedTestClasses, ...report }, null, 2) + '\n');
 }
 
 const EMBED_EXTENSIONS = ['.safetensors', '.npy', '.json', '.csv'];
@@ -140,7 +139,7 @@ export async function embedCommand(argv: string[]): Promise<void> {
   const sources = Array.from(indices, (i) => images.sources?.[i] ?? `${dataSpec}#${i}`);
   const labelNames = images.labels ? Array.from(indices, (i) => images.classes[images.labels![i]] ?? String(images.labels![i])) : undefined;
   const tensors: Record<string, Tensor> = { embeddings: features };
-  if (images.labels) tensors.labels = labelsAt(images, indices);
+  if (images.labels) tensors.labels = images.batchLabels(indices);
   writeSafetensors(`${out}.safetensors`, tensors, { checkpoint, data: dataSpec, paths: JSON.stringify(sources), ...(labelNames ? { classes: JSON.stringify(images.classes) } : {}) });
   writeNpy(`${out}.npy`, features);
   // JSON for JavaScript without a safetensors reader: one row per image, in the order of the arrays.

@@ -208,6 +208,8 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
   writeTextFile(join(config.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   const knnLine = summary.knn ? `, kNN top-1 ${(100 * summary.knn.top1).toFixed(2)}%` : '';
   const written = summary.checkpoint ? `checkpoint ${summary.checkpoint.path} (step ${summary.checkpoint.step})` : 'no checkpoint';
+  const skipped = Object.keys(summary.skippedImages ?? {}).length;
+  if (skipped > 0) console.error(`${skipped} unreadable photo${skipped > 1 ? 's' : ''} skipped, each replaced by the next readable one (named above; listed in ${join(config.out, 'summary.json')})`);
   console.log(`pretrained ${config.method} (${config.backbone}) for ${summary.steps} steps: loss ${summary.firstLoss.toFixed(4)} -> ${summary.lastLoss.toFixed(4)}${knnLine}; ` +
     `${summary.imagesPerSecond.toFixed(1)} img/s; ${written}`);
 }

@@ -4,8 +4,8 @@
  * Recall@1/5/10 and mAP; a PNG of some queries and their top k; a JSON report. Without --gallery the
  * queries are their own gallery (leave-one-out).
  */
-import { alignClasses, openImages } from '../data/index.js';
-import { extractFeatures, retrieval } from '../eval/index.js';
+import { type ImageSet, StreamedImages, alignClasses, openImageSet } from '../data/index.js';
+import { extractSetFeatures, retrieval } from '../eval/index.js';
 import { imageGrid, writePng, writeTextFile } from '../io/index.js';
 import { type Tensor, pad, tensor, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
@@ -44,38 +44,50 @@ export async function retrievalCommand(argv: string[]): Promise<void> {
   applyThreadsOption(v);
   const { backbone, run } = loadRunBackbone(checkpoint);
   try {
-    const queries = await openImages(querySpec, { size: run.size });
-    const opened = typeof v.gallery === 'string' ? await openImages(v.gallery, { size: run.size }) : queries;
+    const queries = await openImageSet(querySpec, { size: run.size });
+    const opened = typeof v.gallery === 'string' ? await openImageSet(v.gallery, { size: run.size }) : queries;
     const excludeSelf = opened === queries;
     const labelled = queries.labels !== null && opened.labels !== null;
     // the gallery's classes by name, in the queries' numbering; a class no query has stays, as a distractor
     const gallery = labelled ? alignClasses(queries, opened, { unknown: 'keep' }).images : opened;
     const view = methodViews('eval', { size: run.size, normalize: run.normalize }).views[0];
-    const result = tidy(() => {
-      const queryFeatures = extractFeatures(backbone, queries, { view });
-      const galleryFeatures = excludeSelf ? queryFeatures : extractFeatures(backbone, gallery, { view });
-      return retrieval(queryFeatures, galleryFeatures, { ks, excludeSelf, ...(labelled ? { queryLabels: queries.allLabels(), galleryLabels: gallery.allLabels() } : {}) });
-    });
-    const report = { kind: 'retrieval', checkpoint, query: querySpec, gallery: v.gallery ?? querySpec, leaveOneOut: excludeSelf, queries: queries.length, galleryItems: gallery.length, recall: result.recall, mAP: result.mAP };
+    // rows of features: the images in order (streamed photos that cannot be read are left out)
+    const querySet = await extractSetFeatures(backbone, queries, { view });
+    const gallerySet = excludeSelf ? querySet : await extractSetFeatures(backbone, gallery, { view });
+    const result = tidy(() => retrieval(querySet.features, gallerySet.features, {
+      ks, excludeSelf, ...(labelled ? { queryLabels: queries.batchLabels(querySet.indices), galleryLabels: gallery.batchLabels(gallerySet.indices) } : {}),
+    }));
+    querySet.features.dispose();
+    if (!excludeSelf) gallerySet.features.dispose();
+    const report = { kind: 'retrieval', checkpoint, query: querySpec, gallery: v.gallery ?? querySpec, leaveOneOut: excludeSelf, queries: querySet.indices.length, galleryItems: gallerySet.indices.length, recall: result.recall, mAP: result.mAP };
     if (labelled) {
       console.log(`retrieval: ${ks.map((k) => `Recall@${k} ${(100 * result.recall[k]).toFixed(2)}%`).join(', ')}, mAP ${(100 * result.mAP!).toFixed(2)}%`);
     } else {
       console.log('retrieval: no labels on both sides, so no Recall@k or mAP; the picture shows the neighbours');
     }
     if (typeof v.picture === 'string') {
-      const shown = queries.spread(integerOption(v, 'show', 8));
+      const rows = querySet.indices.length;
+      const count = Math.min(integerOption(v, 'show', 8), rows);
+      const shown = Array.from({ length: count }, (_, i) => Math.floor((i * rows) / count)); // query rows spread over the set
       const neighbours = result.neighbours.toArray() as number[][];
       const columns = neighbours[0].length;
+      // uint8 [n, 3, s, s] of the images behind feature rows (streamed photos: their centre squares)
+      const pixels = async (data: ImageSet, rows: Int32Array, picked: number[]) => {
+        const ids = picked.map((r) => rows[r]);
+        return data instanceof StreamedImages ? (await data.decode(ids, run.size)).batch(ids.map((_, i) => i)) : data.batch(ids);
+      };
+      const cellImages = [await pixels(queries, querySet.indices, shown)];
+      for (let c = 0; c < columns; c++) cellImages.push(await pixels(gallery, gallerySet.indices, shown.map((q) => neighbours[q][c])));
       const grid = tidy(() => {
-        const pixels = (data: typeof queries, ids: number[]) => data.batch(ids).float().div(255);
-        const cells = [framed(pixels(queries, shown), shown.map(() => GREY))];
+        const cells = [framed(cellImages[0].float().div(255), shown.map(() => GREY))];
         for (let c = 0; c < columns; c++) {
-          const ids = shown.map((q) => neighbours[q][c]);
-          const colours = shown.map((q, i) => (!labelled ? GREY : queries.labels![q] === gallery.labels![ids[i]] ? SAME_CLASS : OTHER_CLASS));
-          cells.push(framed(pixels(gallery, ids), colours));
+          const colours = shown.map((q) => (!labelled ? GREY
+            : queries.labels![querySet.indices[q]] === gallery.labels![gallerySet.indices[neighbours[q][c]]] ? SAME_CLASS : OTHER_CLASS));
+          cells.push(framed(cellImages[c + 1].float().div(255), colours));
         }
         return imageGrid(cells, Math.max(64, run.size));
       });
+      for (const t of cellImages) t.dispose();
       await writePng(v.picture, grid);
       grid.dispose();
       console.log(`wrote ${v.picture}: ${shown.length} queries x their ${columns} nearest`);

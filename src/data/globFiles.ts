@@ -2,7 +2,7 @@
  * The files matching a glob pattern (`photos/**\/*.jpg`, `shots/2024-??/*.{jpg,png}`), sorted,
  * found by walking only below the pattern's fixed leading folders: `*` and `?` match within one
  * path segment, `**` any number of segments, `{a,b}` either alternative. Symbolic links to folders
- * are followed once (a loop is not walked twice).
+ * are followed once (a loop is not walked twice); hidden files and folders match only a pattern that names them.
  *
  * ```ts
  * isGlob('photos/*.jpg');          // true
@@ -58,10 +58,11 @@ export function globFiles(pattern: string): string[] {
     seen.add(key);
     let names: string[];
     try { names = readdirSync(dir).sort(); } catch { return; }
+    if (rest.length === 0) return;
     const [head, ...tail] = rest;
     if (head === '**') {
-      walk(dir, tail); // zero segments
-      for (const name of names) if (isFolder(join(dir, name))) walk(join(dir, name), rest);
+      walk(dir, tail.length === 0 ? ['*'] : tail); // zero segments ('a/**' means every file below a)
+      for (const name of names) if (!name.startsWith('.') && isFolder(join(dir, name))) walk(join(dir, name), rest); // hidden folders only when named
       return;
     }
     const pattern = segmentPattern(head);

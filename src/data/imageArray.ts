@@ -85,7 +85,7 @@ export class ImageArray {
   }
 
   /** int64 [B] labels of the given images. */
-  batchLabels(indices: number[]): Tensor {
+  batchLabels(indices: ArrayLike<number>): Tensor {
     if (this.labels === null) throw new Error('batchLabels: this data set has no labels');
     const labels = this.labels;
     return tensor(Float64Array.from(indices, (i) => labels[i]), { dtype: 'int64' });

@@ -216,7 +216,7 @@ export class DataLoader {
 
   private make(indices: Int32Array, seed: number): Pending['promise'] {
     if (this.workerCount === 0) {
-      // Made when awaited, in the calling thread.
+      // Made in the calling thread (images in memory: when awaited; photos: decoding starts now, in libvips' threads).
       if (this.source) return Promise.resolve().then(() => makeViewBatch(this.source!, indices, this.options.views, seed, this.options.memoryFormat));
       this.photoStore ??= openPhotoStore((this.data as StreamedImages).store);
       return makePhotoViewBatch(this.photoStore, indices, this.options.views, seed, { memoryFormat: this.options.memoryFormat, knownBad: this.knownBad, unreadable: this.options.unreadable })

@@ -16,13 +16,13 @@
  * ```
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import sharp from 'sharp';
 import { readCifar10, readCifar100, readIdx, readStl10 } from './binaryFormats.js';
 import { globBase, globFiles, isGlob } from './globFiles.js';
 import type { ImageArray } from './imageArray.js';
 import { imageDecodeOptions, orientedSize, readImageFile } from './imageFile.js';
-import { ImageFolder, type LoadOptions } from './imageFolder.js';
+import { IMAGE_EXTENSIONS, ImageFolder, type LoadOptions } from './imageFolder.js';
 import { type ImageSet, StreamedImages } from './streamedImages.js';
 
 export const FASHION_MNIST_DEBIAN = '/usr/share/datasets/fashion-mnist';
@@ -48,8 +48,8 @@ const isPack = (spec: string): boolean => spec.toLowerCase().endsWith('.pack');
 export function listImages(spec: string): ImageFolder | null {
   if (BINARY_SPEC.test(spec) || spec === 'fashion-mnist' || isPack(spec)) return null;
   if (isGlob(spec) && !existsSync(spec)) {
-    const files = globFiles(spec);
-    if (files.length === 0) throw new Error(`${spec}: no files match this pattern`);
+    const files = globFiles(spec).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase()));
+    if (files.length === 0) throw new Error(`${spec}: no image files (${IMAGE_EXTENSIONS.join(', ')}) match this pattern`);
     return ImageFolder.fromFiles(globBase(spec), files);
   }
   if (!existsSync(spec)) throw new Error(`${spec}: no such folder or file (expected a folder of images, a CSV of path,label, a glob pattern, a .pack, or cifar10:<dir>, cifar100:<dir>, stl10:<dir>, fashion-mnist, mnist:<dir>)`);
@@ -59,16 +59,20 @@ export function listImages(spec: string): ImageFolder | null {
 export interface OpenSetOptions extends OpenOptions {
   /**
    * 'auto' (default): folders, CSVs and globs stream from disk when their images differ in size or
-   * are larger than `size` (judged from the headers of up to 32 of them), packs always stream;
+   * are larger than `size` (256 px without a size; judged from the headers of up to 32 of them), packs always stream;
    * 'memory' decodes every image into memory at `size` (the small-image path); 'stream' always streams
    */
   storage?: 'auto' | 'memory' | 'stream';
 }
 
+/** Images with a side above this are photos when no training size is given (224 plus room for crops). */
+const PHOTO_SIDE = 256;
+
 /** Whether a listed folder's images are photos to stream: sizes that differ, or larger than `size`. */
 async function looksLikePhotos(folder: ImageFolder, size: number | [number, number] | undefined): Promise<boolean> {
   const sizes: string[] = [];
-  const [h, w] = size === undefined ? [Infinity, Infinity] : typeof size === 'number' ? [size, size] : size;
+  // without a size, anything larger than the photo training side is a photo (not a CIFAR/STL-sized image)
+  const [h, w] = size === undefined ? [PHOTO_SIDE, PHOTO_SIDE] : typeof size === 'number' ? [size, size] : size;
   for (let i = 0; i < Math.min(32, folder.length); i++) {
     const path = folder.files[Math.floor((i * folder.length) / Math.min(32, folder.length))];
     try {

@@ -6,7 +6,7 @@
  * walk, no open() per photo, and far fewer bytes to decode than the originals.
  *
  * Layout: "SSPACK01", the photos' bytes, the index (float64 offset, length, height, width per
- * photo), the labels (int32 per photo, when labelled), the names (UTF-8, newline-separated), then a
+ * photo), the labels (int32 per photo, when labelled), the names (a UTF-8 JSON array), then a
  * JSON footer and its byte length as the last 8 bytes (uint64 LE). Written to a temporary file and
  * renamed, so a pack is whole or absent.
  *
@@ -111,7 +111,7 @@ export async function writePhotoPack(folder: ImageFolder, out: string, o: PackOp
     write(new Uint8Array(Float64Array.from(index).buffer));
     const labelsOffset = position;
     if (folder.labels) write(new Uint8Array(Int32Array.from(labels).buffer));
-    const namesBytes = Buffer.from(names.join('\n'));
+    const namesBytes = Buffer.from(JSON.stringify(names)); // (a file name may hold any character but NUL and /)
     const namesOffset = position;
     write(namesBytes);
     const footer: PackFooter = {
@@ -147,7 +147,9 @@ function readFooter(path: string, bytes: Buffer): PackFooter {
     return fail('unreadable footer: cut short?');
   }
   const f = footer;
-  if (f.version !== 1 || !(f.count > 0) || f.indexOffset % 8 !== 0 || f.indexOffset + f.count * 32 > bytes.length) fail('bad footer');
+  const end = bytes.length - 8 - footerLength;
+  if (f.version !== 1 || !(f.count > 0) || f.indexOffset % 8 !== 0 || f.indexOffset + f.count * 32 > f.labelsOffset
+    || f.labelsOffset + (f.labelled ? f.count * 4 : 0) > f.namesOffset || f.namesOffset + f.namesLength > end) fail('bad footer');
   return f;
 }
 
@@ -179,7 +181,7 @@ export class PackPhotoStore implements PhotoStore {
   /** The photos' paths relative to the packed folder, in order. */
   allNames(): string[] {
     if (!this.names) {
-      const all = this.bytes.subarray(this.footer.namesOffset, this.footer.namesOffset + this.footer.namesLength).toString().split('\n');
+      const all = JSON.parse(this.bytes.subarray(this.footer.namesOffset, this.footer.namesOffset + this.footer.namesLength).toString()) as string[];
       this.names = this.select ? this.select.map((i) => all[i]) : all;
     }
     return this.names;
@@ -194,6 +196,8 @@ export class PackPhotoStore implements PhotoStore {
     const at = this.select?.[i] ?? i;
     const [offset, length, height, width] = this.index.subarray(4 * at, 4 * at + 4);
     const bytes = this.bytes.subarray(offset, offset + length);
-    return this.footer.encoding === 'raw' ? { pixels: bytes, height, width } : { encoded: bytes };
+    if (this.footer.encoding !== 'raw') return { encoded: bytes };
+    if (length !== height * width * 3) throw new Error(`${this.name(i)}: ${length} bytes for a ${width}x${height} RGB photo (a damaged pack?)`);
+    return { pixels: bytes, height, width };
   }
 }

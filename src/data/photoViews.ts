@@ -20,7 +20,7 @@
  * ```
  */
 import sharp from 'sharp';
-import { Generator, type MemoryFormat, type Tensor, cat, fromBytes, keep, resizedCrops, tensor, tidy } from '../tensor/index.js';
+import { Generator, type MemoryFormat, type Tensor, cat, fromBytes, keep, resizedCrops, tensor, tidy, zeros } from '../tensor/index.js';
 import { type ViewConfig, type ViewSet, applyAppearance, cropFlipProbability, masksFor, viewBox } from '../transforms/index.js';
 import { MAX_IMAGE_PIXELS, imageDecodeOptions, orientedSize } from './imageFile.js';
 import { mixSeed } from './sampler.js';
@@ -58,7 +58,7 @@ export interface PhotoBatchOptions {
   knownBad?: Set<number>;
   /** how many photos in a row may fail before the batch fails (default 100) */
   maxFailures?: number;
-  /** a photo that fails: 'replace' it by the next readable one (training, default) or 'drop' it (evaluation: the batch is smaller) */
+  /** a photo that fails: 'replace' it by the next readable one (training, default) or 'drop' it (evaluation: the batch is smaller, even empty) */
   unreadable?: 'replace' | 'drop';
 }
 
@@ -166,33 +166,50 @@ export async function makePhotoViewBatch(store: PhotoStore, indices: ArrayLike<n
   const skipped: SkippedPhoto[] = [];
   const used = new Int32Array(count);
   const perPhoto: Tensor[][] = new Array(count);
+  let failed = false;
   const makeOne = async (k: number): Promise<void> => {
     let index = indices[k];
-    for (let failures = 0; ; failures++) {
-      if (failures > maxFailures) throw new Error(`${maxFailures} photos in a row could not be read, from ${store.name(indices[k])} on (is the data still there?)`);
-      if (!knownBad.has(index)) {
-        try {
-          const opened = await openPhoto(await store.read(index));
-          perPhoto[k] = (await cropPhoto(opened, set.views, seededUniform(mixSeed(seed, k)))).map((t) => keep(t));
-          used[k] = index;
-          return;
-        } catch (error) {
-          knownBad.add(index);
-          skipped.push({ index, name: store.name(index), reason: (error as Error).message.split('\n')[0] });
-        }
+    // photos known to be bad are passed over without a read; only new failures count towards the limit
+    for (let tries = 0, failures = 0; tries < store.length; tries++, index = (index + 1) % store.length) {
+      if (failed) return;
+      if (knownBad.has(index)) {
+        if (o.unreadable === 'drop') return;
+        continue;
       }
-      if (o.unreadable === 'drop') return;
-      index = (index + 1) % store.length;
+      try {
+        const opened = await openPhoto(await store.read(index));
+        const views = (await cropPhoto(opened, set.views, seededUniform(mixSeed(seed, k)))).map((t) => keep(t));
+        if (failed) { for (const t of views) t.dispose(); return; }
+        perPhoto[k] = views;
+        used[k] = index;
+        return;
+      } catch (error) {
+        knownBad.add(index);
+        skipped.push({ index, name: store.name(index), reason: (error as Error).message.split('\n')[0] });
+        if (o.unreadable === 'drop') return;
+        if (++failures > maxFailures) throw new Error(`${maxFailures} photos in a row could not be read, from ${store.name(indices[k])} on (is the data still there?)`);
+      }
     }
+    throw new Error(`none of the ${store.length} photos could be read (the first failures: ${skipped.slice(0, 3).map((s) => `${s.name}: ${s.reason}`).join('; ')})`);
   };
   try {
     const concurrency = Math.max(1, o.concurrency ?? 4);
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) await makeOne(next++);
+    const lanes = await Promise.allSettled(Array.from({ length: Math.min(concurrency, count) }, async () => {
+      try {
+        while (next < count && !failed) await makeOne(next++);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }));
+    const failure = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failure) throw failure.reason;
     const kept = [...perPhoto.keys()].filter((k) => perPhoto[k] !== undefined);
-    if (kept.length === 0) throw new Error(`none of the ${count} photos of this batch could be read (${skipped.map((s) => s.name).join(', ')})`);
+    if (kept.length === 0) {
+      // evaluation, every photo of the batch unreadable: an empty batch for the caller to pass over
+      return { views: set.views.map((v) => zeros([0, 3, v.size, v.size])), mask: null, skipped, used: new Int32Array(0) };
+    }
     const batch = tidy(() => {
       const generator = new Generator(seed);
       const views = set.views.map((v, j) => {

@@ -93,8 +93,14 @@ export class StreamedImages {
 
   /** int64 [N] labels of every photo, in order. */
   allLabels(): Tensor {
+    return this.batchLabels(Array.from({ length: this.length }, (_, i) => i));
+  }
+
+  /** int64 [B] labels of the given photos. */
+  batchLabels(indices: ArrayLike<number>): Tensor {
     if (this.labels === null) throw new Error(`${this.origin}: these photos have no labels`);
-    return tensor(Float64Array.from(this.labels), { dtype: 'int64' });
+    const labels = this.labels;
+    return tensor(Float64Array.from(indices, (i) => labels[i]), { dtype: 'int64' });
   }
 
   /** Indices of up to `count` photos spread evenly over the set. */

@@ -71,11 +71,12 @@ export async function extractSetFeatures(backbone: Layer, images: ImageSet, o: F
   const indices: number[] = [];
   try {
     for await (const batch of loader.epoch()) {
-      parts.push(keep(noGrad(() => tidy(() => forward(batch.views[0])))));
+      if (batch.views[0].size(0) > 0) parts.push(keep(noGrad(() => tidy(() => forward(batch.views[0])))));
       indices.push(...batch.indices);
       batch.views[0].dispose();
       batch.labels?.dispose();
     }
+    if (parts.length === 0) throw new Error(`none of the ${images.length} photos of ${images.origin} could be read`);
     return { features: tidy(() => cat(parts, 0)), indices: Int32Array.from(indices) };
   } finally {
     for (const p of parts) p.dispose();

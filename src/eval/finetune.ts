@@ -18,7 +18,7 @@ import { DataLoader, type ImageSet } from '../data/index.js';
 import { Layer, Linear } from '../nn/index.js';
 import { VisionTransformer } from '../models/index.js';
 import { AdamW, SGD, layerDecayGroups, warmupCosine } from '../optim/index.js';
-import { Generator, type Tensor, crossEntropy, noGrad, tensor, tidy } from '../tensor/index.js';
+import { Generator, type Tensor, crossEntropy, noGrad, tidy } from '../tensor/index.js';
 import type { ViewConfig } from '../transforms/index.js';
 import { type ClassificationReport, classificationReport } from './classificationReport.js';
 import { extractSetFeatures } from './features.js';
@@ -117,8 +117,8 @@ export async function finetune(backbone: Layer, train: ImageSet, test: ImageSet,
     await loader.close();
     optimizer.dispose(); // its momentum / moment buffers
   }
-  const { features: scores, indices } = await extractSetFeatures(model, test, { view: o.views.test }); // [N, C] class scores
-  const report = tidy(() => classificationReport(scores, tensor(Float64Array.from(indices, (i) => test.labels![i]), { dtype: 'int64' }), o.numClasses));
+  const { features: scores, indices } = await extractSetFeatures(model, test, { view: o.views.test, workers: o.workers }); // [N, C] class scores
+  const report = tidy(() => classificationReport(scores, test.batchLabels(indices), o.numClasses));
   scores.dispose();
   return { report, model, losses };
 }

@@ -116,6 +116,8 @@ export interface TrainSummary {
   resumedFrom?: number;
   /** the last checkpoint written, and the step it holds */
   checkpoint?: { path: string; step: number };
+  /** streamed photos this process could not read (each replaced by the next readable one), by name, with the reason */
+  skippedImages?: Record<string, string>;
 }
 
 function makeOptimizer(method: SSLMethod, c: OptimizerConfig): Optimizer<{ lr: number; weightDecay: number }> {
@@ -342,6 +344,7 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
   progress.done();
   summary.imagesPerSecond = timer.images / ((performance.now() - timer.start) / 1000);
   summary.checkpoint = saved;
+  if (loader.skipped.size > 0) summary.skippedImages = Object.fromEntries(loader.skipped);
   if (lastTrained < totalSteps) {
     const skipped = totalSteps - lastTrained;
     throw new Error(`the run ended with its last ${skipped} step${skipped > 1 ? 's' : ''} skipped (a NaN/Inf loss${summary.steps === 0 ? ' in every step: nothing was trained' : ''}); ` +
