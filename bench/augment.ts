@@ -22,7 +22,8 @@ export interface AugmentBenchOptions {
   peer: boolean;
 }
 
-async function oursEpochs(loader: DataLoader, epochs: number): Promise<number> {
+/** Images/s of a loader over `epochs` epochs after a whole warm-up epoch (nothing left in flight). */
+export async function oursEpochs(loader: DataLoader, epochs: number): Promise<number> {
   for await (const batch of loader.epoch()) disposeViews(batch); // warm-up: one whole epoch, nothing left in flight
   let count = 0;
   const start = performance.now();

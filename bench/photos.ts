@@ -7,8 +7,8 @@
  * photo every epoch and warm up with one whole epoch.
  *
  * `--files 100000`: memory while streaming from a folder of that many entries (symbolic links to
- * the 300 photos): the process's peak RSS over `--batches` batches (default 2,000), beside the same
- * with 1,000 entries.
+ * the 300 photos): the peak RSS of a process that iterates `--batches` batches (default 2,000),
+ * beside the same with 1,000 entries, each in a process of its own.
  *
  * The photos are ../shared/data/imagenet-sample-300.tar (300 ImageNet photos, median 500x375),
  * unpacked once into bench/.cache; the benchmark says so and stops where it is absent.
@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataLoader, ImageFolder, StreamedImages, writePhotoPack } from '../src/data/index.js';
 import { methodViews } from '../src/transforms/index.js';
+import { oursEpochs } from './augment.js';
 import { cacheDir } from './cifarJpegs.js';
 import { TCMALLOC, runPeer } from './peer.js';
 import { median, round } from './sideBySide.js';
@@ -68,20 +69,6 @@ function linkedFolder(count: number): string {
   return out;
 }
 
-async function timedEpochs(loader: DataLoader, epochs: number): Promise<number> {
-  const drop = (b: { views: { dispose(): void }[]; labels: { dispose(): void } | null }) => { for (const v of b.views) v.dispose(); b.labels?.dispose(); };
-  for await (const b of loader.epoch()) drop(b); // warm-up: one whole epoch, nothing left in flight
-  let count = 0;
-  const start = performance.now();
-  for (let e = 0; e < epochs; e++) {
-    for await (const b of loader.epoch()) {
-      count += b.indices.length;
-      drop(b);
-    }
-  }
-  return count / ((performance.now() - start) / 1000);
-}
-
 async function peakRss(folder: string, o: PhotosBenchOptions): Promise<{ rss_mb_max: number; rss_mb_start: number; img_per_s: number; files: number }> {
   const images = StreamedImages.fromFolder(ImageFolder.scan(folder, { labels: 'none' }));
   const loader = new DataLoader(images, { batchSize: o.batch, views: methodViews('simclr', { size: o.size }), workers: o.workers, seed: 0 });
@@ -101,8 +88,13 @@ async function peakRss(folder: string, o: PhotosBenchOptions): Promise<{ rss_mb_
 
 export async function photosBench(o: PhotosBenchOptions): Promise<Record<string, unknown>> {
   if (o.files > 0) {
-    const many = await peakRss(linkedFolder(o.files), o);
-    const few = await peakRss(linkedFolder(1000), o);
+    // each count in its own process, so neither starts from the other's memory
+    const measure = (files: number) => {
+      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), linkedFolder(files), JSON.stringify(o)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      return JSON.parse(out) as Awaited<ReturnType<typeof peakRss>>;
+    };
+    const many = measure(o.files);
+    const few = measure(1000);
     return {
       batch: o.batch, size: o.size, workers: o.workers, batches: o.batches, files: o.files,
       rss_mb_max: many.rss_mb_max, rss_mb_max_1000_files: few.rss_mb_max, rss_ratio_vs_1000_files: round(many.rss_mb_max / few.rss_mb_max, 3),
@@ -123,10 +115,10 @@ export async function photosBench(o: PhotosBenchOptions): Promise<Record<string,
   const packRates: number[] = [];
   for (let r = 0; r < o.rounds; r++) {
     const loader = new DataLoader(images, { batchSize: o.batch, views, workers: o.workers, seed: r });
-    ours.push(await timedEpochs(loader, o.epochs));
+    ours.push(await oursEpochs(loader, o.epochs));
     await loader.close();
     const packLoader = new DataLoader(packed, { batchSize: o.batch, views, workers: o.workers, seed: r });
-    packRates.push(await timedEpochs(packLoader, o.epochs));
+    packRates.push(await oursEpochs(packLoader, o.epochs));
     await packLoader.close();
     if (o.peer) peer.push(runPeer('augment.py', [root, String(o.size), String(o.batch), String(o.workers), String(o.epochs), '1'], { LD_PRELOAD: TCMALLOC }).img_per_s as number);
   }
@@ -142,4 +134,9 @@ export async function photosBench(o: PhotosBenchOptions): Promise<Record<string,
     result.ratio_vs_torchvision = round(median(ours.map((v, i) => v / peer[i])), 2);
   }
   return result;
+}
+
+// `node dist/bench/photos.js <folder> <options JSON>`: one peak-RSS measurement, in a process of its own
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(JSON.stringify(await peakRss(process.argv[2], JSON.parse(process.argv[3]) as PhotosBenchOptions)));
 }

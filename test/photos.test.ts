@@ -13,13 +13,13 @@ import { pretrainBackboneSpec, pretrainViews } from '../src/cli/pretrain.js';
 import { methodOptions, readPretrainConfig } from '../src/cli/pretrainConfig.js';
 import {
   DataLoader, FilePhotoStore, ImageArray, ImageFolder, StreamedImages, epochIndices, globFiles, makePhotoViewBatch, mixSeed, openImageSet,
-  openPhoto, seededUniform, shrinkFactor, writePhotoPack,
+  openPhoto, shrinkFactor, writePhotoPack,
 } from '../src/data/index.js';
 import { METHOD_NAMES, buildMethod } from '../src/methods/index.js';
 import { buildBackbone } from '../src/models/index.js';
 import { Generator, fromBytes, noGrad, randn, resizedCrops, tensor, tidy } from '../src/tensor/index.js';
 import { KMeansTokenizer } from '../src/tokenizers/index.js';
-import { type ViewConfig, methodViews, viewBox } from '../src/transforms/index.js';
+import { type ViewConfig, methodViews, seededUniform, viewBox } from '../src/transforms/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-photos-'));
 

@@ -12,7 +12,7 @@ import { UMAP } from 'umap-js';
 import { openImages } from '../data/index.js';
 import { extractFeatures } from '../eval/index.js';
 import { tidy } from '../tensor/index.js';
-import { methodViews } from '../transforms/index.js';
+import { methodViews, seededUniform } from '../transforms/index.js';
 import { loadRunBackbone } from '../cli/runBackbone.js';
 import { readRunText } from './runFolders.js';
 
@@ -24,17 +24,6 @@ export interface EmbeddingMap {
   data: string;
 }
 
-/** A seeded uniform [0, 1) stream (mulberry32), so a run's map is the same every time. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A data spec ('photos/', 'cifar10:data/c:test', 'fashion-mnist') with its relative folder made absolute against `base`. */
 export function resolveDataSpec(spec: string, base: string): string {
@@ -61,7 +50,7 @@ export async function embeddingMap(dir: string, o: { sample?: number; seed?: num
       const features = extractFeatures(backbone, images, { view }); // [n, D], compared by cosine as the kNN monitor does
       return features.div(features.norm(2, 1, true).add(1e-12)).toArray();
     }) as number[][];
-    const umap = new UMAP({ nComponents: 2, nNeighbors: Math.max(2, Math.min(15, rows.length - 1)), minDist: 0.1, random: seeded(o.seed ?? 0) });
+    const umap = new UMAP({ nComponents: 2, nNeighbors: Math.max(2, Math.min(15, rows.length - 1)), minDist: 0.1, random: seededUniform(o.seed ?? 0) }); // seeded: a run's map is the same every time
     const points = umap.fit(rows) as [number, number][];
     return { points, labels: images.labels ? [...images.labels] : Array.from({ length: images.length }, () => null), classes: images.classes, data };
   } finally {

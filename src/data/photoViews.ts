@@ -21,7 +21,7 @@
  */
 import sharp from 'sharp';
 import { Generator, type MemoryFormat, type Tensor, cat, fromBytes, keep, resizedCrops, tensor, tidy, zeros } from '../tensor/index.js';
-import { type ViewConfig, type ViewSet, applyAppearance, cropFlipProbability, masksFor, viewBox } from '../transforms/index.js';
+import { type ViewConfig, type ViewSet, applyAppearance, cropFlipProbability, masksFor, seededUniform, viewBox } from '../transforms/index.js';
 import { MAX_IMAGE_PIXELS, imageDecodeOptions, orientedSize } from './imageFile.js';
 import { mixSeed } from './sampler.js';
 import type { ViewBatch } from './viewBatch.js';
@@ -102,18 +102,6 @@ export function shrinkFactor(boxes: readonly (readonly number[])[], sides: reado
   let factor = 8;
   while (factor > 1 && boxes.some((b, i) => Math.min(b[2], b[3]) / factor < sides[i])) factor /= 2;
   return factor;
-}
-
-/** Uniform draws in [0, 1) from a 32-bit seed (mulberry32): a photo's own boxes and flips. */
-export function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A box [top, left, height, width] of the original photo, in the coordinates of its decoded copy. */

@@ -26,3 +26,15 @@ export function uniformStream(generator?: Generator): () => number {
 export function between(uniform: () => number, low: number, high: number): number {
   return low + (high - low) * uniform();
 }
+
+/** Uniform draws in [0, 1) from a 32-bit seed on the host alone (mulberry32): cheap independent streams (a photo's crop boxes, a map's layout). */
+export function seededUniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
