@@ -122,7 +122,8 @@ describe('selfsup dashboard', () => {
       await page.waitForSelector('figure.chart[data-series="knn_top1"][data-points="2"]');
       await page.waitForSelector('.pictures img[alt="views.png"]');
       await page.waitForSelector('.pictures img[alt="masked.png"]');
-      assert.ok(await page.$eval('.pictures img[alt="views.png"]', (img) => (img as unknown as { naturalWidth: number }).naturalWidth > 0), 'the preview loads');
+      // the element exists before its picture has arrived: wait for the picture itself
+      await page.waitForFunction(`(document.querySelector('.pictures img[alt="views.png"]')?.naturalWidth ?? 0) > 0`, undefined, { timeout: 10_000 });
       // the run goes on: a new line appears on the curve without reloading
       appendFileSync(join(simclr, 'metrics.jsonl'), '\n{"step": 5, "loss": 1.0, "lr": 0.01}\n');
       await page.waitForSelector(`${loss}[data-points="5"]`, { timeout: 10000 });

@@ -275,8 +275,11 @@ describe('selfsup pack and pretrain on photos', () => {
     assert.equal(fromPack.status, 0, fromPack.stderr);
     assert.match(fromPack.stderr, /streaming 8 photos from .*cli\.pack/);
     // every photo in the one batch of 9: the corrupt one is met, replaced, counted and listed
-    const streamed = selfsup('pretrain', '--method', 'simclr', '--data', root, '--size', '32', '--batch-size', '9', '--max-steps', '1', '--width', '0.25', '--out', join(dir, 'run-folder'));
+    // (the kNN monitor streams the labelled photos too: the corrupt one left out of its bank)
+    const streamed = selfsup('pretrain', '--method', 'simclr', '--data', root, '--size', '32', '--batch-size', '9', '--max-steps', '1', '--width', '0.25',
+      '--knn-train', root, '--knn-test', root, '--out', join(dir, 'run-folder'));
     assert.equal(streamed.status, 0, streamed.stderr);
+    assert.match(streamed.stderr, /step 1: kNN top-1 \d+\.\d\d%/);
     assert.match(streamed.stderr, /1 unreadable photo skipped, each replaced by the next readable one/);
     const summary = JSON.parse(readFileSync(join(dir, 'run-folder', 'summary.json'), 'utf8')) as { skippedImages: Record<string, string> };
     assert.deepEqual(Object.keys(summary.skippedImages).map((k) => k.split('/').pop()), ['p500.jpg']);

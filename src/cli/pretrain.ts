@@ -184,7 +184,7 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
   const run: RunDescription = { backboneSpec: init?.run.backboneSpec ?? backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey, ...(numClasses ? { numClasses } : {}), cwd: process.cwd() };
   let knn;
   if (config.knnTrain && config.knnTest) {
-    const [bank, queries] = [await openImages(config.knnTrain, { size, cache }), await openImages(config.knnTest, { size, cache })];
+    const [bank, queries] = [await openImageSet(config.knnTrain, { size, cache }), await openImageSet(config.knnTest, { size, cache })];
     if (!bank.labels || !queries.labels) throw new Error('--knn-train and --knn-test must have labels (class folders, CIFAR, ...)');
     const leftOut = describeUnmatched(alignClasses(bank, queries, { unknown: 'drop' }).unmatched, '--knn-test images', '--knn-train bank', 'are left out of the kNN accuracy');
     if (leftOut && rank === 0) console.error(leftOut);

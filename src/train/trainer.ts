@@ -28,8 +28,8 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataLoader, type ImageArray, type ImageSet } from '../data/index.js';
-import { backboneKnn, collapseMetrics } from '../eval/index.js';
+import { DataLoader, type ImageSet } from '../data/index.js';
+import { collapseMetrics, setKnn } from '../eval/index.js';
 import { CHECKPOINT_FILE, METRICS_FILE, type RunLock, claimRunFolder, loadCheckpoint, readCheckpointMetadata, removeStaleTemporaries, saveCheckpoint } from '../io/index.js';
 import type { SSLMethod } from '../methods/index.js';
 import { AdamW, LARS, type Optimizer, SGD, clipGradNorm, warmupCosine } from '../optim/index.js';
@@ -59,8 +59,8 @@ export interface OptimizerConfig {
 }
 
 export interface KnnMonitor {
-  train: ImageArray;
-  test: ImageArray;
+  train: ImageSet;
+  test: ImageSet;
   view: ViewConfig;
   /** every this many epochs, and at the end */
   every: number;
@@ -239,10 +239,10 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
 
   const summary: TrainSummary = { steps: 0, firstLoss: NaN, lastLoss: NaN, imagesPerSecond: NaN, resumedFrom };
   let lastTrained = start;   // the last step that updated the weights
-  const runKnn = (step: number) => {
+  const runKnn = async (step: number) => {
     if (!o.knn || !lead) return;
     // features at the run's precision, as a PyTorch validation loop under the same autocast
-    const knn = backboneKnn(method.backbone, o.knn.train, o.knn.test, o.knn.view, { k: o.knn.k, temperature: o.knn.temperature, precision: bf16 ? 'bf16' : 'fp32' });
+    const knn = await setKnn(method.backbone, o.knn.train, o.knn.test, o.knn.view, { k: o.knn.k, temperature: o.knn.temperature, precision: bf16 ? 'bf16' : 'fp32' });
     summary.knn = knn;
     appendFileSync(metricsPath, JSON.stringify({ step, knn_top1: knn.top1, knn_top5: knn.top5 }) + '\n');
     tensorboard!.scalars({ 'knn/top1': knn.top1, 'knn/top5': knn.top5 }, step);
@@ -334,7 +334,7 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
       }
       if (done % checkpointEvery === 0 || done === totalSteps) save(done);
       const epochEnded = done % stepsPerEpoch === 0;
-      if (o.knn && ((epochEnded && (done / stepsPerEpoch) % o.knn.every === 0) || done === totalSteps)) runKnn(done);
+      if (o.knn && ((epochEnded && (done / stepsPerEpoch) % o.knn.every === 0) || done === totalSteps)) await runKnn(done);
     }
   } finally {
     tensorboard?.close();
