@@ -32,7 +32,7 @@ if command -v dpkg-query >/dev/null; then
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
 elif [ -z "${LIBTORCH:-}" ]; then
-  echo "setup: not a Debian system: set LIBTORCH to a libtorch folder (see README)" >&2
+  echo "setup: not a Debian system: set LIBTORCH to a libtorch folder (see docs/distributed-and-gpu.md, "Another libtorch")" >&2
   exit 1
 fi
 

@@ -1,6 +1,6 @@
 // Quality on real images (the demo's CIFAR-10 subset): a short pretraining of each method lowers
 // its loss and beats the random encoder's kNN accuracy (recipes calibrated for this budget on two
-// seeds; see the README's table).
+// seeds; see the table in docs/performance.md).
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -59,7 +59,7 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
                          per-process batch norm statistics (the default for moco_v2: its shuffle BN); --dist-timeout <s> (default 1800); --dist-backend nccl (CUDA;
                          not yet run on a GPU: see below)
   --device cuda          train on the GPU (a CUDA libtorch: LIBTORCH); precision auto is bfloat16 autocast there.
-                         NOT YET RUN ON A GPU: bench/gpu-check.sh has not passed on one (README, "Another libtorch")
+                         NOT YET RUN ON A GPU: bench/gpu-check.sh has not passed on one (docs/distributed-and-gpu.md)
   --nnodes <m> --node-rank <k> --master-addr <host> --master-port <p>
                          several machines: the same command on each (or torchrun's RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT
                          per process); the run folder must be shared for --resume
