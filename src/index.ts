@@ -10,4 +10,5 @@ export * as losses from './losses/index.js';
 export * as methods from './methods/index.js';
 export * as train from './train/index.js';
 export * as evaluation from './eval/index.js';
+export * as runs from './runs/index.js';
 export * as tokenizers from './tokenizers/index.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { fileInRun, findRuns, readMetrics } from '../src/dashboard/runFolders.js';
+import { fileInRun, findRuns, readMetrics } from '../src/runs/index.js';
 import { type Dashboard, startDashboard } from '../src/dashboard/server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
 import { pretrainBackboneSpec, pretrainViews } from '../src/cli/pretrain.js';
-import { methodOptions, readPretrainConfig } from '../src/cli/pretrainConfig.js';
+import { readPretrainConfig } from '../src/cli/pretrainConfig.js';
+import { methodOptions } from '../src/runs/index.js';
 import {
   DataLoader, FilePhotoStore, ImageArray, ImageFolder, StreamedImages, epochIndices, globFiles, makePhotoViewBatch, mixSeed, openImageSet,
   openPhoto, shrinkFactor, writePhotoPack,

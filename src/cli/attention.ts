@@ -10,7 +10,7 @@ import { VisionTransformer } from '../models/index.js';
 import { interpolate, tidy } from '../tensor/index.js';
 import { applyView, denormalize } from '../transforms/index.js';
 import { applyThreadsOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
-import { loadRunBackbone } from './runBackbone.js';
+import { loadRunBackbone } from '../runs/index.js';
 
 export const ATTENTION_USAGE = `usage: selfsup attention --checkpoint <file> --images <spec> --out attn.png [options]
 

@@ -4,7 +4,7 @@
  * until interrupted.
  */
 import { startDashboard } from '../dashboard/server.js';
-import { findRuns } from '../dashboard/runFolders.js';
+import { findRuns } from '../runs/index.js';
 import { UsageError, integerOption, parseWithPositionals } from './options.js';
 
 export const DASHBOARD_USAGE = `usage: selfsup dashboard <run folder or folder of runs> ... [--port 8080] [--host 127.0.0.1]

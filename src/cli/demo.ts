@@ -14,7 +14,7 @@ import { Generator, PRECISIONS, resolvePrecision } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { UsageError, choiceOption, integerOption, parseOptions } from './options.js';
 import { pretrainCommand } from './pretrain.js';
-import { type RunDescription, loadRunBackbone } from './runBackbone.js';
+import { type RunDescription, loadRunBackbone } from '../runs/index.js';
 
 export const DEMO_DATA = fileURLToPath(new URL('../../../data/cifar10-demo', import.meta.url));
 

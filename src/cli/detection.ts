@@ -9,7 +9,7 @@ import { trainDetector } from '../eval/index.js';
 import { writeBoxesPicture, writeTextFile } from '../io/index.js';
 import { methodViews } from '../transforms/index.js';
 import { UsageError, applyThreadsOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
-import { loadRunBackbone } from './runBackbone.js';
+import { loadRunBackbone } from '../runs/index.js';
 
 export const DETECTION_USAGE = `usage: selfsup eval detection --checkpoint <file> --data <spec> [--test <spec>] [options]
 

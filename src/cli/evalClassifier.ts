@@ -10,7 +10,7 @@ import { Generator, type Tensor, tidy } from '../tensor/index.js';
 import { type ViewConfig, methodViews } from '../transforms/index.js';
 import { type LabelledData, openLabelledData } from './labelledData.js';
 import { integerOption, numberOption } from './options.js';
-import { type RunDescription, loadRunBackbone } from './runBackbone.js';
+import { type RunDescription, loadRunBackbone } from '../runs/index.js';
 
 export const CLASSIFIER_OPTIONS = {
   checkpoint: { type: 'string' }, train: { type: 'string' }, test: { type: 'string' }, finetune: { type: 'boolean' }, scratch: { type: 'boolean' },

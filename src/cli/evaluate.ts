@@ -15,7 +15,7 @@ import { RETRIEVAL_USAGE, retrievalCommand } from './retrieval.js';
 import { ROBUSTNESS_USAGE, robustnessCommand } from './robustness.js';
 import { SEGMENTATION_USAGE, segmentationCommand } from './segmentation.js';
 import { openLabelledSets } from './labelledData.js';
-import { loadRunBackbone } from './runBackbone.js';
+import { loadRunBackbone } from '../runs/index.js';
 
 export const EVAL_USAGE = `usage: selfsup eval knn|linear|finetune --checkpoint <file> --train <spec> --test <spec> [options]
        selfsup embed --checkpoint <file> --data <spec> --out <prefix>

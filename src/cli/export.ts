@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { atomicWriteFile } from '../io/index.js';
 import { HF_FOLDER_FILES, backboneOnnxBytes, describeBackbone, writeBackboneSafetensors, writeHuggingFaceFolder } from '../export/index.js';
 import { checkOutputPaths, choiceOption, parseOptions, requireString } from './options.js';
-import { loadRunBackbone } from './runBackbone.js';
+import { loadRunBackbone } from '../runs/index.js';
 
 export const EXPORT_USAGE = `usage: selfsup export --checkpoint <file> --format onnx|safetensors|hf --out <path>
 

@@ -9,7 +9,7 @@ import { readSafetensors, saveCheckpoint } from '../io/index.js';
 import { type BackboneDescription, formatImportReport, importBackboneWeights } from '../export/index.js';
 import { BACKBONES, type BackboneName, type BackboneSpec, buildBackbone } from '../models/index.js';
 import { type Layer, Module } from '../nn/index.js';
-import type { RunDescription } from './runBackbone.js';
+import type { RunDescription } from '../runs/index.js';
 import { UsageError, choiceOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
 
 export const IMPORT_USAGE = `usage: selfsup import --weights <file.safetensors> --out <checkpoint.safetensors> [options]

@@ -18,8 +18,9 @@ import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, type ViewSet, m
 import { classCount } from './labelledData.js';
 import { launchRanks } from './launchRanks.js';
 import { UsageError, parseOptions } from './options.js';
-import { type PretrainConfig, methodOptions, pretrainFlags, readPretrainConfig, runIdentity } from './pretrainConfig.js';
-import { type RunDescription, readInitWeights } from './runBackbone.js';
+import { pretrainFlags, readPretrainConfig } from './pretrainConfig.js';
+import { type PretrainConfig, methodOptions, runIdentity } from '../runs/index.js';
+import { type RunDescription, readInitWeights } from '../runs/index.js';
 
 export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <spec> --out <dir> [options]
        selfsup pretrain --config run.yaml [options that override it]

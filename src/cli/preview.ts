@@ -8,7 +8,7 @@ import { imageGrid, writePng } from '../io/index.js';
 import { MAE } from '../methods/index.js';
 import { Generator, type Tensor, noGrad, tidy } from '../tensor/index.js';
 import { type Domain, VIEW_PRESETS, applyView, denormalize, methodViews, previewColumns, randomPatchMask } from '../transforms/index.js';
-import { loadRunMethod } from './runBackbone.js';
+import { loadRunMethod } from '../runs/index.js';
 import { choiceOption, integerOption, parseOptions, requireString } from './options.js';
 
 export const PREVIEW_USAGE = `usage: selfsup preview --data <spec> --method <name> --out views.png [options]

@@ -10,7 +10,7 @@ import { imageGrid, writePng, writeTextFile } from '../io/index.js';
 import { type Tensor, pad, tensor, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { applyThreadsOption, integerOption, parseOptions, requireString } from './options.js';
-import { loadRunBackbone } from './runBackbone.js';
+import { loadRunBackbone } from '../runs/index.js';
 
 export const RETRIEVAL_USAGE = `usage: selfsup eval retrieval --checkpoint <file> --query <spec> [--gallery <spec>] [options]
 

@@ -11,7 +11,7 @@ import { imageGrid, writePng, writeTextFile } from '../io/index.js';
 import { type Tensor, tensor, tidy } from '../tensor/index.js';
 import { methodViews } from '../transforms/index.js';
 import { applyThreadsOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
-import { loadRunBackbone } from './runBackbone.js';
+import { loadRunBackbone } from '../runs/index.js';
 
 export const SEGMENTATION_USAGE = `usage: selfsup eval segmentation --checkpoint <file> --data synthetic|<dir> [--test <dir>] [options]
 

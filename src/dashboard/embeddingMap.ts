@@ -13,8 +13,7 @@ import { openImages } from '../data/index.js';
 import { extractFeatures } from '../eval/index.js';
 import { tidy } from '../tensor/index.js';
 import { methodViews, seededUniform } from '../transforms/index.js';
-import { loadRunBackbone } from '../cli/runBackbone.js';
-import { readRunText } from './runFolders.js';
+import { loadRunBackbone, readRunText } from '../runs/index.js';
 
 export interface EmbeddingMap {
   points: [number, number][];

@@ -23,7 +23,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EmbeddingMap, embeddingMap } from './embeddingMap.js';
 import { readRegularFile } from '../io/index.js';
-import { fileInRun, findRuns, runDetail, runSummary } from './runFolders.js';
+import { fileInRun, findRuns, runDetail, runSummary } from '../runs/index.js';
 
 export interface DashboardOptions {
   /** run folders, or folders of runs */

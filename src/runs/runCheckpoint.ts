@@ -9,7 +9,7 @@ import type { Layer } from '../nn/index.js';
 import { type MethodName, type SSLMethod, buildMethod } from '../methods/index.js';
 import { type BackboneSpec, buildBackbone } from '../models/index.js';
 import { type Tensor, tidy } from '../tensor/index.js';
-import { PretrainSchema, methodOptions } from './pretrainConfig.js';
+import { PretrainSchema, methodOptions } from './runConfig.js';
 
 /** What a run records about its data and backbone, beside its flags. */
 export interface RunDescription {
