@@ -7,9 +7,10 @@
  * under corruption, mCE), adversarial accuracy per attack and budget, segmentation mIoU, detection
  * mAP, retrieval Recall@1 and mAP. A supervised-pretraining run (`--method supervised`) is a column like any other.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { writeBarChart, writeTextFile } from '../io/index.js';
+import { type MetricsRow, runDetail } from '../runs/index.js';
 import { UsageError, parseWithPositionals } from './options.js';
 
 type Report = Record<string, unknown> & { kind?: string };
@@ -20,14 +21,6 @@ interface RunColumn {
   /** metric label -> value in percent (or a ratio for mCE) */
   metrics: Map<string, number>;
 }
-
-const readJson = (path: string): Report | undefined => {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Report;
-  } catch {
-    return undefined; // half-written or not JSON: skipped
-  }
-};
 
 /** A data spec as a short name: 'fashion-mnist:test', 'cifar10-demo/test', 'cifar10-mini'. */
 export function shortDataName(spec: string): string {
@@ -68,25 +61,20 @@ function metricsOf(report: Report): [string, number][] {
 }
 
 function readRun(dir: string): RunColumn {
-  if (!existsSync(dir)) throw new Error(`${dir}: no such run folder`);
-  const config = readJson(join(dir, 'config.json')) ?? {};
-  const summary = readJson(join(dir, 'summary.json')) ?? {};
-  const run = config.run as { backboneSpec?: { name?: string } } | undefined;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${dir}: no such run folder`);
+  // read as the dashboard reads it (src/runs): half-written metrics lines and reports skipped
+  const detail = runDetail(basename(dir), dir) as { method: unknown; backbone: unknown; summary: Report | null; metrics: MetricsRow[]; reports: { report: Report }[] };
+  const summary = detail.summary ?? {};
   const facts: Record<string, string> = {
-    method: String(config.method ?? '?'), backbone: String(run?.backboneSpec?.name ?? config.backbone ?? '?'),
-    steps: String(summary.steps ?? '?'),
+    method: String(detail.method ?? '?'), backbone: String(detail.backbone ?? '?'), steps: String(summary.steps ?? '?'),
     'images/s': typeof summary.imagesPerSecond === 'number' ? summary.imagesPerSecond.toFixed(1) : '?',
   };
   const cost = summary.cost as { parameters?: number } | undefined;
   if (cost?.parameters) facts.parameters = `${(cost.parameters / 1e6).toFixed(2)} M`;
-  const lines = existsSync(join(dir, 'metrics.jsonl')) ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n') : [];
-  const times = lines.map((l) => { try { return (JSON.parse(l) as { time?: number }).time; } catch { return undefined; } }).filter((t): t is number => typeof t === 'number');
+  const times = detail.metrics.map((r) => r.time).filter((t): t is number => typeof t === 'number');
   if (times.length > 1) facts['hours (wall clock)'] = ((times[times.length - 1] - times[0]) / 3600).toFixed(3);
   const metrics = new Map<string, number>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
-    const report = readJson(join(dir, file));
-    if (report?.kind) for (const [label, value] of metricsOf(report)) if (Number.isFinite(value)) metrics.set(label, value);
-  }
+  for (const { report } of detail.reports) for (const [label, value] of metricsOf(report)) if (Number.isFinite(value)) metrics.set(label, value);
   return { name: basename(dir), facts, metrics };
 }
 
