@@ -8,7 +8,8 @@
  * one whole epoch, so no batch prefetched by the warm-up is made inside the timed window.
  */
 import { DataLoader, ImageFolder } from '../src/data/index.js';
-import { CIFAR10_MEAN, CIFAR10_STD, methodViews } from '../src/transforms/index.js';
+import { CIFAR10_MEAN, CIFAR10_STD } from '../src/transforms/index.js';
+import { methodViews } from '../src/methods/index.js';
 import { cifarJpegSubset, resizedJpegSubset } from './cifarJpegs.js';
 import { TCMALLOC, runPeer } from './peer.js';
 import { median, round } from './sideBySide.js';

@@ -10,7 +10,8 @@ import { ntXentLoss } from '../src/losses/index.js';
 import { simclrProjection, resnet18 } from '../src/models/index.js';
 import { SGD } from '../src/optim/index.js';
 import { Generator, autocast, resolvePrecision, setNumThreads, tidy } from '../src/tensor/index.js';
-import { CIFAR10_MEAN, CIFAR10_STD, methodViews } from '../src/transforms/index.js';
+import { CIFAR10_MEAN, CIFAR10_STD } from '../src/transforms/index.js';
+import { methodViews } from '../src/methods/index.js';
 import { cifarJpegSubset } from './cifarJpegs.js';
 import { round } from './sideBySide.js';
 

@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageFolder } from '../src/data/index.js';
-import { SimCLR } from '../src/methods/index.js';
+import { methodViews, SimCLR } from '../src/methods/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { Generator, crossEntropy, empty, keep, linear, liveTensors, noGrad, randint, randn, tidy, zeros, type Tensor } from '../src/tensor/index.js';
 import { pretrain } from '../src/train/index.js';
-import { methodViews } from '../src/transforms/index.js';
 
 export interface MemoryOptions { steps: number; every: number; warmup: number }
 

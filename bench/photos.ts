@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, symli
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataLoader, ImageFolder, StreamedImages, writePhotoPack } from '../src/data/index.js';
-import { methodViews } from '../src/transforms/index.js';
+import { methodViews } from '../src/methods/index.js';
 import { oursEpochs } from './augment.js';
 import { cacheDir } from './cifarJpegs.js';
 import { TCMALLOC, runPeer } from './peer.js';

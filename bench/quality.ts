@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ImageArray, ImageFolder } from '../src/data/index.js';
 import { backboneKnn } from '../src/eval/index.js';
-import { buildMethod } from '../src/methods/index.js';
+import { buildMethod, methodViews } from '../src/methods/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { Generator, randperm, tidy } from '../src/tensor/index.js';
 import { pretrain } from '../src/train/index.js';
-import { methodViews } from '../src/transforms/index.js';
 import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES } from '../test/helpers/qualityRecipes.js';
 import { round } from './sideBySide.js';
 

@@ -10,11 +10,8 @@ import { describe, test } from 'node:test';
 import { writeSafetensors } from '../src/io/index.js';
 import { vitTiny } from '../src/models/index.js';
 import { Generator, liveTensors, ones, rand, resizedCrops, tensor, tidy } from '../src/tensor/index.js';
-import {
-  CIFAR10_MEAN, CIFAR10_STD, VIEW_PRESETS, adjustBrightness, adjustContrast, adjustHue, adjustSaturation, applyView, centerCrop,
-  checkViewConfig, colorJitter, defaultBlurKernel, gaussianBlur, gaussianBlurWith, methodViews, randomResizedCrop,
-  resize, rotate90, sampleCropBox, sampleCropBoxes, uniformStream, verticalFlip,
-} from '../src/transforms/index.js';
+import { CIFAR10_MEAN, CIFAR10_STD, adjustBrightness, adjustContrast, adjustHue, adjustSaturation, applyView, centerCrop, checkViewConfig, colorJitter, defaultBlurKernel, gaussianBlur, gaussianBlurWith, randomResizedCrop, resize, rotate90, sampleCropBox, sampleCropBoxes, uniformStream, verticalFlip } from '../src/transforms/index.js';
+import { VIEW_PRESETS, methodViews } from '../src/methods/index.js';
 import { assertClose } from './helpers/gradcheck.js';
 
 describe('augmentations equal torchvision', () => {

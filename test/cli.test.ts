@@ -232,18 +232,18 @@ describe('masked image modelling from the command line', () => {
 describe('self-distillation, attention maps and retrieval from the command line', () => {
   test('pretrain dino (ViT and ResNet) and ibot -> attention maps -> eval retrieval with its picture and report', async () => {
     const vit = join(dir, 'dino-vit');
-    const dino = selfsup('pretrain', '--method', 'dino', '--backbone', 'vit_tiny', '--data', mini, '--epochs', '2', '--batch-size', '16', '--local-crops', '2', '--projection-dim', '256', '--out', vit);
+    const dino = selfsup('pretrain', '--method', 'dino', '--backbone', 'vit_tiny', '--data', mini, '--epochs', '2', '--batch-size', '16', '--local-crops', '2', '--prototypes', '256', '--out', vit);
     assert.equal(dino.status, 0, dino.stderr);
     const metrics = readFileSync(join(vit, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     assert.ok(metrics.every((m) => m['dino/teacher_entropy'] > 0 && m['dino/teacher_entropy'] <= 1 + 1e-9), 'teacher entropy on every step');
     // AdamW's weight decay rises 0.04 -> 0.4 on a cosine over the run's 4 steps
     assert.deepEqual(metrics.map((m) => Number(m.weight_decay.toFixed(4))), [0.04, 0.0927, 0.22, 0.3473]);
-    const resnet = selfsup('pretrain', '--method', 'dino', '--data', mini, '--epochs', '1', '--batch-size', '16', '--local-crops', '2', '--projection-dim', '256', '--out', join(dir, 'dino-resnet'));
+    const resnet = selfsup('pretrain', '--method', 'dino', '--data', mini, '--epochs', '1', '--batch-size', '16', '--local-crops', '2', '--prototypes', '256', '--out', join(dir, 'dino-resnet'));
     assert.equal(resnet.status, 0, resnet.stderr);
     const refused = selfsup('pretrain', '--method', 'ibot', '--data', mini, '--out', join(dir, 'never'));
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /backbone: mae, beit, ibot need a ViT backbone/);
-    const ibot = selfsup('pretrain', '--method', 'ibot', '--backbone', 'vit_tiny', '--data', mini, '--epochs', '1', '--batch-size', '16', '--local-crops', '2', '--projection-dim', '256', '--out', join(dir, 'ibot'));
+    const ibot = selfsup('pretrain', '--method', 'ibot', '--backbone', 'vit_tiny', '--data', mini, '--epochs', '1', '--batch-size', '16', '--local-crops', '2', '--prototypes', '256', '--out', join(dir, 'ibot'));
     assert.equal(ibot.status, 0, ibot.stderr);
     assert.match(readFileSync(join(dir, 'ibot', 'metrics.jsonl'), 'utf8'), /"ibot\/patch_loss":/);
 

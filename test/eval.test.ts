@@ -7,7 +7,7 @@ import { ImageFolder } from '../src/data/index.js';
 import { classificationReport, collapseMetrics, extractFeatures, finetune, knnAccuracy, knnScores, linearProbe } from '../src/eval/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { Generator, cosineSimilarity, noGrad, ones, randn, tensor, tidy } from '../src/tensor/index.js';
-import { methodViews } from '../src/transforms/index.js';
+import { methodViews } from '../src/methods/index.js';
 import { assertClose } from './helpers/gradcheck.js';
 
 describe('weighted kNN', () => {

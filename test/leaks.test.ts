@@ -13,10 +13,9 @@ import { adversarialRobustness, extractFeatures, finetune, knnAccuracy, linearPr
 import { backboneToOnnx, describeBackbone, importBackboneWeights, writeBackboneSafetensors } from '../src/export/index.js';
 import { readSafetensors, writeNpy } from '../src/io/index.js';
 import { resnet18, vitTiny } from '../src/models/index.js';
-import { SimCLR } from '../src/methods/index.js';
+import { methodViews, SimCLR } from '../src/methods/index.js';
 import { Generator, liveTensors } from '../src/tensor/index.js';
 import { pretrain } from '../src/train/index.js';
-import { methodViews } from '../src/transforms/index.js';
 
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-leaks-'));

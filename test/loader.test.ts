@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { DataLoader, ImageArray, ImageFolder, epochBatches, epochIndices, openImages } from '../src/data/index.js';
-import { CIFAR10_MEAN, CIFAR10_STD, methodViews } from '../src/transforms/index.js';
-
+import { CIFAR10_MEAN, CIFAR10_STD } from '../src/transforms/index.js';
+import { methodViews } from '../src/methods/index.js';
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
 
 describe('sampler', () => {

@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { type ImageArray, ImageFolder } from '../src/data/index.js';
 import { backboneKnn, extractFeatures, linearProbe } from '../src/eval/index.js';
-import { BEiT, MAE, buildMethod } from '../src/methods/index.js';
+import { BEiT, buildMethod, MAE, methodViews } from '../src/methods/index.js';
 import { type VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { Generator, resolvePrecision, tidy } from '../src/tensor/index.js';
 import { type OptimizerConfig, pretrain } from '../src/train/index.js';
-import { IMAGENET_MEAN, IMAGENET_STD, methodViews } from '../src/transforms/index.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../src/transforms/index.js';
 import { KMeansTokenizer, samplePatches } from '../src/tokenizers/index.js';
 import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES } from './helpers/qualityRecipes.js';
 

@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { ImageFolder } from '../src/data/index.js';
-import { BYOL, BarlowTwins, METHOD_NAMES, MoCoV2, MoCoV3, SimSiam, VIT_ONLY_METHODS, buildMethod } from '../src/methods/index.js';
+import { BarlowTwins, buildMethod, BYOL, METHOD_NAMES, methodViews, MoCoV2, MoCoV3, SimSiam, VIT_ONLY_METHODS } from '../src/methods/index.js';
 import { Linear } from '../src/nn/index.js';
 import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../src/optim/index.js';
 import { pretrain } from '../src/train/index.js';
-import { methodViews } from '../src/transforms/index.js';
 import { Generator, noGrad, rand, randn, tensor, tidy } from '../src/tensor/index.js';
 import { KMeansTokenizer } from '../src/tokenizers/index.js';
 import { assertClose } from './helpers/gradcheck.js';
@@ -42,7 +41,7 @@ describe('methods', () => {
       const backbone = vit ? vitTiny({ imageSize: 16, patchSize: 4, dim: 16, depth: 1, heads: 2, posEmbed: 'sincos' }) : tinyBackbone();
       const featureDim = backbone instanceof VisionTransformer ? backbone.dim : backbone.featureDim;
       const tokenizer = name === 'beit' ? new KMeansTokenizer(randn([16, 48], { generator: new Generator(4) }), 4, { mean: [0, 0, 0], std: [1, 1, 1] }) : undefined;
-      const method = buildMethod(name, backbone, featureDim, { hiddenDim: 32, projectionDim: 16, queueSize: 32, decoderDim: 16, decoderDepth: 1, tokenizer, numClasses: 4 }, new Generator(3));
+      const method = buildMethod(name, backbone, featureDim, { hiddenDim: 32, projectionDim: 16, prototypes: 16, queueSize: 32, decoderDim: 16, decoderDepth: 1, tokenizer, numClasses: 4 }, new Generator(3));
       const out = method.step(views(), null, tensor([0, 1, 2, 3, 0, 1, 2, 3], { dtype: 'int64' })); // labels: supervised pretraining's, ignored by the others
       const loss = out.loss.item();
       assert.ok(Number.isFinite(loss), `${name}: loss ${loss}`);
@@ -113,7 +112,7 @@ describe('the collapse monitor catches a real collapse', () => {
       const g = new Generator(0);
       const vit = vitTiny({ imageSize: 32, patchSize: 4, dim: 96, depth: 2, heads: 3, generator: g });
       // a teacher temperature above the student's (0.1) flattens the targets instead of sharpening them (DINO Sec. 5.3)
-      const method = buildMethod('dino', vit, 96, { projectionDim: 1024, hiddenDim: 512, momentum: 0.99, teacherTemperature, warmupTeacherTemperature: teacherTemperature === 0.07 ? 0.04 : teacherTemperature }, g);
+      const method = buildMethod('dino', vit, 96, { prototypes: 1024, hiddenDim: 512, momentum: 0.99, teacherTemperature, warmupTeacherTemperature: teacherTemperature === 0.07 ? 0.04 : teacherTemperature }, g);
       const logged: string[] = [];
       await pretrain(method, images, methodViews('dino', { size: 32, localCrops: 2 }), {
         out: join(dir, `dino-${teacherTemperature}`), epochs: 100, maxSteps: 30, batchSize: 128, diagnosticsEvery: 10, clipGrad: 3,

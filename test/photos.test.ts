@@ -16,11 +16,11 @@ import {
   DataLoader, FilePhotoStore, ImageArray, ImageFolder, StreamedImages, epochIndices, globFiles, makePhotoViewBatch, mixSeed, openImageSet,
   openPhoto, shrinkFactor, writePhotoPack,
 } from '../src/data/index.js';
-import { METHOD_NAMES, buildMethod } from '../src/methods/index.js';
+import { buildMethod, METHOD_NAMES, methodViews } from '../src/methods/index.js';
 import { buildBackbone } from '../src/models/index.js';
 import { Generator, fromBytes, noGrad, randn, resizedCrops, tensor, tidy } from '../src/tensor/index.js';
 import { KMeansTokenizer } from '../src/tokenizers/index.js';
-import { type ViewConfig, methodViews, seededUniform, viewBox } from '../src/transforms/index.js';
+import { type ViewConfig, seededUniform, viewBox } from '../src/transforms/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-photos-'));
 
@@ -323,7 +323,7 @@ describe('every method, backbone and size the CLI accepts', () => {
           const { backbone: net, featureDim } = buildBackbone(pretrainBackboneSpec(config, size), generator);
           const p = patch ?? 4;
           const tokenizer = method === 'beit' ? new KMeansTokenizer(randn([8, 3 * p * p], { generator }), p, normalize) : undefined;
-          const model = buildMethod(method, net, featureDim, { ...methodOptions(config, normalize), tokenizer, hiddenDim: 32, projectionDim: 16, queueSize: 8, numClasses: 2 }, generator);
+          const model = buildMethod(method, net, featureDim, { ...methodOptions(config, normalize), tokenizer, hiddenDim: 32, projectionDim: 16, prototypes: 16, queueSize: 8, numClasses: 2 }, generator);
           // the forward pass and loss (backward through every method is the methods tests'; here: the shapes of each combination)
           const loss = noGrad(() => tidy(() => model.step(batch.views, batch.mask, batch.labels).loss.item()));
           assert.ok(Number.isFinite(loss), `${method} ${backbone}/${patch} ${size}: loss ${loss}`);

@@ -9,12 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { ImageFolder } from '../src/data/index.js';
 import { backboneKnn } from '../src/eval/index.js';
-import { type MethodStep, SSLMethod, SimCLR } from '../src/methods/index.js';
+import { type MethodStep, methodViews, SimCLR, SSLMethod } from '../src/methods/index.js';
 import { Linear } from '../src/nn/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { Generator, type Tensor, autocast, randn, tidy } from '../src/tensor/index.js';
 import { Progress, crc32c, forwardFlops, maskedCrc32c, pretrain, trainFlopsPerImage } from '../src/train/index.js';
-import { methodViews } from '../src/transforms/index.js';
 
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
 const demo = fileURLToPath(new URL('../../data/cifar10-demo', import.meta.url));

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 sys.path.insert(0, os.path.dirname(__file__))
 from timm_vit import VisionTransformer  # noqa: E402
 from methods import ResNet18  # noqa: E402
-from peer_modes import InMemory, add_mode_args, autocast, channels_last, parse_modes, report, time_modes  # noqa: E402
+from peer_modes import InMemory, add_mode_args, autocast, channels_last, endless, parse_modes, report, time_modes  # noqa: E402
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
 
@@ -107,7 +107,7 @@ def main():
         backbone = ViTBackbone() if a.backbone == "vit_tiny" else ResNet18()
         return MultiCrop(backbone, DINOHead(backbone.feature_dim, bn=a.backbone == "resnet18"))
 
-    it = iter(loader)
+    it = endless(loader)
 
     def make_step(mode):
         fmt = torch.channels_last if channels_last(mode) else torch.contiguous_format

@@ -25,7 +25,7 @@ from torchvision import datasets, transforms as T
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 from timm_vit import Block, VisionTransformer  # noqa: E402
-from peer_modes import InMemory, add_mode_args, autocast, parse_modes, report, time_modes  # noqa: E402
+from peer_modes import InMemory, add_mode_args, autocast, endless, parse_modes, report, time_modes  # noqa: E402
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
 DIM, DEPTH, HEADS, PATCH, GRID = 192, 12, 3, 4, 8
@@ -177,7 +177,7 @@ def main():
     folder = datasets.ImageFolder(a.data, transform=view)
     data = InMemory(folder, view) if a.in_memory else folder
     loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0)
-    it = iter(loader)
+    it = endless(loader)
 
     def make_step(mode):
         model = MAE() if a.method == "mae" else BEiT()

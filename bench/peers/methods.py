@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms as T
 
-from peer_modes import InMemory, add_mode_args, autocast, channels_last, parse_modes, report, time_modes
+from peer_modes import InMemory, add_mode_args, autocast, channels_last, endless, parse_modes, report, time_modes
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
 
@@ -137,7 +137,7 @@ class Method(nn.Module):
             loss = (info_nce(q1, k2) + info_nce(q2, k1)) / 2
             with torch.no_grad():
                 rows = (torch.arange(2 * n) + self.ptr) % self.queue.shape[0]
-                self.queue[rows] = k
+                self.queue[rows] = k.to(self.queue.dtype)   # bf16 keys under autocast into the float32 queue
                 self.ptr = int((self.ptr + 2 * n) % self.queue.shape[0])
             return loss
         z = self.online(torch.cat([x1, x2]))
@@ -252,7 +252,7 @@ def main():
         return loss.item()
 
     if a.mode == "speed":
-        it = iter(loader)
+        it = endless(loader)
 
         def make_step(mode):
             model = Method(a.method, ResNet18(a.width), a.hidden)

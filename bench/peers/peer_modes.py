@@ -62,6 +62,12 @@ def tcmalloc_loaded():
         return any("tcmalloc" in line for line in maps)
 
 
+def endless(loader):
+    """The loader's batches epoch after epoch: the modes together take more steps than one epoch has."""
+    while True:
+        yield from loader
+
+
 def time_modes(modes, make_step, batch, warmup, steps):
     """make_step(mode) -> a function running one training step in that mode; returns img/s per mode."""
     rates = {}

@@ -11,7 +11,7 @@ import { backboneKnn } from '../eval/index.js';
 import { buildBackbone } from '../models/index.js';
 import type { Layer } from '../nn/index.js';
 import { Generator, PRECISIONS, resolvePrecision } from '../tensor/index.js';
-import { methodViews } from '../transforms/index.js';
+import { methodViews } from '../methods/index.js';
 import { UsageError, choiceOption, integerOption, parseOptions } from './options.js';
 import { pretrainCommand } from './pretrain.js';
 import { type RunDescription, loadRunBackbone } from '../runs/index.js';

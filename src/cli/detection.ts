@@ -7,7 +7,7 @@
 import { type DetectionSet, readCocoDetection, readVocDetection, syntheticDetection } from '../data/index.js';
 import { trainDetector } from '../eval/index.js';
 import { writeBoxesPicture, writeTextFile } from '../io/index.js';
-import { methodViews } from '../transforms/index.js';
+import { methodViews } from '../methods/index.js';
 import { UsageError, applyThreadsOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
 import { loadRunBackbone } from '../runs/index.js';
 

@@ -7,7 +7,7 @@ import { type ClassificationReport, extractSetFeatures, finetune, knnAccuracy, l
 import { atomicWriteFile, csvLines, writeNpy, writeSafetensors, writeTextFile } from '../io/index.js';
 import { buildBackbone } from '../models/index.js';
 import { Generator, PRECISIONS, type Tensor, defaultDevice, resolvePrecision, tidy } from '../tensor/index.js';
-import { methodViews } from '../transforms/index.js';
+import { methodViews } from '../methods/index.js';
 import { UsageError, applyThreadsOption, checkOutputPaths, choiceOption, integerOption, numberOption, parseOptions, perCoreOption, requireString } from './options.js';
 import { ADVERSARIAL_USAGE, adversarialCommand } from './adversarial.js';
 import { DETECTION_USAGE, detectionCommand } from './detection.js';

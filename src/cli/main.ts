@@ -16,6 +16,7 @@ import { IMPORT_USAGE, importCommand } from './import.js';
 import { PACK_USAGE, packCommand } from './pack.js';
 import { PRETRAIN_USAGE, pretrainCommand } from './pretrain.js';
 import { PREVIEW_USAGE, preview } from './preview.js';
+import { RECIPES_USAGE, recipesCommand } from './recipes.js';
 import { TOKENIZER_USAGE, tokenizerCommand } from './tokenizer.js';
 
 const USAGE = `usage: selfsup <command> [options]
@@ -23,6 +24,7 @@ const USAGE = `usage: selfsup <command> [options]
 commands:
   info        the engine: libtorch version, threads, CUDA, allocator
   pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg, DINO, iBOT, MAE, BEiT)
+  recipes     the methods' training recipes (views, optimizer, schedules, heads); show one as a config to edit
   pack        a photo folder as one memory-mapped file of resized photos, to train from (--data photos.pack)
   tokenizer   train BEiT's visual tokenizer (VQ-VAE or k-means over patches)
   eval        knn | linear | finetune | retrieval | robustness | adversarial | segmentation | detection: a pretrained backbone on labelled data
@@ -77,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
     embed: { run: embedCommand, usage: EVAL_USAGE },
     preview: { run: preview, usage: PREVIEW_USAGE },
     pack: { run: packCommand, usage: PACK_USAGE },
+    recipes: { run: recipesCommand, usage: RECIPES_USAGE },
     demo: { run: demoCommand, usage: DEMO_USAGE },
     tokenizer: { run: tokenizerCommand, usage: TOKENIZER_USAGE },
     attention: { run: attentionCommand, usage: ATTENTION_USAGE },

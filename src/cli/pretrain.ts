@@ -9,12 +9,12 @@ import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { type ImageSet, StreamedImages, alignClasses, channelStats, describeUnmatched, openImageSet, openImages } from '../data/index.js';
 import { CHECKPOINT_FILE, claimRunFolder, imageGrid, readCheckpointMetadata, writePng, writeTextFile } from '../io/index.js';
-import { MASKED_IMAGE_METHODS, METHOD_NAMES, SELF_DISTILLATION_METHODS, buildMethod } from '../methods/index.js';
+import { METHOD_NAMES, buildMethod, methodRecipe, methodViews, recipeTraining } from '../methods/index.js';
 import { type BackboneSpec, buildBackbone } from '../models/index.js';
 import { convertSyncBatchNorm } from '../nn/index.js';
 import { type Device, Generator, destroyProcessGroup, initProcessGroupFromEnvironment, setDefaultDevice, setNumThreads, tidy } from '../tensor/index.js';
 import { type RunIdentity, checkResumeIdentity, pretrain as train } from '../train/index.js';
-import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, type ViewSet, methodViews, previewColumns } from '../transforms/index.js';
+import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, type ViewSet, buildViews, previewColumns } from '../transforms/index.js';
 import { classCount } from './labelledData.js';
 import { launchRanks } from './launchRanks.js';
 import { UsageError, parseOptions } from './options.js';
@@ -32,8 +32,11 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
                          --in-memory decodes them all into memory at --size instead (squashed; for small images)
   --backbone <name>      resnet18 (default), resnet34, resnet50, vit_tiny, vit_small, vit_base
   --epochs <n>           (default 100)        --batch-size <n>   (default 256)
-  --optimizer <name>     sgd (default), lars, adamw (default for mae, beit, dino/ibot on a ViT); --lr, --weight-decay, --warmup-epochs
-  --temperature <t>      SimCLR 0.5, MoCo v2 0.2, MoCo v3 0.2 (ViT) / 1.0 (ResNet) by default; --projection-dim, --hidden-dim (the papers' heads)
+  Each method trains with its recipe (selfsup recipes; selfsup recipes show <method> prints it as a config);
+  every setting below overrides it:
+  --optimizer <name>     sgd, lars, adamw; --base-lr (per 256 images) or --lr, --weight-decay, --final-weight-decay, --warmup-epochs
+  --temperature <t>      SimCLR 0.5, MoCo v2 0.2, MoCo v3 0.2 (ViT) / 1.0 (ResNet); --projection-dim, --hidden-dim (the heads);
+                         --prototypes (DINO, iBOT: 4096)
   --queue-size <k>  --ema-momentum <m>  --bn-splits <n>  (MoCo v2)   --lambda (Barlow Twins)
   --freeze-patch-projection (MoCo v3 with a ViT)
   --mask-ratio <r>  --normalize-pixels false  --decoder-dim <d>  --decoder-depth <n>   (MAE; needs --backbone vit_*)
@@ -66,36 +69,12 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
                          per process); the run folder must be shared for --resume
 Every option is also a key of the config file (camelCase: batchSize, weightDecay, ...).`;
 
-const selfDistilledViT = (c: PretrainConfig) => SELF_DISTILLATION_METHODS.includes(c.method) && c.backbone.startsWith('vit_');
-
-function optimizerOf(c: PretrainConfig): 'sgd' | 'lars' | 'adamw' {
-  if (c.optimizer) return c.optimizer;
-  if (SELF_DISTILLATION_METHODS.includes(c.method)) return selfDistilledViT(c) ? 'adamw' : 'lars';
-  return MASKED_IMAGE_METHODS.includes(c.method) ? 'adamw' : 'sgd';
-}
-
-function lrDefault(c: PretrainConfig): number {
-  // MAE: 1.5e-4 per 256 images; BEiT: 1.5e-3 per 2048; DINO/iBOT with AdamW: 5e-4 per 256
-  const base = c.method === 'mae' ? 1.5e-4 : c.method === 'beit' ? 1.875e-4
-    : SELF_DISTILLATION_METHODS.includes(c.method) && optimizerOf(c) === 'adamw' ? 5e-4
-    : c.method === 'supervised' && optimizerOf(c) === 'sgd' ? 0.1
-    : { sgd: 0.06, lars: 0.3, adamw: 1e-3 }[optimizerOf(c)];
-  return (base * c.batchSize * c.accumulate) / 256;
-}
-
-/** The weight decay and where its cosine ends: DINO/iBOT on a ViT 0.04 -> 0.4; else by optimizer, constant. */
-function weightDecayOf(c: PretrainConfig): { weightDecay: number; finalWeightDecay?: number } {
-  if (selfDistilledViT(c) && optimizerOf(c) === 'adamw') return { weightDecay: c.weightDecay ?? 0.04, finalWeightDecay: c.finalWeightDecay ?? 0.4 };
-  const fallback = { lars: 1e-6, adamw: 0.05, sgd: 5e-4 }[optimizerOf(c)];
-  return { weightDecay: c.weightDecay ?? fallback, finalWeightDecay: c.finalWeightDecay };
-}
-
 /** `<out>/views.png`: six training images and the views the method's recipe makes of them, for the dashboard and a first look. */
 /** The view side of streamed photos when --size is not given: the papers' ImageNet side. */
 const PHOTO_SIZE = 224;
 
 async function writeViewsPreview(config: PretrainConfig, data: ImageSet, size: number): Promise<void> {
-  const set = methodViews(config.method, { size, domain: config.domain, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
+  const set = pretrainViews(config, size);
   // streamed photos: their centre squares at twice the training side, for the views to be cut from
   const images = data instanceof StreamedImages ? await data.decode(data.spread(6), 2 * size) : data;
   const grid = tidy(() => imageGrid(previewColumns(images.batch(images.spread(6)), set, config.seed), Math.max(96, size)));
@@ -141,8 +120,9 @@ async function pretrainRank(config: PretrainConfig, rank: number): Promise<void>
 }
 
 /** The views (and masks) a configuration trains on at `size`. */
-export function pretrainViews(config: PretrainConfig, size: number, normalize: { mean: number[]; std: number[] }): ViewSet {
-  return methodViews(config.method, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops });
+export function pretrainViews(config: PretrainConfig, size: number, normalize?: { mean: number[]; std: number[] }): ViewSet {
+  const recipe = config.views ?? methodRecipe(config.method, config.backbone).views;
+  return buildViews(recipe, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops }, config.views ? 'views' : config.method);
 }
 
 /** The backbone a configuration trains at `size` (MAE: fixed sin-cos positions; BEiT: layer scale and mean pooling). */
@@ -181,7 +161,8 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
     if (rank === 0) console.error(`initialised from ${config.init} (a ${init.run.method} run): ${init.run.method === config.method ? 'backbone, heads and method state' : 'the backbone only (another method)'}`);
     init.dispose();
   }
-  if (config.syncBatchNorm ?? config.method !== 'moco_v2') convertSyncBatchNorm(method);
+  const recipe = methodRecipe(config.method, config.backbone);
+  if (config.syncBatchNorm ?? recipe.syncBatchNorm ?? true) convertSyncBatchNorm(method);
   const run: RunDescription = { backboneSpec: init?.run.backboneSpec ?? backboneSpec, normalize, size, method: config.method, backboneKey: method.backboneKey, ...(numClasses ? { numClasses } : {}), cwd: process.cwd() };
   let knn;
   if (config.knnTrain && config.knnTest) {
@@ -191,16 +172,15 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
     if (leftOut && rank === 0) console.error(leftOut);
     knn = { train: bank, test: queries, view: methodViews('eval', { size, normalize }).views[0], every: config.knnEvery };
   }
-  const optimizer = optimizerOf(config);
+  const training = recipeTraining(recipe, config);
   const summary = await train(method, images, views, {
     out: config.out, epochs: config.epochs, batchSize: config.batchSize, accumulate: config.accumulate,
     optimizer: {
-      name: optimizer, lr: config.lr ?? lrDefault(config), momentum: config.momentum,
-      ...(config.method === 'mae' ? { betas: [0.9, 0.95] as [number, number] } : {}),
-      ...weightDecayOf(config),
-      warmupEpochs: config.warmupEpochs ?? Math.min(10, Math.ceil(config.epochs / 10)),
+      name: training.optimizer, lr: training.lr, momentum: config.momentum, weightDecay: training.weightDecay,
+      ...(training.finalWeightDecay !== undefined ? { finalWeightDecay: training.finalWeightDecay } : {}),
+      ...(training.betas ? { betas: training.betas } : {}), warmupEpochs: training.warmupEpochs,
     },
-    clipGrad: config.clipGrad ?? (SELF_DISTILLATION_METHODS.includes(config.method) ? 3 : undefined), precision: config.precision, mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
+    clipGrad: training.clipGrad, precision: config.precision, mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
     checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume, overwrite: config.overwrite,
     identity: runIdentity(config), allowChanged: config.allowChanged,
     maxSteps: config.maxSteps, maxBadSteps: config.maxBadSteps, config: { ...config, run },

@@ -71,7 +71,7 @@ export function pretrainFlags(): Record<string, { type: 'string' | 'boolean' }> 
   const flags: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' } };
   for (const key of Object.keys(PretrainSchema.shape)) {
     const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    flags[kebab] = { type: ['resume', 'overwrite', 'mixedPrecision', 'freezePatchProjection', 'normalizePixels', 'inMemory'].includes(key) ? 'boolean' : 'string' };
+    flags[kebab] = { type: ['resume', 'overwrite', 'mixedPrecision', 'freezePatchProjection', 'normalizePixels', 'inMemory', 'headBatchNorm', 'normLastLayer'].includes(key) ? 'boolean' : 'string' };
   }
   return flags;
 }

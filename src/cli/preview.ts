@@ -5,9 +5,9 @@
  */
 import { openImages } from '../data/index.js';
 import { imageGrid, writePng } from '../io/index.js';
-import { MAE } from '../methods/index.js';
+import { MAE, methodViews, VIEW_PRESETS } from '../methods/index.js';
 import { Generator, type Tensor, noGrad, tidy } from '../tensor/index.js';
-import { type Domain, VIEW_PRESETS, applyView, denormalize, methodViews, previewColumns, randomPatchMask } from '../transforms/index.js';
+import { type Domain, applyView, denormalize, previewColumns, randomPatchMask } from '../transforms/index.js';
 import { loadRunMethod } from '../runs/index.js';
 import { choiceOption, integerOption, parseOptions, requireString } from './options.js';
 

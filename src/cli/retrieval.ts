@@ -8,7 +8,7 @@ import { type ImageSet, StreamedImages, alignClasses, openImageSet } from '../da
 import { extractSetFeatures, retrieval } from '../eval/index.js';
 import { imageGrid, writePng, writeTextFile } from '../io/index.js';
 import { type Tensor, pad, tensor, tidy } from '../tensor/index.js';
-import { methodViews } from '../transforms/index.js';
+import { methodViews } from '../methods/index.js';
 import { applyThreadsOption, integerOption, parseOptions, requireString } from './options.js';
 import { loadRunBackbone } from '../runs/index.js';
 

@@ -9,7 +9,7 @@ import { type SegmentationSet, readSegmentationFolder, syntheticSegmentation } f
 import { segmentationProbe } from '../eval/index.js';
 import { imageGrid, writePng, writeTextFile } from '../io/index.js';
 import { type Tensor, tensor, tidy } from '../tensor/index.js';
-import { methodViews } from '../transforms/index.js';
+import { methodViews } from '../methods/index.js';
 import { applyThreadsOption, integerOption, numberOption, parseOptions, requireString } from './options.js';
 import { loadRunBackbone } from '../runs/index.js';
 

@@ -12,7 +12,8 @@ import { UMAP } from 'umap-js';
 import { openImages } from '../data/index.js';
 import { extractFeatures } from '../eval/index.js';
 import { tidy } from '../tensor/index.js';
-import { methodViews, seededUniform } from '../transforms/index.js';
+import { seededUniform } from '../transforms/index.js';
+import { methodViews } from '../methods/index.js';
 import { loadRunBackbone, readRunText } from '../runs/index.js';
 
 export interface EmbeddingMap {

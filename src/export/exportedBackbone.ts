@@ -19,7 +19,7 @@ import { atomicWriteFile, writeSafetensors } from '../io/index.js';
 import type { BackboneSpec } from '../models/index.js';
 import type { Layer } from '../nn/index.js';
 import { tidy } from '../tensor/index.js';
-import { methodViews } from '../transforms/index.js';
+import { methodViews } from '../methods/index.js';
 import { backboneToOnnx } from './onnxBackbone.js';
 
 export const BACKBONE_FORMAT = 'selfsup.backbone.v1';

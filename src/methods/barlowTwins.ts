@@ -13,6 +13,18 @@ import { type Layer, MLP } from '../nn/index.js';
 import { type Generator, type Tensor, allGatherWithGrad, tidy } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardViews } from './twoViewEncoder.js';
+import { BYOL_VIEWS } from './byol.js';
+import { type MethodRecipes, anyBackbone } from './recipe.js';
+
+/** The projector: three layers 8192 wide ; the off-diagonal weight. */
+const DEFAULTS = { hiddenDim: 8192, lambda: 5e-3 };
+
+export const BARLOW_TWINS_RECIPE: MethodRecipes = anyBackbone({
+  source: 'Zbontar et al., 2021 (Barlow Twins): BYOL\'s views, projector 8192 wide, lambda 5e-3; SGD 0.06 per 256, weight decay 5e-4 (the paper\'s LARS 0.2 per 256, 1.5e-6)',
+  views: BYOL_VIEWS,
+  optimizer: 'sgd', baseLr: 0.06, weightDecay: 5e-4, warmupEpochs: 10,
+  options: DEFAULTS,
+});
 
 export interface BarlowTwinsOptions {
   featureDim: number;
@@ -29,9 +41,9 @@ export class BarlowTwins extends SSLMethod {
 
   constructor(readonly backbone: Layer, o: BarlowTwinsOptions) {
     super();
-    const d = o.hiddenDim ?? 8192;
+    const d = o.hiddenDim ?? DEFAULTS.hiddenDim;
     this.encoder = this.registerModule('encoder', new Encoder(backbone, new MLP([o.featureDim, d, d, d], { norm: 'batch', generator: o.generator })));
-    this.lambda = o.lambda ?? 5e-3;
+    this.lambda = o.lambda ?? DEFAULTS.lambda;
   }
 
   step(views: Tensor[]): MethodStep {

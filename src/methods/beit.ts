@@ -20,6 +20,20 @@ import { type Normalization, type VisualTokenizer, renormalize } from '../tokeni
 import { init } from '../nn/index.js';
 import { blockwiseMask } from '../transforms/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
+import type { MethodRecipes } from './recipe.js';
+
+/** About 40% of the patches masked, in blocks (Sec. 2.5). */
+const MASK_RATIO = 0.4;
+
+export const BEIT_RECIPE: MethodRecipes = {
+  vit: {
+    source: 'Bao et al., 2022 (BEiT), App. F: one view (crop 0.08-1, flip, jitter 0.4), blockwise masking 40%, AdamW 1.5e-3 at batch 2048 '
+      + '(1.875e-4 per 256), weight decay 0.05, warm-up 10 epochs, layer scale 0.1',
+    views: { views: [{ crop: { scale: [0.08, 1] }, horizontalFlip: 0.5, colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0 } }], mask: { kind: 'blockwise', ratio: MASK_RATIO } },
+    optimizer: 'adamw', baseLr: 1.875e-4, weightDecay: 0.05, warmupEpochs: 10,
+    options: {},
+  },
+};
 
 export interface BEiTOptions {
   /** the normalisation of the views the method is given (the tokenizer's own is applied for its input) */
@@ -54,7 +68,7 @@ export class BEiT extends SSLMethod {
       const images = views[0];
       const [b] = images.shape;
       const grid = this.backbone.gridSize;
-      const m = mask ?? blockwiseMask(b, grid, grid, { maskPatches: Math.round((this.o.maskRatio ?? 0.4) * grid * grid), minPatches: grid <= 8 ? 4 : 16 }, this.o.generator);
+      const m = mask ?? blockwiseMask(b, grid, grid, { maskPatches: Math.round((this.o.maskRatio ?? MASK_RATIO) * grid * grid), minPatches: grid <= 8 ? 4 : 16 }, this.o.generator);
       const targets = noGrad(() => {
         const ids = this.tokenizer.tokenize(renormalize(images, this.o.viewNormalize, this.tokenizer.normalize)); // [B, N]
         return ids.reshape(-1).indexSelect(0, m.reshape(-1).nonzero().squeeze(1)); // [M], row-major as the head's rows

@@ -36,8 +36,11 @@ export const VIT_ONLY_METHODS: readonly MethodName[] = ['mae', 'beit', 'ibot'];
 
 export interface MethodOptions {
   temperature?: number;
+  /** the projection head's output (the projector's width for Barlow Twins and VICReg) */
   projectionDim?: number;
   hiddenDim?: number;
+  /** DINO / iBOT: prototypes, the head's output */
+  prototypes?: number;
   queueSize?: number;
   /** EMA momentum (MoCo v2), or the start of the cosine schedule (MoCo v3, BYOL) */
   momentum?: number;
@@ -79,7 +82,7 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
       // A ResNet gets solo-learn's CIFAR head: batch norm in the hidden layers, a free last-layer norm.
       const resnet = !(backbone instanceof VisionTransformer);
       const options = {
-        ...common, outDim: o.projectionDim, hiddenDim: o.hiddenDim, momentum: o.momentum, teacherTemperature: o.teacherTemperature,
+        ...common, outDim: o.prototypes, hiddenDim: o.hiddenDim, momentum: o.momentum, teacherTemperature: o.teacherTemperature,
         warmupTeacherTemperature: o.warmupTeacherTemperature, normLastLayer: o.normLastLayer ?? !resnet, headBatchNorm: o.headBatchNorm ?? resnet,
       };
       if (name === 'dino') return new DINO(backbone, options);

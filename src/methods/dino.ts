@@ -20,6 +20,41 @@ import { cosineMomentum, emaUpdate, linearWarmup, momentumEncoder } from '../opt
 import { type Generator, type Tensor, cat, keep, noGrad, tidy, zeros } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder } from './twoViewEncoder.js';
+import type { MethodRecipe, MethodRecipes } from './recipe.js';
+import type { ViewRecipe } from '../transforms/index.js';
+
+/** 4096 prototypes (the paper's 65536 is ImageNet-sized), teacher temperature 0.04 -> 0.07, teacher momentum 0.996 -> 1. */
+const DEFAULTS = { prototypes: 4096, teacherTemperature: 0.07, emaMomentum: 0.996 };
+
+const DINO_COMMON = { colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1, p: 0.8 }, grayscale: 0.2, horizontalFlip: 0.5, interpolation: 'bicubic' as const };
+const DINO_GLOBAL = { ...DINO_COMMON, crop: { scale: [0.4, 1] as [number, number] } };
+/**
+ * DINO's multi-crop (main_dino.py's DataAugmentationDINO): 2 global crops 0.4-1 (blur 1.0; blur 0.1 + solarize 0.2)
+ * and 6 local crops 0.05-0.4 at 96/224 of the side (blur 0.5), all with flip, jitter 0.4/0.4/0.2/0.1 p 0.8, grey 0.2.
+ * iBOT trains on them too.
+ */
+export const DINO_VIEWS: ViewRecipe = {
+  views: [{ ...DINO_GLOBAL, blur: { p: 1, sigma: [0.1, 2] } }, { ...DINO_GLOBAL, blur: { p: 0.1, sigma: [0.1, 2] }, solarize: { p: 0.2 } }],
+  localViews: { count: 6, sideFraction: 96 / 224, view: { ...DINO_COMMON, crop: { scale: [0.05, 0.4] }, blur: { p: 0.5, sigma: [0.1, 2] } } },
+};
+
+/** On a ViT: main_dino.py's AdamW 5e-4 per 256, weight decay 0.04 -> 0.4, clipping at 3; on a ResNet: solo-learn's CIFAR recipe. */
+export const DINO_VIT_RECIPE: MethodRecipe = {
+  source: 'Caron et al., 2021 (DINO) and main_dino.py: multi-crop views, AdamW 5e-4 per 256, weight decay 0.04 -> 0.4, warm-up 10 epochs, '
+    + 'clipping 3, teacher 0.04 -> 0.07 and 0.996 -> 1',
+  views: DINO_VIEWS,
+  optimizer: 'adamw', baseLr: 5e-4, weightDecay: 0.04, finalWeightDecay: 0.4, warmupEpochs: 10, clipGrad: 3,
+  options: DEFAULTS,
+};
+export const DINO_RECIPE: MethodRecipes = {
+  vit: DINO_VIT_RECIPE,
+  resnet: {
+    ...DINO_VIT_RECIPE,
+    source: 'solo-learn\'s CIFAR DINO on a ResNet: LARS 0.3 per 256, weight decay 1e-6, clipping 3, a batch-norm head with a free last-layer norm; DINO\'s views and teacher',
+    optimizer: 'lars', baseLr: 0.3, weightDecay: 1e-6, finalWeightDecay: undefined,
+    options: { ...DEFAULTS, headBatchNorm: true, normLastLayer: false },
+  },
+};
 
 export interface DINOOptions {
   featureDim: number;
@@ -80,15 +115,15 @@ export class DINO extends SSLMethod {
 
   constructor(readonly backbone: Layer, protected readonly o: DINOOptions) {
     super();
-    const head = new DINOHead(o.featureDim, o.outDim ?? 4096, { hidden: o.hiddenDim, bottleneck: o.bottleneckDim, normLastLayer: o.normLastLayer, batchNorm: o.headBatchNorm, generator: o.generator });
+    const head = new DINOHead(o.featureDim, o.outDim ?? DEFAULTS.prototypes, { hidden: o.hiddenDim, bottleneck: o.bottleneckDim, normLastLayer: o.normLastLayer, batchNorm: o.headBatchNorm, generator: o.generator });
     this.student = this.registerModule('student', new Encoder(backbone, head));
     this.teacher = this.registerModule('teacher', momentumEncoder(this.student));
-    this.center = this.registerBuffer('center', zeros([1, o.outDim ?? 4096]));
+    this.center = this.registerBuffer('center', zeros([1, o.outDim ?? DEFAULTS.prototypes]));
   }
 
   /** The teacher temperature at this point of training. */
   teacherTemperature(): number {
-    return linearWarmup(this.o.warmupTeacherTemperature ?? 0.04, this.o.teacherTemperature ?? 0.07, this.o.teacherWarmup ?? 0.3)(this.progress);
+    return linearWarmup(this.o.warmupTeacherTemperature ?? 0.04, this.o.teacherTemperature ?? DEFAULTS.teacherTemperature, this.o.teacherWarmup ?? 0.3)(this.progress);
   }
 
   protected get temperatures(): DinoTemperatures {
@@ -132,6 +167,6 @@ export class DINO extends SSLMethod {
 
   override afterStep(progress: number): void {
     this.progress = progress;
-    emaUpdate(this.teacher, this.student, cosineMomentum(this.o.momentum ?? 0.996, progress));
+    emaUpdate(this.teacher, this.student, cosineMomentum(this.o.momentum ?? DEFAULTS.emaMomentum, progress));
   }
 }

@@ -17,8 +17,14 @@ import { VisionTransformer } from '../models/index.js';
 import { init } from '../nn/index.js';
 import { type Tensor, cat, empty, noGrad, tidy, zeros } from '../tensor/index.js';
 import { blockwiseMask, uniformStream } from '../transforms/index.js';
-import { DINO, type DINOOptions, forwardCrops } from './dino.js';
+import { DINO, type DINOOptions, DINO_VIT_RECIPE, forwardCrops } from './dino.js';
 import type { MethodStep } from './method.js';
+import type { MethodRecipes } from './recipe.js';
+
+/** DINO's views, optimizer, schedules and head on a ViT (iBOT's ViT-S/16 recipe: AdamW 5e-4 per 256, weight decay 0.04 -> 0.4, clipping 3). */
+export const IBOT_RECIPE: MethodRecipes = {
+  vit: { ...DINO_VIT_RECIPE, source: 'Zhou et al., 2022 (iBOT): DINO\'s multi-crop views and schedules (AdamW 5e-4 per 256, weight decay 0.04 -> 0.4, clipping 3)' },
+};
 
 export interface IBOTOptions extends DINOOptions {
   /** the range of the fraction of patches masked per image (default [0.1, 0.5]) */
@@ -36,7 +42,7 @@ export class IBOT extends DINO {
     if (!(vit instanceof VisionTransformer)) throw new Error('iBOT: the backbone must be a ViT (vit_tiny, vit_small, vit_base)');
     super(vit, ibot);
     this.maskToken = this.registerParameter('mask_token', init.truncNormal_(empty([1, 1, vit.dim]), 0.02, ibot.generator));
-    this.patchCenter = this.registerBuffer('patch_center', zeros([1, ibot.outDim ?? 4096]));
+    this.patchCenter = this.registerBuffer('patch_center', zeros([1, this.center.size(1)]));
     this.uniform = uniformStream(ibot.generator);
   }
 

@@ -15,3 +15,5 @@ export * from './beit.js';
 export * from './dino.js';
 export * from './ibot.js';
 export * from './supervised.js';
+export * from './recipe.js';
+export * from './recipes.js';

@@ -18,6 +18,20 @@ import { MAEDecoder, VisionTransformer, patchify, unpatchify } from '../models/i
 import { type Generator, type Tensor, cat, noGrad, tidy, where } from '../tensor/index.js';
 import { randomPatchMask } from '../transforms/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
+import type { MethodRecipes } from './recipe.js';
+
+/** 75% of the patches masked, per-patch normalised pixel targets (Sec. 4, Table 1). */
+const DEFAULTS = { maskRatio: 0.75, normalizePixels: true };
+
+export const MAE_RECIPE: MethodRecipes = {
+  vit: {
+    source: 'He et al., 2022 (MAE), App. A.1: one view (crop 0.2-1, flip, bicubic), random masking 75%, AdamW 1.5e-4 per 256 with betas (0.9, 0.95), '
+      + 'weight decay 0.05, warm-up 40 of 800 epochs (here at most a tenth of the run, up to 10)',
+    views: { views: [{ crop: { scale: [0.2, 1] }, horizontalFlip: 0.5, interpolation: 'bicubic' }], mask: { kind: 'random', ratio: DEFAULTS.maskRatio } },
+    optimizer: 'adamw', baseLr: 1.5e-4, weightDecay: 0.05, betas: [0.9, 0.95], warmupEpochs: 10,
+    options: { normalizePixels: DEFAULTS.normalizePixels },
+  },
+};
 
 export interface MAEOptions {
   /** fraction of patches masked (default 0.75) */
@@ -50,9 +64,9 @@ export class MAE extends SSLMethod {
   constructor(readonly backbone: VisionTransformer, private readonly o: MAEOptions = {}) {
     super();
     if (!(backbone instanceof VisionTransformer)) throw new Error('MAE: the backbone must be a ViT (vit_tiny, vit_small, vit_base)');
-    this.maskRatio = o.maskRatio ?? 0.75;
+    this.maskRatio = o.maskRatio ?? DEFAULTS.maskRatio;
     if (!(this.maskRatio > 0 && this.maskRatio < 1)) throw new Error(`MAE: maskRatio must be in (0, 1), got ${this.maskRatio}`);
-    this.normalizePixels = o.normalizePixels ?? true;
+    this.normalizePixels = o.normalizePixels ?? DEFAULTS.normalizePixels;
     const patches = backbone.gridSize * backbone.gridSize;
     const small = patches <= 64;
     this.registerModule('backbone', backbone);

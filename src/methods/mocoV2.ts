@@ -22,6 +22,24 @@ import { emaUpdate, momentumEncoder } from '../optim/index.js';
 import { type Generator, type Tensor, allGather, broadcast, cat, noGrad, normalize, randn, randperm, tensor, tidy, worldRank } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardSplit } from './twoViewEncoder.js';
+import { type MethodRecipes, anyBackbone } from './recipe.js';
+import type { ViewTemplate } from '../transforms/index.js';
+
+/** The MoCo CIFAR-10 demo's head, queue, temperature and EMA momentum (0.999 on ImageNet). */
+const DEFAULTS = { hiddenDim: 2048, projectionDim: 128, queueSize: 4096, temperature: 0.2, emaMomentum: 0.99 };
+
+/** MoCo v2's "aug+" (Chen et al., 2020b; SimSiam's too): crop 0.2-1, flip, jitter 0.4/0.4/0.4/0.1 with p 0.8, grey 0.2, blur p 0.5. */
+export const AUG_PLUS_VIEW: ViewTemplate = {
+  crop: { scale: [0.2, 1] }, horizontalFlip: 0.5, colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1, p: 0.8 },
+  grayscale: 0.2, blur: { p: 0.5, sigma: [0.1, 2] },
+};
+
+export const MOCO_V2_RECIPE: MethodRecipes = anyBackbone({
+  source: 'Chen et al., 2020b (MoCo v2): aug+ views, MLP head, temperature 0.2; the MoCo CIFAR-10 demo: SGD 0.06 per 256, weight decay 5e-4, queue 4096, momentum 0.99',
+  views: { views: [AUG_PLUS_VIEW, AUG_PLUS_VIEW] },
+  optimizer: 'sgd', baseLr: 0.06, weightDecay: 5e-4, warmupEpochs: 10, syncBatchNorm: false,
+  options: DEFAULTS,
+});
 
 export interface MoCoV2Options {
   featureDim: number;
@@ -47,13 +65,13 @@ export class MoCoV2 extends SSLMethod {
 
   constructor(readonly backbone: Layer, private readonly o: MoCoV2Options) {
     super();
-    const dim = o.projectionDim ?? 128;
-    this.query = this.registerModule('query', new Encoder(backbone, new MLP([o.featureDim, o.hiddenDim ?? 2048, dim], { norm: null, generator: o.generator })));
+    const dim = o.projectionDim ?? DEFAULTS.projectionDim;
+    this.query = this.registerModule('query', new Encoder(backbone, new MLP([o.featureDim, o.hiddenDim ?? DEFAULTS.hiddenDim, dim], { norm: null, generator: o.generator })));
     this.key = this.registerModule('key', momentumEncoder(this.query));
-    this.queue = this.registerBuffer('queue', tidy(() => normalize(randn([o.queueSize ?? 4096, dim], { generator: o.generator }), { dim: 1 })));
+    this.queue = this.registerBuffer('queue', tidy(() => normalize(randn([o.queueSize ?? DEFAULTS.queueSize, dim], { generator: o.generator }), { dim: 1 })));
     this.pointer = this.registerBuffer('pointer', tensor([0], { dtype: 'int64' }));
-    this.temperature = o.temperature ?? 0.2;
-    this.momentum = o.momentum ?? 0.99;
+    this.temperature = o.temperature ?? DEFAULTS.temperature;
+    this.momentum = o.momentum ?? DEFAULTS.emaMomentum;
     this.splits = o.splits ?? 1;
   }
 

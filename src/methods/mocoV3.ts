@@ -17,6 +17,24 @@ import { cosineMomentum, emaUpdate, momentumEncoder } from '../optim/index.js';
 import { type Generator, type Tensor, noGrad, tidy } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardViews } from './twoViewEncoder.js';
+import { BYOL_VIEWS } from './byol.js';
+import type { MethodRecipe, MethodRecipes } from './recipe.js';
+
+/** Heads 4096 -> 256, momentum 0.99 -> 1; temperature 0.2 for ViTs (the paper), 1.0 for ResNets (the reference code). */
+const DEFAULTS = { hiddenDim: 4096, projectionDim: 256, emaMomentum: 0.99 };
+const TEMPERATURE = { resnet: 1.0, vit: 0.2 };
+
+const MOCO_V3_COMMON: MethodRecipe = {
+  source: 'Chen, Xie & He, 2021 (MoCo v3): BYOL\'s views, heads, temperature, momentum 0.99 -> 1; optimizer: SGD 0.06 per 256, weight decay 5e-4 '
+    + '(the paper\'s LARS 0.3 / AdamW 1.5e-4 at batch 4096)',
+  views: BYOL_VIEWS,
+  optimizer: 'sgd', baseLr: 0.06, weightDecay: 5e-4, warmupEpochs: 10,
+  options: { ...DEFAULTS, temperature: TEMPERATURE.resnet },
+};
+export const MOCO_V3_RECIPE: MethodRecipes = {
+  resnet: MOCO_V3_COMMON,
+  vit: { ...MOCO_V3_COMMON, options: { ...DEFAULTS, temperature: TEMPERATURE.vit } },
+};
 
 export interface MoCoV3Options {
   featureDim: number;
@@ -39,8 +57,8 @@ export class MoCoV3 extends SSLMethod {
 
   constructor(readonly backbone: Layer, private readonly o: MoCoV3Options) {
     super();
-    const dim = o.projectionDim ?? 256;
-    const hidden = o.hiddenDim ?? 4096;
+    const dim = o.projectionDim ?? DEFAULTS.projectionDim;
+    const hidden = o.hiddenDim ?? DEFAULTS.hiddenDim;
     if (o.freezePatchProjection) {
       if (!(backbone instanceof VisionTransformer)) throw new Error('MoCo v3: freezePatchProjection needs a ViT backbone');
       for (const p of backbone.patchEmbed.parameters()) p.requiresGrad_(false);
@@ -48,7 +66,7 @@ export class MoCoV3 extends SSLMethod {
     this.online = this.registerModule('online', new Encoder(backbone, mocoV3Projection(o.featureDim, hidden, dim, o.generator)));
     this.predictor = this.registerModule('predictor', predictionHead(dim, hidden, dim, o.generator));
     this.target = this.registerModule('target', momentumEncoder(this.online));
-    this.temperature = o.temperature ?? (backbone instanceof VisionTransformer ? 0.2 : 1.0);
+    this.temperature = o.temperature ?? TEMPERATURE[backbone instanceof VisionTransformer ? 'vit' : 'resnet'];
   }
 
   step(views: Tensor[]): MethodStep {
@@ -62,6 +80,6 @@ export class MoCoV3 extends SSLMethod {
   }
 
   override afterStep(progress: number): void {
-    emaUpdate(this.target, this.online, cosineMomentum(this.o.momentum ?? 0.99, progress));
+    emaUpdate(this.target, this.online, cosineMomentum(this.o.momentum ?? DEFAULTS.emaMomentum, progress));
   }
 }

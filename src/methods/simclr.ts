@@ -17,6 +17,25 @@ import type { Layer } from '../nn/index.js';
 import { simclrProjection } from '../models/index.js';
 import { type Generator, type Tensor, cat, tidy } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
+import { type MethodRecipes, anyBackbone } from './recipe.js';
+import type { ViewTemplate } from '../transforms/index.js';
+
+/** The head and temperature of the paper's CIFAR-10 setting (App. B.9). */
+const DEFAULTS = { hiddenDim: 2048, projectionDim: 128, temperature: 0.5 };
+
+/** SimCLR's augmentation (App. A): crop 0.08-1, flip, colour jitter 0.8/0.8/0.8/0.2 with p 0.8, grey 0.2, blur p 0.5. */
+const SIMCLR_VIEW: ViewTemplate = {
+  crop: { scale: [0.08, 1] }, horizontalFlip: 0.5, colorJitter: { brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.2, p: 0.8 },
+  grayscale: 0.2, blur: { p: 0.5, sigma: [0.1, 2] },
+};
+
+export const SIMCLR_RECIPE: MethodRecipes = anyBackbone({
+  source: 'Chen et al., 2020 (SimCLR): views App. A, colour strength 0.5 on CIFAR (App. B.9), head and temperature; '
+    + 'optimizer as the MoCo CIFAR-10 demo (SGD 0.06 per 256, weight decay 5e-4; the paper\'s LARS 0.3, 1e-6 needs batches of thousands)',
+  views: { views: [SIMCLR_VIEW, SIMCLR_VIEW], smallImageColorStrength: 0.5 },
+  optimizer: 'sgd', baseLr: 0.06, weightDecay: 5e-4, warmupEpochs: 10,
+  options: DEFAULTS,
+});
 
 export interface SimCLROptions {
   featureDim: number;
@@ -33,8 +52,8 @@ export class SimCLR extends SSLMethod {
   constructor(readonly backbone: Layer, o: SimCLROptions) {
     super();
     this.registerModule('backbone', backbone);
-    this.projection = this.registerModule('projection', simclrProjection(o.featureDim, o.hiddenDim ?? 2048, o.projectionDim ?? 128, o.generator));
-    this.temperature = o.temperature ?? 0.5;
+    this.projection = this.registerModule('projection', simclrProjection(o.featureDim, o.hiddenDim ?? DEFAULTS.hiddenDim, o.projectionDim ?? DEFAULTS.projectionDim, o.generator));
+    this.temperature = o.temperature ?? DEFAULTS.temperature;
     if (!(this.temperature > 0)) throw new Error(`SimCLR: temperature must be positive, got ${this.temperature}`);
   }
 

@@ -13,6 +13,15 @@
 import { Linear, type Layer } from '../nn/index.js';
 import { type Generator, type Tensor, cat, crossEntropy, tidy } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
+import { type MethodRecipes, anyBackbone } from './recipe.js';
+import { EVALUATION_VIEW_RECIPES } from '../transforms/index.js';
+
+export const SUPERVISED_RECIPE: MethodRecipes = anyBackbone({
+  source: 'the standard supervised baseline (torchvision\'s reference training): random resized crop 0.08-1 + flip, SGD 0.1 per 256, weight decay 5e-4',
+  views: EVALUATION_VIEW_RECIPES.linear,
+  optimizer: 'sgd', baseLr: 0.1, weightDecay: 5e-4, warmupEpochs: 10,
+  options: {},
+});
 
 export interface SupervisedOptions {
   featureDim: number;

@@ -12,6 +12,18 @@ import { type Layer, MLP } from '../nn/index.js';
 import { type Generator, type Tensor, allGatherWithGrad, tidy } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardViews } from './twoViewEncoder.js';
+import { BYOL_VIEWS } from './byol.js';
+import { type MethodRecipes, anyBackbone } from './recipe.js';
+
+/** The expander: three layers 8192 wide. */
+const DEFAULTS = { hiddenDim: 8192 };
+
+export const VICREG_RECIPE: MethodRecipes = anyBackbone({
+  source: 'Bardes, Ponce & LeCun, 2022 (VICReg): BYOL\'s views, expander 8192 wide, loss weights 25/25/1; SGD 0.06 per 256, weight decay 5e-4 (the paper\'s LARS 0.2 per 256, 1e-6)',
+  views: BYOL_VIEWS,
+  optimizer: 'sgd', baseLr: 0.06, weightDecay: 5e-4, warmupEpochs: 10,
+  options: DEFAULTS,
+});
 
 export interface VICRegOptions {
   featureDim: number;
@@ -26,7 +38,7 @@ export class VICReg extends SSLMethod {
 
   constructor(readonly backbone: Layer, private readonly o: VICRegOptions) {
     super();
-    const d = o.hiddenDim ?? 8192;
+    const d = o.hiddenDim ?? DEFAULTS.hiddenDim;
     this.encoder = this.registerModule('encoder', new Encoder(backbone, new MLP([o.featureDim, d, d, d], { norm: 'batch', generator: o.generator })));
   }
 

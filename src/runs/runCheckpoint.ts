@@ -9,7 +9,7 @@ import type { Layer } from '../nn/index.js';
 import { type MethodName, type SSLMethod, buildMethod } from '../methods/index.js';
 import { type BackboneSpec, buildBackbone } from '../models/index.js';
 import { type Tensor, tidy } from '../tensor/index.js';
-import { PretrainSchema, methodOptions } from './runConfig.js';
+import { PretrainSchema, methodOptions, migrateRunConfig } from './runConfig.js';
 
 /** What a run records about its data and backbone, beside its flags. */
 export interface RunDescription {
@@ -75,7 +75,7 @@ export function loadRunMethod(checkpoint: string): { method: SSLMethod; run: Run
   const { run, config, tensors } = readRunCheckpoint(checkpoint);
   try {
     const { run: _run, ...rest } = config;
-    const parsed = PretrainSchema.safeParse(rest);
+    const parsed = PretrainSchema.safeParse(migrateRunConfig(rest));
     if (!parsed.success) throw new Error(`${checkpoint}: its run configuration no longer parses: ${parsed.error.issues[0]?.message}`);
     const { backbone, featureDim } = buildBackbone(run.backboneSpec);
     const method = buildMethod(run.method as MethodName, backbone, featureDim, { ...methodOptions(parsed.data, run.normalize), numClasses: run.numClasses });

@@ -12,12 +12,39 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { METHOD_NAMES, type MethodOptions, VIT_ONLY_METHODS } from '../methods/index.js';
+import { METHOD_NAMES, type MethodOptions, VIT_ONLY_METHODS, methodRecipe } from '../methods/index.js';
 import { BACKBONES } from '../models/index.js';
 import { PRECISIONS, maxThreads } from '../tensor/index.js';
 import type { RunIdentity } from '../train/index.js';
 
 const positiveInt = z.number().int().positive();
+const probability = z.number().min(0).max(1);
+const range = z.tuple([z.number(), z.number()]);
+
+/** One view of a recipe (src/transforms/viewPipeline.ts's ViewConfig without size and normalisation). */
+const ViewTemplateSchema = z.strictObject({
+  crop: z.union([z.strictObject({ scale: range.optional(), ratio: range.optional() }), z.enum(['center', 'resize'])]).optional(),
+  centerFraction: z.number().gt(0).max(1).optional(),
+  interpolation: z.enum(['bilinear', 'bicubic', 'nearest']).optional(),
+  horizontalFlip: probability.optional(),
+  verticalFlip: probability.optional(),
+  rotate90: probability.optional(),
+  colorJitter: z.strictObject({
+    brightness: z.union([z.number().min(0), range]).optional(), contrast: z.union([z.number().min(0), range]).optional(),
+    saturation: z.union([z.number().min(0), range]).optional(), hue: z.union([z.number().min(0).max(0.5), range]).optional(), p: probability.optional(),
+  }).optional(),
+  grayscale: probability.optional(),
+  blur: z.strictObject({ kernelSize: positiveInt.optional(), sigma: range.optional(), p: probability.optional() }).optional(),
+  solarize: z.strictObject({ p: probability, threshold: z.number().optional() }).optional(),
+});
+
+/** A method's views as a config writes them (`selfsup recipes show` prints the recipe's; src/transforms/presets.ts). */
+export const ViewRecipeSchema = z.strictObject({
+  views: z.array(ViewTemplateSchema).min(1),
+  localViews: z.strictObject({ count: z.number().int().min(0), sideFraction: z.number().gt(0).max(1), view: ViewTemplateSchema }).optional(),
+  mask: z.strictObject({ kind: z.enum(['random', 'blockwise']), ratio: z.number().gt(0).lt(1) }).optional(),
+  smallImageColorStrength: z.number().min(0).optional(),
+});
 /** threads and loader workers: at most 4 per core (more only thrash; thousands hang or exhaust memory) */
 const perCore = (min: number) => z.number().int().min(min).max(maxThreads(), `at most ${maxThreads()} (4 x the ${availableParallelism()} cores of this machine)`);
 
@@ -37,20 +64,31 @@ export const PretrainSchema = z.strictObject({
   normalize: z.enum(['data', 'imagenet', 'cifar10']).default('data'),
   epochs: positiveInt.default(100),
   batchSize: z.number().int().min(2).default(256),
-  /** default: AdamW for the masked-image methods (MAE), SGD for the others */
+  /** the views the method trains on (default: its recipe's; `selfsup recipes show <method>` prints them) */
+  views: ViewRecipeSchema.optional(),
+  /** default: the method's recipe's (selfsup recipes) */
   optimizer: z.enum(['sgd', 'lars', 'adamw']).optional(),
-  /** default: 0.06 x batch/256 (SGD), 0.3 x batch/256 (LARS), 1e-3 x batch/256 (AdamW; MAE 1.5e-4 x batch/256) */
+  /** the learning rate itself; default baseLr x batchSize x accumulate / 256 */
   lr: z.number().positive().optional(),
+  /** the learning rate per 256 images (default: the recipe's; another optimizer's usual one when optimizer differs from the recipe's) */
+  baseLr: z.number().positive().optional(),
   weightDecay: z.number().min(0).optional(),
-  /** the weight decay at the end, on a cosine from weightDecay (default: constant; DINO/iBOT 0.04 -> 0.4) */
+  /** AdamW's (beta1, beta2) (default: the recipe's, MAE (0.9, 0.95); else PyTorch's (0.9, 0.999)) */
+  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).optional(),
+  /** the weight decay at the end, on a cosine from weightDecay (default: the recipe's; constant for most, DINO/iBOT on a ViT 0.04 -> 0.4) */
   finalWeightDecay: z.number().min(0).optional(),
   momentum: z.number().min(0).max(1).default(0.9),
   warmupEpochs: z.number().min(0).optional(),
   /** the method's defaults when unset: SimCLR 0.5, MoCo v2 0.2, MoCo v3 0.2 (ViT) / 1.0 (ResNet) */
   temperature: z.number().positive().optional(),
-  /** head sizes; each method's paper defaults when unset (SimCLR 2048 -> 128, BYOL 4096 -> 256, ...) */
+  /** head sizes; each method's recipe when unset (SimCLR 2048 -> 128, BYOL 4096 -> 256, ...); Barlow Twins and VICReg: the projector's width */
   projectionDim: positiveInt.optional(),
   hiddenDim: positiveInt.optional(),
+  /** DINO / iBOT: prototypes, the head's output (default 4096) */
+  prototypes: positiveInt.optional(),
+  /** DINO / iBOT head: batch norm in its hidden layers, the last layer's norm fixed at 1 (default: the recipe's, by backbone) */
+  headBatchNorm: z.boolean().optional(),
+  normLastLayer: z.boolean().optional(),
   /** MoCo v2: negatives in the queue (default 4096) */
   queueSize: positiveInt.optional(),
   /** MoCo v2: EMA momentum of the key encoder; MoCo v3 / BYOL: start of the cosine schedule */
@@ -126,7 +164,10 @@ export const PretrainSchema = z.strictObject({
   message: 'the ViT cuts the image into square patches: size must be a multiple of the patch size (patchSize, default 16; 4 up to 64 px)', path: ['size'],
 }).refine((c) => c.method !== 'beit' || c.tokenizer !== undefined, {
   message: "beit needs a visual tokenizer: make one with 'selfsup tokenizer train' and give its file", path: ['tokenizer'],
-}).refine((c) => (c.knnTrain === undefined) === (c.knnTest === undefined), { message: 'knnTrain and knnTest go together', path: ['knnTest'] })
+}).refine((c) => !(['dino', 'ibot'].includes(c.method) && c.projectionDim !== undefined), {
+  message: "DINO and iBOT's head ends in prototypes: set prototypes (projectionDim is the other methods' projection width)", path: ['projectionDim'],
+}).refine((c) => !(c.lr !== undefined && c.baseLr !== undefined), { message: 'lr and baseLr both set the learning rate: give one', path: ['baseLr'] })
+  .refine((c) => (c.knnTrain === undefined) === (c.knnTest === undefined), { message: 'knnTrain and knnTest go together', path: ['knnTest'] })
   .refine((c) => c.nodeRank < c.nnodes, { message: 'nodeRank must be below nnodes', path: ['nodeRank'] })
   .refine((c) => c.batchSize % (c.nproc * c.nnodes) === 0, { message: 'batchSize (the whole batch) must be a multiple of the processes (nproc x nnodes)', path: ['batchSize'] });
 
@@ -144,13 +185,27 @@ export function runIdentity(c: PretrainConfig): RunIdentity {
   return Object.fromEntries(Object.entries(c).filter(([k]) => !PROCESS_KEYS.has(k)));
 }
 
-/** The method options a configuration sets (each method keeps its paper's default for the rest); `normalize` is the views'. */
+/**
+ * The method options of a run: its recipe's (methods/<method>.ts), with what the configuration sets
+ * (each method keeps its own default for what neither says); `normalize` is the views'.
+ */
 export function methodOptions(c: PretrainConfig, normalize: { mean: number[]; std: number[] }): MethodOptions {
+  const r = methodRecipe(c.method, c.backbone).options;
   return {
     tokenizer: c.tokenizer, viewNormalize: normalize,
-    temperature: c.temperature, projectionDim: c.projectionDim, hiddenDim: c.hiddenDim, queueSize: c.queueSize,
-    momentum: c.emaMomentum, splits: c.bnSplits, lambda: c.lambda, freezePatchProjection: c.freezePatchProjection,
-    teacherTemperature: c.teacherTemperature,
-    maskRatio: c.maskRatio, normalizePixels: c.normalizePixels, decoderDim: c.decoderDim, decoderDepth: c.decoderDepth,
+    temperature: c.temperature ?? r.temperature, projectionDim: c.projectionDim ?? r.projectionDim, hiddenDim: c.hiddenDim ?? r.hiddenDim,
+    prototypes: c.prototypes ?? r.prototypes, queueSize: c.queueSize ?? r.queueSize, momentum: c.emaMomentum ?? r.emaMomentum,
+    splits: c.bnSplits, lambda: c.lambda ?? r.lambda, freezePatchProjection: c.freezePatchProjection,
+    teacherTemperature: c.teacherTemperature ?? r.teacherTemperature, headBatchNorm: c.headBatchNorm ?? r.headBatchNorm, normLastLayer: c.normLastLayer ?? r.normLastLayer,
+    maskRatio: c.maskRatio, normalizePixels: c.normalizePixels ?? r.normalizePixels, decoderDim: c.decoderDim ?? r.decoderDim, decoderDepth: c.decoderDepth ?? r.decoderDepth,
   };
+}
+
+/** An older run's configuration in today's names: DINO / iBOT wrote their prototypes as projectionDim. */
+export function migrateRunConfig(config: Record<string, unknown>): Record<string, unknown> {
+  if ((config.method === 'dino' || config.method === 'ibot') && config.projectionDim !== undefined && config.prototypes === undefined) {
+    const { projectionDim, ...rest } = config;
+    return { ...rest, prototypes: projectionDim };
+  }
+  return config;
 }

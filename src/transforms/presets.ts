@@ -1,30 +1,26 @@
 /**
- * The augmentation recipes of the papers, as view configs, scaled to the image size and adapted
- * to the domain. At 224 they are the papers' own; for small images (side <= 64, CIFAR/STL-style)
- * the Gaussian blur is dropped as in SimCLR's CIFAR experiments (App. B.9) and solo-learn's CIFAR
- * configs, and SimCLR's colour strength is 0.5 instead of 1.
- * - simclr (Chen et al., 2020, App. A): crop 0.08-1, flip, jitter 0.8s/0.8s/0.8s/0.2s p 0.8, grey 0.2, blur p 0.5;
- * - moco_v2 "aug+" (Chen et al., 2020b) and simsiam (Chen & He, 2021): crop 0.2-1, jitter 0.4/0.4/0.4/0.1 p 0.8, grey 0.2, blur p 0.5;
- * - byol (Grill et al., 2020, Table 6), moco_v3, barlow_twins, vicreg: asymmetric, blur 1.0 / 0.1, solarize 0 / 0.2,
- *   jitter 0.4/0.4/0.2/0.1 p 0.8, grey 0.2;
- * - dino (Caron et al., 2021): 2 global crops 0.4-1 (blur 1.0; blur 0.1 + solarize 0.2) and N local crops 0.05-0.4
- *   at 96/224 of the side (blur 0.5);
- * - mae (He et al., 2022): one view, crop 0.2-1, flip, bicubic; random patch masking 75% in the model;
- * - beit (Bao et al., 2022): one view, crop 0.08-1, flip, jitter 0.4, blockwise mask of 40% of the patches;
- * - supervised / linear: crop 0.08-1 + flip; eval: centre view, no randomness.
- * Domains: 'grayscale' (medical, X-ray, MNIST) drops colour jitter, grey and solarize; 'aerial' adds vertical
- * flips and 90-degree rotations.
+ * View recipes as data, and how one becomes the views of a run at its image size and domain.
+ * Each method's recipe (src/methods/<method>.ts, `recipe.views`) says which crops, colour changes,
+ * blur and masks its paper trains on; `buildViews` scales that to the run:
+ * - size and normalisation come from the run (the local crops of multi-crop at `sideFraction` of
+ *   the side, a multiple of 8 and of the ViT's patch);
+ * - small images (side <= 64, CIFAR/STL-style) drop the Gaussian blur, as SimCLR's CIFAR
+ *   experiments (App. B.9) and solo-learn's CIFAR configs do, multiply the colour jitter by the
+ *   recipe's `smallImageColorStrength`, take the whole image in centre views and use 4 px patches
+ *   for masks;
+ * - domains: 'grayscale' (medical, X-ray, MNIST) drops colour jitter, grey and solarize; 'aerial'
+ *   adds vertical flips and 90-degree rotations.
+ * The evaluation views (`linear`: crop 0.08-1 + flip; `eval`: centre view, no randomness) are here;
+ * the methods' are with their methods (`methodViews` in src/methods).
  *
  * ```ts
- * const views = methodViews('simclr', { size: 32, normalize: { mean: CIFAR10_MEAN, std: CIFAR10_STD } });
- * views.views.length;   // 2
+ * const recipe: ViewRecipe = { views: [{ crop: { scale: [0.2, 1] }, horizontalFlip: 0.5 }] };
+ * const set = buildViews(recipe, { size: 32, normalize: { mean: CIFAR10_MEAN, std: CIFAR10_STD } });
  * ```
  */
 import { IMAGENET_MEAN, IMAGENET_STD } from './colorOps.js';
 import { type ViewConfig, checkViewConfig } from './viewPipeline.js';
 
-export const VIEW_PRESETS = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'dino', 'ibot', 'mae', 'beit', 'supervised', 'linear', 'eval'] as const;
-export type ViewPreset = typeof VIEW_PRESETS[number];
 export type Domain = 'natural' | 'grayscale' | 'aerial';
 
 /** Masks that go with the views (for masked image modelling), on the first view's patch grid. */
@@ -37,91 +33,84 @@ export interface ViewSet {
   mask?: MaskConfig;
 }
 
+/** A view without the run's size and normalisation. */
+export type ViewTemplate = Omit<ViewConfig, 'size' | 'normalize'>;
+
+/** The views a method trains on, independent of the image size (see the module comment). */
+export interface ViewRecipe {
+  /** the global views, in order (two for the two-view methods, one for MAE and BEiT) */
+  views: ViewTemplate[];
+  /** multi-crop (DINO, iBOT): `count` smaller views at `sideFraction` of the global side */
+  localViews?: { count: number; sideFraction: number; view: ViewTemplate };
+  /** masked image modelling: random (MAE) or blockwise (BEiT) masks of `ratio` of the patches */
+  mask?: { kind: 'random' | 'blockwise'; ratio: number };
+  /** at 64 px and less, the colour jitter's strength times this (SimCLR App. B.9: 0.5); default 1 */
+  smallImageColorStrength?: number;
+}
+
 export interface PresetOptions {
   /** side of the (global) views */
   size: number;
   domain?: Domain;
   /** per-channel statistics of the data (default ImageNet's) */
   normalize?: { mean: number[]; std: number[] };
-  /** DINO: number of local crops (default 6, the paper's 2x224 + 6x96 setting) */
+  /** multi-crop: number of local crops (default the recipe's) */
   localCrops?: number;
-  /** DINO: side of the local crops (default 96/224 of size, a multiple of 8 and of patchSize) */
+  /** multi-crop: side of the local crops (default the recipe's fraction of size, a multiple of 8 and of patchSize) */
   localSize?: number;
-  /** the ViT's patch size: MAE/BEiT's mask grid, DINO's local crop sides (default 16, or 4 for sides <= 64) */
+  /** the ViT's patch size: the mask grid, the local crop sides (default 16, or 4 for sides <= 64) */
   patchSize?: number;
-  /** MAE/BEiT: fraction of patches masked (default 0.75 / 0.4) */
+  /** masked image modelling: fraction of patches masked (default the recipe's) */
   maskRatio?: number;
 }
 
 const SMALL = 64;
 
-function jitter(b: number, c: number, s: number, h: number) {
-  return { brightness: b, contrast: c, saturation: s, hue: h, p: 0.8 };
-}
+/** The evaluation views: a linear probe's random crop and flip, and the deterministic centre view. */
+export const EVALUATION_VIEW_RECIPES = {
+  linear: { views: [{ crop: { scale: [0.08, 1] }, horizontalFlip: 0.5 }] },
+  eval: { views: [{ crop: 'center', centerFraction: 224 / 256 }] },
+} satisfies Record<string, ViewRecipe>;
+export type EvaluationViews = keyof typeof EVALUATION_VIEW_RECIPES;
 
-/** The views and masks of a method's recipe. */
-export function methodViews(method: ViewPreset, o: PresetOptions): ViewSet {
+/** A view recipe at a run's size, domain and normalisation; `name` names the recipe in errors. */
+export function buildViews(recipe: ViewRecipe, o: PresetOptions, name = 'views'): ViewSet {
   const { size } = o;
   const small = size <= SMALL;
-  const blurP = (p: number) => (small ? undefined : { p, sigma: [0.1, 2] as [number, number] });
-  const base = { size, horizontalFlip: 0.5, normalize: o.normalize ?? { mean: IMAGENET_MEAN, std: IMAGENET_STD } };
   const patchSize = o.patchSize ?? (small ? 4 : 16);
-  let set: ViewSet;
-  switch (method) {
-    case 'simclr': {
-      const s = small ? 0.5 : 1;
-      const view: ViewConfig = { ...base, crop: { scale: [0.08, 1] }, colorJitter: jitter(0.8 * s, 0.8 * s, 0.8 * s, 0.2 * s), grayscale: 0.2, blur: blurP(0.5) };
-      set = { views: [view, view] };
-      break;
-    }
-    case 'moco_v2':
-    case 'simsiam': {
-      const view: ViewConfig = { ...base, crop: { scale: [0.2, 1] }, colorJitter: jitter(0.4, 0.4, 0.4, 0.1), grayscale: 0.2, blur: blurP(0.5) };
-      set = { views: [view, view] };
-      break;
-    }
-    case 'moco_v3':
-    case 'byol':
-    case 'barlow_twins':
-    case 'vicreg': {
-      const common: ViewConfig = { ...base, crop: { scale: [0.08, 1] }, colorJitter: jitter(0.4, 0.4, 0.2, 0.1), grayscale: 0.2 };
-      set = { views: [{ ...common, blur: blurP(1) }, { ...common, blur: blurP(0.1), solarize: { p: 0.2 } }] };
-      break;
-    }
-    case 'dino':
-    case 'ibot': {
-      const common: ViewConfig = { ...base, colorJitter: jitter(0.4, 0.4, 0.2, 0.1), grayscale: 0.2 };
-      const global: ViewConfig = { ...common, crop: { scale: [0.4, 1] }, interpolation: 'bicubic' };
-      // 96/224 of the global side, a multiple of 8 and of the ViT's patch (a 96 px run's locals: 48 with patch 16, not 40)
-      const unit = 8 % patchSize === 0 ? 8 : patchSize;
-      const localSize = o.localSize ?? Math.max(unit, unit * Math.round((size * 96) / 224 / unit));
-      const local: ViewConfig = { ...common, size: localSize, crop: { scale: [0.05, 0.4] }, interpolation: 'bicubic', blur: blurP(0.5) };
-      const locals = o.localCrops ?? 6;
-      if (!(Number.isInteger(locals) && locals >= 0)) throw new Error(`dino: localCrops must be a non-negative integer, got ${locals}`);
-      set = { views: [{ ...global, blur: blurP(1) }, { ...global, blur: blurP(0.1), solarize: { p: 0.2 } }, ...Array<ViewConfig>(locals).fill(local)] };
-      break;
-    }
-    case 'mae':
-      set = { views: [{ ...base, crop: { scale: [0.2, 1] }, interpolation: 'bicubic' }], mask: { kind: 'random', patchSize, ratio: o.maskRatio ?? 0.75 } };
-      break;
-    case 'beit':
-      set = {
-        views: [{ ...base, crop: { scale: [0.08, 1] }, colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0 } }],
-        mask: { kind: 'blockwise', patchSize, ratio: o.maskRatio ?? 0.4, minPatches: small ? 4 : 16 },
-      };
-      break;
-    case 'supervised':
-    case 'linear':
-      set = { views: [{ ...base, crop: { scale: [0.08, 1] } }] };
-      break;
-    case 'eval':
-      set = { views: [{ size, crop: 'center', centerFraction: small ? 1 : 224 / 256, normalize: base.normalize }] };
-      break;
-    default:
-      throw new Error(`unknown view preset '${String(method)}' (expected one of ${VIEW_PRESETS.join(', ')})`);
+  const normalize = o.normalize ?? { mean: IMAGENET_MEAN, std: IMAGENET_STD };
+  const atSize = (template: ViewTemplate, side: number): ViewConfig => {
+    const view: ViewConfig = { ...template, size: side, normalize };
+    if (!small) return view;
+    const strength = recipe.smallImageColorStrength ?? 1;
+    const { blur: _blur, ...rest } = view;
+    const jitter = rest.colorJitter;
+    // a strength scales a symmetric range's half-width; an explicit [min, max] is kept as written
+    const scaled = (v: number | [number, number] | undefined) => (typeof v === 'number' ? v * strength : v);
+    return {
+      ...rest,
+      ...(rest.crop === 'center' ? { centerFraction: 1 } : {}),
+      ...(jitter && strength !== 1 ? {
+        colorJitter: { ...jitter, brightness: scaled(jitter.brightness), contrast: scaled(jitter.contrast), saturation: scaled(jitter.saturation), hue: scaled(jitter.hue) },
+      } : {}),
+    };
+  };
+  const views = recipe.views.map((v) => atSize(v, size));
+  if (recipe.localViews) {
+    const locals = o.localCrops ?? recipe.localViews.count;
+    if (!(Number.isInteger(locals) && locals >= 0)) throw new Error(`${name}: localCrops must be a non-negative integer, got ${locals}`);
+    // a multiple of 8 and of the ViT's patch (a 96 px run's locals: 48 with patch 16, not 40)
+    const unit = 8 % patchSize === 0 ? 8 : patchSize;
+    const localSize = o.localSize ?? Math.max(unit, unit * Math.round((size * recipe.localViews.sideFraction) / unit));
+    views.push(...Array<ViewConfig>(locals).fill(atSize(recipe.localViews.view, localSize)));
   }
-  set = { ...set, views: set.views.map((v) => forDomain(v, o.domain ?? 'natural')) };
-  set.views.forEach((v, i) => checkViewConfig(v, `${method}.views[${i}]`));
+  let mask: MaskConfig | undefined;
+  if (recipe.mask) {
+    const ratio = o.maskRatio ?? recipe.mask.ratio;
+    mask = recipe.mask.kind === 'random' ? { kind: 'random', patchSize, ratio } : { kind: 'blockwise', patchSize, ratio, minPatches: small ? 4 : 16 };
+  }
+  const set: ViewSet = { views: views.map((v) => forDomain(v, o.domain ?? 'natural')), ...(mask ? { mask } : {}) };
+  set.views.forEach((v, i) => checkViewConfig(v, `${name}.views[${i}]`));
   return set;
 }
 

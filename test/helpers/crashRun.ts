@@ -5,11 +5,10 @@
  * `node crashRun.js <images folder> <run folder>`
  */
 import { ImageFolder } from '../../src/data/index.js';
-import { SimCLR } from '../../src/methods/index.js';
+import { methodViews, SimCLR } from '../../src/methods/index.js';
 import { resnet18 } from '../../src/models/index.js';
 import { Generator } from '../../src/tensor/index.js';
 import { pretrain } from '../../src/train/index.js';
-import { methodViews } from '../../src/transforms/index.js';
 
 const [data, out] = process.argv.slice(2);
 const images = await ImageFolder.scan(data).load({ size: 16, warn: () => undefined });

@@ -21,7 +21,7 @@ export function dataParallelStep(name: MethodName): { state: Map<string, Tensor>
   // MoCo v2 keeps per-process batch norm and shuffles its keys across processes (shuffle BN): one process
   // holding the whole batch splits its batch norm in as many chunks as there are ranks, each rank has one.
   const moco = name === 'moco_v2' ? { splits: worldSize() === 1 ? 2 : 1, queueSize: 32 } : {};
-  const method = buildMethod(name, backbone, featureDim, { projectionDim: 16, hiddenDim: 32, ...moco }, g);
+  const method = buildMethod(name, backbone, featureDim, { projectionDim: 16, prototypes: 16, hiddenDim: 32, ...moco }, g);
   if (name !== 'moco_v2') convertSyncBatchNorm(method);
   const optimizer = new SGD(method.parameterGroups(5e-4), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
   const share = COMBINED_BATCH / worldSize();

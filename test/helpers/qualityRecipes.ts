@@ -29,7 +29,7 @@ export const QUALITY_RECIPES: [MethodName, QualityRecipe][] = [
   // BYOL's target must move faster than its ImageNet schedule (0.996 -> 1) to teach anything this soon
   ['byol', { size: 32, width: 0.125, steps: 200, optimizer: sgd(0.1), options: { momentum: 0.9 } }],
   // solo-learn's CIFAR DINO (LARS 0.3, batch-norm head) with 1024 prototypes, a teacher at 0.99 -> 1 and 2 local crops
-  ['dino', { size: 32, width: 0.25, steps: 120, optimizer: lars(0.3), options: { projectionDim: 1024, momentum: 0.99 }, localCrops: 2, clipGrad: 3 }],
+  ['dino', { size: 32, width: 0.25, steps: 120, optimizer: lars(0.3), options: { prototypes: 1024, momentum: 0.99 }, localCrops: 2, clipGrad: 3 }],
 ];
 
 /** The method options every recipe shares. */

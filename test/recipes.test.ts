@@ -1,0 +1,121 @@
+// Recipes as data (src/methods/<method>.ts): what `selfsup recipes show` prints is a config that
+// trains exactly as the recipe does, edits to it reach the run, and option names mean one thing.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { parse as parseYaml, stringify } from 'yaml';
+import { recipeYaml } from '../src/cli/recipes.js';
+import { pretrainViews } from '../src/cli/pretrain.js';
+import { readPretrainConfig } from '../src/cli/pretrainConfig.js';
+import { METHOD_NAMES, METHOD_RECIPES, type MethodName, type MethodRecipe, methodRecipe, methodViews, recipeTraining } from '../src/methods/index.js';
+import { PretrainSchema, methodOptions, migrateRunConfig } from '../src/runs/index.js';
+
+const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'selfsup-recipes-'));
+const normalize = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
+const place = { data: 'photos/', out: 'runs/a' };
+
+/** The config a user gets from `--config <file> --data photos/ --out runs/a`. */
+function fromFile(yaml: string, flags: Record<string, string> = {}) {
+  const file = join(dir, `recipe-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, yaml);
+  return readPretrainConfig({ config: file, ...place, ...flags });
+}
+
+/** Every method with each backbone family its recipe covers. */
+const cases: [MethodName, string][] = METHOD_NAMES.flatMap((m) => (['resnet18', 'vit_tiny'] as const)
+  .filter((b) => METHOD_RECIPES[m][b === 'vit_tiny' ? 'vit' : 'resnet']).map((b): [MethodName, string] => [m, b]));
+
+describe('recipes', () => {
+  test('the printed recipe, passed back with --config, trains as the recipe does: views, optimizer, schedules, method options', () => {
+    assert.equal(cases.length, 21);
+    for (const [method, backbone] of cases) {
+      const shown = fromFile(recipeYaml(method, backbone), method === 'beit' ? { tokenizer: 'tok.safetensors' } : {});
+      const plain = readPretrainConfig({ method, backbone, ...place, ...(method === 'beit' ? { tokenizer: 'tok.safetensors' } : {}) });
+      const what = `${method} on ${backbone}`;
+      for (const size of [32, 224]) {
+        assert.deepEqual(pretrainViews(shown, size, normalize), pretrainViews(plain, size, normalize), `${what}: views at ${size}`);
+        assert.deepEqual(pretrainViews(plain, size, normalize), methodViews(method, { size, normalize }), `${what}: the recipe's views`);
+      }
+      for (const batchSize of [64, 1024]) {
+        assert.deepEqual(recipeTraining(methodRecipe(method, backbone), { ...shown, batchSize }), recipeTraining(methodRecipe(method, backbone), { ...plain, batchSize }), `${what}: optimizer`);
+      }
+      assert.deepEqual(methodOptions(shown, normalize), methodOptions(plain, normalize), `${what}: method options`);
+      // and the file says all of it itself: against a recipe that holds nothing, it still trains the same
+      const recipe = methodRecipe(method, backbone);
+      const empty: MethodRecipe = { source: '', views: { views: [{}] }, optimizer: shown.optimizer!, baseLr: 1, weightDecay: 1, warmupEpochs: 0, options: {} };
+      assert.deepEqual(recipeTraining(empty, shown), recipeTraining(recipe, plain), `${what}: the file's optimizer settings`);
+      assert.deepEqual(shown.views, recipe.views, `${what}: the file's views`);
+      assert.equal(shown.syncBatchNorm, recipe.syncBatchNorm, `${what}: the file's batch-norm synchronisation`);
+      for (const [key, value] of Object.entries(recipe.options)) assert.deepEqual(shown[key as keyof typeof shown], value, `${what}: the file's ${key}`);
+    }
+  });
+
+  test('an edited recipe reaches the run: learning rate per 256 images, views, method options', () => {
+    const recipe = parseYaml(recipeYaml('dino', 'vit_tiny')) as Record<string, any>;
+    recipe.baseLr = 1e-3;
+    recipe.prototypes = 1024;
+    recipe.views.localViews.count = 2;
+    recipe.views.views[0].crop.scale = [0.5, 1];
+    const config = fromFile(stringify(recipe), { 'batch-size': '512' });
+    const training = recipeTraining(methodRecipe('dino', 'vit_tiny'), config);
+    assert.equal(training.lr, 2e-3, 'baseLr x 512 / 256');
+    assert.equal(training.finalWeightDecay, 0.4);
+    assert.equal(training.clipGrad, 3);
+    const views = pretrainViews(config, 32, normalize);
+    assert.equal(views.views.length, 4, '2 global + 2 local crops');
+    assert.deepEqual(views.views[0].crop, { scale: [0.5, 1] });
+    assert.deepEqual(views.views[1].crop, { scale: [0.4, 1] }, 'the second global crop keeps its own');
+    assert.equal(methodOptions(config, normalize).prototypes, 1024);
+  });
+
+  test('the recipes hold the papers\' values, scaled to the run', () => {
+    // DINO on a ViT at batch 512 for 50 epochs: AdamW 5e-4 x 2, weight decay 0.04 -> 0.4, clipping 3, warm-up 5 (a tenth of the run)
+    assert.deepEqual(recipeTraining(methodRecipe('dino', 'vit_small'), { batchSize: 512, epochs: 50 }),
+      { optimizer: 'adamw', lr: 1e-3, weightDecay: 0.04, finalWeightDecay: 0.4, warmupEpochs: 5, clipGrad: 3 });
+    // on a ResNet: LARS 0.3 per 256, a batch-norm head with a free last layer
+    assert.equal(recipeTraining(methodRecipe('dino', 'resnet18'), { batchSize: 256, epochs: 100 }).optimizer, 'lars');
+    assert.deepEqual([methodRecipe('dino', 'resnet50').options.headBatchNorm, methodRecipe('dino', 'resnet50').options.normLastLayer], [true, false]);
+    // MAE: AdamW 1.5e-4 per 256 with betas (0.9, 0.95); another optimizer brings its own lr and leaves the betas
+    assert.deepEqual(recipeTraining(methodRecipe('mae', 'vit_base'), { batchSize: 4096, epochs: 800 }),
+      { optimizer: 'adamw', lr: 2.4e-3, weightDecay: 0.05, betas: [0.9, 0.95], warmupEpochs: 10 });
+    assert.deepEqual(recipeTraining(methodRecipe('mae', 'vit_base'), { batchSize: 256, epochs: 800, optimizer: 'sgd' }),
+      { optimizer: 'sgd', lr: 0.06, weightDecay: 5e-4, warmupEpochs: 10 });
+    // MoCo v3's temperature depends on the backbone
+    assert.deepEqual([methodRecipe('moco_v3', 'resnet18').options.temperature, methodRecipe('moco_v3', 'vit_tiny').options.temperature], [1, 0.2]);
+    // SimCLR at 32 px: colour strength 0.5 and no blur (App. B.9); at 224 the full recipe
+    const [small, large] = [methodViews('simclr', { size: 32 }).views[0], methodViews('simclr', { size: 224 }).views[0]];
+    assert.deepEqual([small.colorJitter?.brightness, small.colorJitter?.hue, small.blur], [0.4, 0.1, undefined]);
+    assert.deepEqual([large.colorJitter?.brightness, large.blur?.p], [0.8, 0.5]);
+    assert.throws(() => methodRecipe('mae', 'resnet18'), /mae.*no recipe for a ResNet.*ViTs/);
+  });
+
+  test('option names mean one thing: DINO\'s prototypes are not a projection width; old runs still load', () => {
+    const refused = PretrainSchema.safeParse({ method: 'dino', ...place, projectionDim: 256 });
+    assert.ok(!refused.success && refused.error.issues.some((i) => i.path[0] === 'projectionDim' && /prototypes/.test(i.message)));
+    const both = PretrainSchema.safeParse({ method: 'simclr', ...place, lr: 0.1, baseLr: 0.1 });
+    assert.ok(!both.success && both.error.issues.some((i) => i.path[0] === 'baseLr'));
+    const old = migrateRunConfig({ method: 'dino', ...place, projectionDim: 256 });
+    const parsed = PretrainSchema.parse(old);
+    assert.equal(methodOptions(parsed, normalize).prototypes, 256);
+    assert.equal(methodOptions(parsed, normalize).projectionDim, undefined);
+    assert.deepEqual(migrateRunConfig({ method: 'simclr', projectionDim: 64 }), { method: 'simclr', projectionDim: 64 });
+  });
+
+  test('selfsup recipes lists every method; show refuses a backbone the method does not train', () => {
+    const list = spawnSync(process.execPath, [cli, 'recipes'], { encoding: 'utf8' });
+    assert.equal(list.status, 0, list.stderr);
+    for (const m of METHOD_NAMES) assert.match(list.stdout, new RegExp(`^${m} `, 'm'));
+    assert.match(list.stdout, /^dino\s+vit\s+adamw\s+0\.0005\s+0\.04 -> 0\.4\s+3/m);
+    const shown = spawnSync(process.execPath, [cli, 'recipes', 'show', 'mae'], { encoding: 'utf8' });
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /^betas: \[ 0\.9, 0\.95 \]$/m);
+    const refused = spawnSync(process.execPath, [cli, 'recipes', 'show', 'mae', '--backbone', 'resnet18'], { encoding: 'utf8' });
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /--backbone resnet18: method 'mae' has no recipe for a ResNet/);
+  });
+});
