@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- models [--json] [--steps N] [--rounds R] [--no-peer] [--device cuda]`
+ * `npm run bench -- models [--json] [--steps N] [--min-round-seconds S] [--rounds R] [--no-peer] [--device cuda]`
  *
  * Train-step images/s of the model zoo, batch 128 at 32x32 on 2 threads, side by side with the
  * same modules in PyTorch at its best (bench/peers/models.py: tcmalloc preloaded and checked, the
@@ -10,7 +10,8 @@
  * selfsup runs as `pretrain` does by default (precision auto; ResNets channels_last) and in fp32.
  * Per model: img_per_s (the default), peer_best_img_per_s, peer_best_mode, ratio_vs_pytorch_best
  * and ratio_vs_pytorch_fp32 (fp32 against fp32), each ratio the median of per-round ratios over
- * rounds that alternate which side runs first. `eval_img_per_s` is the forward alone in eval mode
+ * rounds that alternate which side runs first; each round runs at least --steps steps and enough for
+ * about --min-round-seconds (default 3) of the default mode (`steps_per_round`). `eval_img_per_s` is the forward alone in eval mode
  * without gradients (frozen features, as kNN and linear probes take them) in fp32 and under bf16
  * autocast: selfsup only.
  */
@@ -24,7 +25,8 @@ import { runPeer, TCMALLOC } from './peer.js';
 import { alternatingRounds, median, round, roundRatio } from './sideBySide.js';
 
 export interface ModelsOptions {
-  steps: number; warmup: number; rounds: number; threads: number; batch: number; peer: boolean;
+  /** steps per round at least; more where a round would take under minRoundSeconds */
+  steps: number; minRoundSeconds: number; warmup: number; rounds: number; threads: number; batch: number; peer: boolean;
   /** cpu (default) or cuda: model, data and the peer on that device */
   device?: Device;
 }
@@ -80,14 +82,20 @@ export function modelsBench(o: ModelsOptions): Record<string, unknown> {
       if (device !== 'cpu') loss.item();   // wait for the GPU, as the peer does
       loss.dispose();
     };
+    // enough steps for a round of about minRoundSeconds on both sides: a fast model's 3 steps take a
+    // fraction of a second, where one scheduler hiccup on a shared machine decides the ratio
+    for (let i = 0; i < o.warmup; i++) step(precision === 'bf16');
+    const probe = process.hrtime.bigint();
+    step(precision === 'bf16');
+    const steps = Math.max(o.steps, Math.ceil(o.minRoundSeconds / (Number(process.hrtime.bigint() - probe) / 1e9)));
     // one timed round of ours: a warm-up step (the peer's run evicted our working set), then the steps
     const ours = (bf16: boolean) => () => {
       for (let i = 0; i < o.warmup; i++) step(bf16);
       const start = process.hrtime.bigint();
-      for (let i = 0; i < o.steps; i++) step(bf16);
-      return (o.batch * o.steps) / (Number(process.hrtime.bigint() - start) / 1e9);
+      for (let i = 0; i < steps; i++) step(bf16);
+      return (o.batch * steps) / (Number(process.hrtime.bigint() - start) / 1e9);
     };
-    const peerArgs = ['--model', name, '--threads', String(o.threads), '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup), '--device', device];
+    const peerArgs = ['--model', name, '--threads', String(o.threads), '--batch', String(o.batch), '--steps', String(steps), '--warmup', String(o.warmup), '--device', device];
     const peer = !o.peer ? {} : Object.fromEntries(PEER_MODES[name].map((flags) => [modeName(flags), () => {
       const run = runPeer('models.py', [...peerArgs, ...flags], device === 'cpu' ? { LD_PRELOAD: TCMALLOC } : {});
       tcmalloc.add(run.tcmalloc as boolean);
@@ -99,14 +107,15 @@ export function modelsBench(o: ModelsOptions): Record<string, unknown> {
       const pass = () => noGrad(() => tidy(() => { const run = () => s.forward(x); (bf16 ? autocast(run) : run()).sum().item(); }));
       for (let i = 0; i < o.warmup; i++) pass();
       const start = process.hrtime.bigint();
-      for (let i = 0; i < o.steps; i++) pass();
+      for (let i = 0; i < steps; i++) pass();
       s.model.train();
-      return (o.batch * o.steps) / (Number(process.hrtime.bigint() - start) / 1e9);
+      return (o.batch * steps) / (Number(process.hrtime.bigint() - start) / 1e9);
     };
     const evalRounds = { fp32: [] as number[], bf16: [] as number[] };
     for (let r = 0; r < o.rounds; r++) { evalRounds.fp32.push(evalRate(false)); evalRounds.bf16.push(evalRate(true)); }
     const rounds = alternatingRounds({ rounds: o.rounds, ours: { default: ours(precision === 'bf16'), fp32: ours(false) }, peer });
     const entry: Record<string, unknown> = {
+      steps_per_round: steps,
       img_per_s: round(median(rounds.ours.default), 2), img_per_s_fp32: round(median(rounds.ours.fp32), 2),
       img_per_s_rounds: rounds.ours.default.map((v) => round(v, 1)),
       eval_img_per_s: { fp32: round(median(evalRounds.fp32), 1), bf16: round(median(evalRounds.bf16), 1) },

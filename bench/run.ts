@@ -37,7 +37,7 @@ if (name === 'engine') {
   });
 } else if (name === 'models') {
   result = modelsBench({
-    steps: flag(args, '--steps', 3), warmup: flag(args, '--warmup', 1), rounds: flag(args, '--rounds', 3),
+    steps: flag(args, '--steps', 3), minRoundSeconds: flag(args, '--min-round-seconds', 3), warmup: flag(args, '--warmup', 1), rounds: flag(args, '--rounds', 3),
     threads: flag(args, '--threads', 2), batch: flag(args, '--batch', 128), peer: !args.includes('--no-peer'),
     device: args.includes('--device') ? args[args.indexOf('--device') + 1] as Device : 'cpu',
   });

@@ -2,7 +2,7 @@
 // trains exactly as the recipe does, edits to it reach the run, and option names mean one thing.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,12 +11,20 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { recipeYaml } from '../src/cli/recipes.js';
 import { pretrainViews } from '../src/cli/pretrain.js';
 import { readPretrainConfig } from '../src/cli/pretrainConfig.js';
-import { METHOD_NAMES, METHOD_RECIPES, type MethodName, type MethodRecipe, methodRecipe, methodViews, recipeTraining } from '../src/methods/index.js';
+import { ImageFolder } from '../src/data/index.js';
+import {
+  METHOD_NAMES, METHOD_RECIPES, type MethodName, type MethodRecipe, type MethodStep, SSLMethod, methodRecipe, methodViews, recipeTraining,
+} from '../src/methods/index.js';
 import { PretrainSchema, methodOptions, migrateRunConfig } from '../src/runs/index.js';
+import { resnet18 } from '../src/models/index.js';
+import { type Layer, MLP } from '../src/nn/index.js';
+import { Generator, type Tensor, cat, normalize, tidy } from '../src/tensor/index.js';
+import { buildViews } from '../src/transforms/index.js';
+import { pretrain } from '../src/train/index.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-recipes-'));
-const normalize = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
+const stats = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
 const place = { data: 'photos/', out: 'runs/a' };
 
 /** The config a user gets from `--config <file> --data photos/ --out runs/a`. */
@@ -30,6 +38,33 @@ function fromFile(yaml: string, flags: Record<string, string> = {}) {
 const cases: [MethodName, string][] = METHOD_NAMES.flatMap((m) => (['resnet18', 'vit_tiny'] as const)
   .filter((b) => METHOD_RECIPES[m][b === 'vit_tiny' ? 'vit' : 'resnet']).map((b): [MethodName, string] => [m, b]));
 
+// docs/architecture.md's example of a method selfsup does not have: a file with the method and its recipe, nothing else touched.
+/** The spectral contrastive loss (HaoChen et al., 2021, Eq. 5) on unit embeddings: -2 E[z1 . z2] + E[(z1 . z2')^2] over the batch's pairs. */
+class SpectralContrastive extends SSLMethod {
+  readonly projection: Layer;
+  constructor(readonly backbone: Layer, featureDim: number, generator?: Generator) {
+    super();
+    this.registerModule('backbone', backbone);
+    this.projection = this.registerModule('projection', new MLP([featureDim, 256, 64], { norm: 'batch', generator }));
+  }
+  step([a, b]: Tensor[]): MethodStep {
+    return tidy(() => {
+      const n = a.size(0);
+      const z = normalize(this.projection.forward(this.backbone.forward(cat([a, b], 0))), { dim: 1 });   // [2N, 64], unit rows
+      const [z1, z2] = [z.narrow(0, 0, n), z.narrow(0, n, n)];
+      const pairs = z1.matmul(z2.transpose(0, 1));                                 // [N, N]: z1_i . z2_j
+      const loss = pairs.diagonal().mean().mul(-2).add(pairs.square().mean());
+      return { loss, embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
+    });
+  }
+}
+const SPECTRAL_RECIPE: MethodRecipe = {
+  source: 'HaoChen et al., 2021 (spectral contrastive loss), with SimCLR\'s views',
+  views: METHOD_RECIPES.simclr.resnet!.views,
+  optimizer: 'sgd', baseLr: 0.2, weightDecay: 5e-4, warmupEpochs: 1,
+  options: {},
+};
+
 describe('recipes', () => {
   test('the printed recipe, passed back with --config, trains as the recipe does: views, optimizer, schedules, method options', () => {
     assert.equal(cases.length, 21);
@@ -38,13 +73,13 @@ describe('recipes', () => {
       const plain = readPretrainConfig({ method, backbone, ...place, ...(method === 'beit' ? { tokenizer: 'tok.safetensors' } : {}) });
       const what = `${method} on ${backbone}`;
       for (const size of [32, 224]) {
-        assert.deepEqual(pretrainViews(shown, size, normalize), pretrainViews(plain, size, normalize), `${what}: views at ${size}`);
-        assert.deepEqual(pretrainViews(plain, size, normalize), methodViews(method, { size, normalize }), `${what}: the recipe's views`);
+        assert.deepEqual(pretrainViews(shown, size, stats), pretrainViews(plain, size, stats), `${what}: views at ${size}`);
+        assert.deepEqual(pretrainViews(plain, size, stats), methodViews(method, { size, normalize: stats }), `${what}: the recipe's views`);
       }
       for (const batchSize of [64, 1024]) {
         assert.deepEqual(recipeTraining(methodRecipe(method, backbone), { ...shown, batchSize }), recipeTraining(methodRecipe(method, backbone), { ...plain, batchSize }), `${what}: optimizer`);
       }
-      assert.deepEqual(methodOptions(shown, normalize), methodOptions(plain, normalize), `${what}: method options`);
+      assert.deepEqual(methodOptions(shown, stats), methodOptions(plain, stats), `${what}: method options`);
       // and the file says all of it itself: against a recipe that holds nothing, it still trains the same
       const recipe = methodRecipe(method, backbone);
       const empty: MethodRecipe = { source: '', views: { views: [{}] }, optimizer: shown.optimizer!, baseLr: 1, weightDecay: 1, warmupEpochs: 0, options: {} };
@@ -63,28 +98,28 @@ describe('recipes', () => {
     recipe.views.views[0].crop.scale = [0.5, 1];
     const config = fromFile(stringify(recipe), { 'batch-size': '512' });
     const training = recipeTraining(methodRecipe('dino', 'vit_tiny'), config);
-    assert.equal(training.lr, 2e-3, 'baseLr x 512 / 256');
-    assert.equal(training.finalWeightDecay, 0.4);
+    assert.equal(training.optimizer.lr, 2e-3, 'baseLr x 512 / 256');
+    assert.equal(training.optimizer.finalWeightDecay, 0.4);
     assert.equal(training.clipGrad, 3);
-    const views = pretrainViews(config, 32, normalize);
+    const views = pretrainViews(config, 32, stats);
     assert.equal(views.views.length, 4, '2 global + 2 local crops');
     assert.deepEqual(views.views[0].crop, { scale: [0.5, 1] });
     assert.deepEqual(views.views[1].crop, { scale: [0.4, 1] }, 'the second global crop keeps its own');
-    assert.equal(methodOptions(config, normalize).prototypes, 1024);
+    assert.equal(methodOptions(config, stats).prototypes, 1024);
   });
 
   test('the recipes hold the papers\' values, scaled to the run', () => {
     // DINO on a ViT at batch 512 for 50 epochs: AdamW 5e-4 x 2, weight decay 0.04 -> 0.4, clipping 3, warm-up 5 (a tenth of the run)
     assert.deepEqual(recipeTraining(methodRecipe('dino', 'vit_small'), { batchSize: 512, epochs: 50 }),
-      { optimizer: 'adamw', lr: 1e-3, weightDecay: 0.04, finalWeightDecay: 0.4, warmupEpochs: 5, clipGrad: 3 });
+      { optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 0.04, finalWeightDecay: 0.4, warmupEpochs: 5 }, clipGrad: 3 });
     // on a ResNet: LARS 0.3 per 256, a batch-norm head with a free last layer
-    assert.equal(recipeTraining(methodRecipe('dino', 'resnet18'), { batchSize: 256, epochs: 100 }).optimizer, 'lars');
+    assert.equal(recipeTraining(methodRecipe('dino', 'resnet18'), { batchSize: 256, epochs: 100 }).optimizer.name, 'lars');
     assert.deepEqual([methodRecipe('dino', 'resnet50').options.headBatchNorm, methodRecipe('dino', 'resnet50').options.normLastLayer], [true, false]);
     // MAE: AdamW 1.5e-4 per 256 with betas (0.9, 0.95); another optimizer brings its own lr and leaves the betas
     assert.deepEqual(recipeTraining(methodRecipe('mae', 'vit_base'), { batchSize: 4096, epochs: 800 }),
-      { optimizer: 'adamw', lr: 2.4e-3, weightDecay: 0.05, betas: [0.9, 0.95], warmupEpochs: 10 });
+      { optimizer: { name: 'adamw', lr: 2.4e-3, weightDecay: 0.05, betas: [0.9, 0.95], warmupEpochs: 10 } });
     assert.deepEqual(recipeTraining(methodRecipe('mae', 'vit_base'), { batchSize: 256, epochs: 800, optimizer: 'sgd' }),
-      { optimizer: 'sgd', lr: 0.06, weightDecay: 5e-4, warmupEpochs: 10 });
+      { optimizer: { name: 'sgd', lr: 0.06, weightDecay: 5e-4, warmupEpochs: 10 } });
     // MoCo v3's temperature depends on the backbone
     assert.deepEqual([methodRecipe('moco_v3', 'resnet18').options.temperature, methodRecipe('moco_v3', 'vit_tiny').options.temperature], [1, 0.2]);
     // SimCLR at 32 px: colour strength 0.5 and no blur (App. B.9); at 224 the full recipe
@@ -101,9 +136,28 @@ describe('recipes', () => {
     assert.ok(!both.success && both.error.issues.some((i) => i.path[0] === 'baseLr'));
     const old = migrateRunConfig({ method: 'dino', ...place, projectionDim: 256 });
     const parsed = PretrainSchema.parse(old);
-    assert.equal(methodOptions(parsed, normalize).prototypes, 256);
-    assert.equal(methodOptions(parsed, normalize).projectionDim, undefined);
+    assert.equal(methodOptions(parsed, stats).prototypes, 256);
+    assert.equal(methodOptions(parsed, stats).projectionDim, undefined);
     assert.deepEqual(migrateRunConfig({ method: 'simclr', projectionDim: 64 }), { method: 'simclr', projectionDim: 64 });
+  });
+
+  test('a method of one\'s own trains with its own recipe: views and optimizer from the recipe, nothing in selfsup touched', async () => {
+    const images = await ImageFolder.scan(fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url))).load({ size: 16 });
+    const g = new Generator(0);
+    const backbone = resnet18({ stem: 'cifar', width: 0.125, generator: g });
+    const method = new SpectralContrastive(backbone, backbone.featureDim, g);
+    const out = join(dir, 'spectral');
+    const summary = await pretrain(method, images, buildViews(SPECTRAL_RECIPE.views, { size: 16 }), {
+      out, epochs: 2, batchSize: 16, workers: 0, log: () => undefined, ...recipeTraining(SPECTRAL_RECIPE, { epochs: 2, batchSize: 16 }),
+    });
+    const stepsPerEpoch = Math.floor(images.length / 16);
+    assert.equal(summary.steps, 2 * stepsPerEpoch);
+    assert.ok(Number.isFinite(summary.lastLoss) && summary.lastLoss < 0, `the spectral loss goes below 0 once the pairs align: ${summary.lastLoss}`);
+    const lrs = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { lr: number });
+    // one warm-up epoch to 0.2 x 16 / 256 = 0.0125, then the cosine down
+    assert.ok(Math.abs(Math.max(...lrs.map((l) => l.lr)) - 0.0125) < 0.0125 / stepsPerEpoch + 1e-9);
+    assert.ok(lrs[0].lr < lrs[stepsPerEpoch - 1].lr && lrs.at(-1)!.lr < lrs[stepsPerEpoch].lr);
+    method.dispose();
   });
 
   test('selfsup recipes lists every method; show refuses a backbone the method does not train', () => {

@@ -13,7 +13,7 @@ import { type MethodStep, methodViews, SimCLR, SSLMethod } from '../src/methods/
 import { Linear } from '../src/nn/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { Generator, type Tensor, autocast, randn, tidy } from '../src/tensor/index.js';
-import { Progress, crc32c, forwardFlops, maskedCrc32c, pretrain, trainFlopsPerImage } from '../src/train/index.js';
+import { Progress, type TrainerCallback, crc32c, forwardFlops, maskedCrc32c, pretrain, trainFlopsPerImage } from '../src/train/index.js';
 
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
 const demo = fileURLToPath(new URL('../../data/cifar10-demo', import.meta.url));
@@ -119,6 +119,28 @@ describe('pretrain', async () => {
     assert.ok(existsSync(join(out, 'checkpoint.safetensors')));
     assert.ok(JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8')).forwardGflopsPerImage > 0);
     assert.ok(logged.some((l) => /^cost: parameters [\d.]+ M, forward [\d.]+ GFLOPs\/image/.test(l)));
+  });
+
+  test('a user\'s callback sees every trained step and logs its own metric to metrics.jsonl and TensorBoard', async () => {
+    const out = join(dir, 'callback');
+    const seen: number[] = [];
+    const headNorm: TrainerCallback = {
+      onStep: (record, context) => {
+        seen.push(record.step);
+        assert.equal(context.totalSteps, 4);
+        if (context.epochEnded) context.log({ head_norm: tidy(() => context.method.parameters().at(-1)!.norm().item()) }, { head_norm: 'custom/head_norm' });
+      },
+    };
+    const summary = await pretrain(small(), images, views, {
+      out, epochs: 2, batchSize: 16, workers: 0, optimizer: { name: 'sgd', lr: 0.05, weightDecay: 5e-4 }, callbacks: [headNorm], log: () => undefined,
+    });
+    assert.deepEqual(seen, [1, 2, 3, 4]);
+    assert.equal(summary.steps, 4);
+    const logged = lines(join(out, 'metrics.jsonl')).filter((m) => 'head_norm' in m);
+    assert.deepEqual(logged.map((m) => m.step), [2, 4], 'at the end of each of the 2 epochs of 2 steps');
+    assert.ok(logged.every((m) => m.head_norm > 0));
+    const events = readEvents(join(out, 'tensorboard', readdirSync(join(out, 'tensorboard'))[0]));
+    assert.deepEqual(events.filter((e) => e.tag === 'custom/head_norm').map((e) => e.step), [2, 4]);
   });
 
   test('gradient accumulation: k loader batches per step; bfloat16 autocast trains too', async () => {

@@ -175,11 +175,7 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
   const training = recipeTraining(recipe, config);
   const summary = await train(method, images, views, {
     out: config.out, epochs: config.epochs, batchSize: config.batchSize, accumulate: config.accumulate,
-    optimizer: {
-      name: training.optimizer, lr: training.lr, momentum: config.momentum, weightDecay: training.weightDecay,
-      ...(training.finalWeightDecay !== undefined ? { finalWeightDecay: training.finalWeightDecay } : {}),
-      ...(training.betas ? { betas: training.betas } : {}), warmupEpochs: training.warmupEpochs,
-    },
+    optimizer: { ...training.optimizer, momentum: config.momentum },
     clipGrad: training.clipGrad, precision: config.precision, mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
     checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume, overwrite: config.overwrite,
     identity: runIdentity(config), allowChanged: config.allowChanged,

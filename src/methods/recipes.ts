@@ -5,7 +5,7 @@
  *
  * ```ts
  * const views = methodViews('simclr', { size: 32, normalize: { mean: CIFAR10_MEAN, std: CIFAR10_STD } });
- * const training = recipeTraining(methodRecipe('dino', 'vit_tiny'), { batchSize: 512, epochs: 100 });   // lr 1e-3, AdamW
+ * const { optimizer } = recipeTraining(methodRecipe('dino', 'vit_tiny'), { batchSize: 512, epochs: 100 });   // AdamW, lr 1e-3
  * ```
  */
 import { EVALUATION_VIEW_RECIPES, type EvaluationViews, type PresetOptions, type ViewSet, buildViews } from '../transforms/index.js';
@@ -69,13 +69,16 @@ export interface TrainingOverrides {
   clipGrad?: number;
 }
 
+/** A run's optimizer and clipping, in the shape `pretrain` takes them (`{ ...recipeTraining(recipe, o) }`). */
 export interface RecipeTraining {
-  optimizer: OptimizerName;
-  lr: number;
-  weightDecay: number;
-  finalWeightDecay?: number;
-  betas?: [number, number];
-  warmupEpochs: number;
+  optimizer: {
+    name: OptimizerName;
+    lr: number;
+    weightDecay: number;
+    finalWeightDecay?: number;
+    betas?: [number, number];
+    warmupEpochs: number;
+  };
   clipGrad?: number;
 }
 
@@ -91,13 +94,16 @@ export function recipeTraining(recipe: MethodRecipe, o: TrainingOverrides): Reci
   const weightDecay = o.weightDecay ?? base.weightDecay;
   const finalWeightDecay = o.finalWeightDecay ?? (same ? recipe.finalWeightDecay : undefined);
   const betas = o.betas ?? (same && optimizer === 'adamw' ? recipe.betas : undefined);
+  const clipGrad = o.clipGrad ?? recipe.clipGrad;
   return {
-    optimizer,
-    lr: o.lr ?? ((o.baseLr ?? base.baseLr) * o.batchSize * (o.accumulate ?? 1)) / 256,
-    weightDecay,
-    ...(finalWeightDecay !== undefined ? { finalWeightDecay } : {}),
-    ...(betas ? { betas } : {}),
-    warmupEpochs: o.warmupEpochs ?? Math.min(recipe.warmupEpochs, Math.ceil(o.epochs / 10)),
-    ...(o.clipGrad ?? recipe.clipGrad ? { clipGrad: o.clipGrad ?? recipe.clipGrad } : {}),
+    optimizer: {
+      name: optimizer,
+      lr: o.lr ?? ((o.baseLr ?? base.baseLr) * o.batchSize * (o.accumulate ?? 1)) / 256,
+      weightDecay,
+      ...(finalWeightDecay !== undefined ? { finalWeightDecay } : {}),
+      ...(betas ? { betas } : {}),
+      warmupEpochs: o.warmupEpochs ?? Math.min(recipe.warmupEpochs, Math.ceil(o.epochs / 10)),
+    },
+    ...(clipGrad ? { clipGrad } : {}),
   };
 }

@@ -2,7 +2,9 @@
  * The pretraining loop, the same for every method: a {@link DataLoader} of views, the method's
  * loss, backward, gradient accumulation and clipping, an optimizer with linear warm-up and a
  * cosine schedule set every step, the precision policy (bfloat16 autocast where the hardware has it:
- * tensor/precision.ts), and everything a long run needs:
+ * tensor/precision.ts), and the parts a long run needs, each in its own file: RunCheckpointing,
+ * RunLog (metrics.jsonl, TensorBoard), Progress, BadStepGuard, CollapseMonitor, and the callbacks
+ * after each step (CostMonitor, KnnMonitor, and the user's own: `callbacks`, trainerCallback.ts):
  * - the run folder owned (see io/runFolder.ts): locked while training, an existing run refused
  *   unless `resume` or `overwrite` says what to do with it;
  * - checkpoints (atomic) every `checkpointEvery` steps and at the end; `resume: true` continues
@@ -26,22 +28,27 @@
  *   out: 'runs/simclr', epochs: 100, batchSize: 256, optimizer: { name: 'sgd', lr: 0.06, weightDecay: 5e-4 } });
  * ```
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, type ImageSet } from '../data/index.js';
-import { collapseMetrics, setKnn } from '../eval/index.js';
-import { CHECKPOINT_FILE, METRICS_FILE, type RunLock, claimRunFolder, loadCheckpoint, readCheckpointMetadata, removeStaleTemporaries, saveCheckpoint } from '../io/index.js';
+import { claimRunFolder } from '../io/index.js';
 import type { SSLMethod } from '../methods/index.js';
 import { AdamW, LARS, type Optimizer, SGD, clipGradNorm, warmupCosine } from '../optim/index.js';
 import {
-  type Precision, allGather, allReduce, allocatorStats, autocast, averageGradients, broadcast, cat, defaultDevice, describePrecision, manualSeed, processGroup,
-  type MemoryFormat, resolvePrecision, tensor, tidy,
+  type MemoryFormat, type Precision, autocast, averageGradients, defaultDevice, describePrecision, manualSeed, processGroup, resolvePrecision, tidy,
 } from '../tensor/index.js';
-import type { ViewConfig, ViewSet } from '../transforms/index.js';
-import { type CostEstimate, forwardFlops, formatCost, trainFlopsPerImage } from './costEstimate.js';
+import type { ViewSet } from '../transforms/index.js';
+import { BadStepGuard } from './badStepGuard.js';
+import { CollapseMonitor } from './collapseMonitor.js';
+import { type CostEstimate, forwardFlops, trainFlopsPerImage } from './costEstimate.js';
+import { CostMonitor } from './costMonitor.js';
+import { meanLoss, startTogether } from './dataParallelRun.js';
+import { KnnMonitor, type KnnMonitorOptions } from './knnMonitor.js';
 import { Progress } from './progress.js';
-import { type RunIdentity, checkResumeIdentity } from './runIdentity.js';
-import { TensorBoardWriter } from './tensorboard.js';
+import { RunCheckpointing } from './runCheckpointing.js';
+import type { RunIdentity } from './runIdentity.js';
+import { RunLog, type StepRecord } from './runLog.js';
+import type { StepContext, TrainerCallback } from './trainerCallback.js';
 
 export interface OptimizerConfig {
   name: 'sgd' | 'lars' | 'adamw';
@@ -56,16 +63,6 @@ export interface OptimizerConfig {
   finalLr?: number;
   /** the weight decay rises (or falls) on a cosine from weightDecay to this (DINO: 0.04 -> 0.4); default constant */
   finalWeightDecay?: number;
-}
-
-export interface KnnMonitor {
-  train: ImageSet;
-  test: ImageSet;
-  view: ViewConfig;
-  /** every this many epochs, and at the end */
-  every: number;
-  k?: number;
-  temperature?: number;
 }
 
 export interface TrainerOptions {
@@ -87,7 +84,9 @@ export interface TrainerOptions {
   checkpointEvery?: number;
   /** steps between collapse diagnostics (default 10) */
   diagnosticsEvery?: number;
-  knn?: KnnMonitor;
+  knn?: KnnMonitorOptions;
+  /** the user's parts of the loop, called after each trained step (trainerCallback.ts) */
+  callbacks?: TrainerCallback[];
   resume?: boolean;
   /** replace a run already in `out` (without it, and without `resume`, an existing run is refused) */
   overwrite?: boolean;
@@ -142,93 +141,39 @@ export async function pretrain(method: SSLMethod, data: ImageSet, views: ViewSet
   }
 }
 
-/** Whether every floating-point parameter and buffer is finite (one number back from the engine). */
-function weightsFinite(method: SSLMethod): boolean {
-  return tidy(() => {
-    const floats = [...method.parameters(), ...method.buffers()].filter((t) => t.dtype.startsWith('float') || t.dtype === 'bfloat16');
-    return cat(floats.map((t) => t.isfinite().all().view(1))).all().item() === 1;
-  });
-}
-
 async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, o: TrainerOptions, rank: number, world: number, log: (line: string) => void): Promise<TrainSummary> {
   const lead = rank === 0;
   const accumulate = o.accumulate ?? 1;
-  const checkpointPath = join(o.out, CHECKPOINT_FILE);
-  const metricsPath = join(o.out, METRICS_FILE);
   manualSeed(o.seed ?? 0);
   // views laid out as the backbone keeps its activations (a channels_last ResNet), made so in the loader's workers
   const memoryFormat = (method.backbone as { memoryFormat?: MemoryFormat }).memoryFormat;
   const loader = new DataLoader(data, { batchSize: o.batchSize / world, rank, worldSize: world, views, seed: o.seed ?? 0, workers: o.workers, memoryFormat });
   const stepsPerEpoch = Math.floor(loader.batchesPerEpoch / accumulate);
   if (stepsPerEpoch < 1) throw new Error(`accumulate ${accumulate} is more than the ${loader.batchesPerEpoch} batches of an epoch`);
-  const totalSteps = Math.min(o.epochs * stepsPerEpoch, o.maxSteps ?? Infinity);
+  const plannedSteps = o.epochs * stepsPerEpoch;
+  const totalSteps = Math.min(plannedSteps, o.maxSteps ?? Infinity);
   const optimizer = makeOptimizer(method, o.optimizer);
   const schedule = warmupCosine({
-    base: o.optimizer.lr, final: o.optimizer.finalLr ?? 0, totalSteps: o.epochs * stepsPerEpoch,
-    warmupSteps: Math.min(o.epochs * stepsPerEpoch, Math.round((o.optimizer.warmupEpochs ?? 0) * stepsPerEpoch)),
+    base: o.optimizer.lr, final: o.optimizer.finalLr ?? 0, totalSteps: plannedSteps,
+    warmupSteps: Math.min(plannedSteps, Math.round((o.optimizer.warmupEpochs ?? 0) * stepsPerEpoch)),
   });
-  const weightDecaySchedule = warmupCosine({ base: o.optimizer.weightDecay, final: o.optimizer.finalWeightDecay ?? o.optimizer.weightDecay, totalSteps: o.epochs * stepsPerEpoch });
+  const weightDecaySchedule = warmupCosine({ base: o.optimizer.weightDecay, final: o.optimizer.finalWeightDecay ?? o.optimizer.weightDecay, totalSteps: plannedSteps });
   const checkpointEvery = o.checkpointEvery ?? stepsPerEpoch;
   const identity: RunIdentity = {
     method: method.constructor.name, ...o.identity, batchSize: o.batchSize, accumulate, epochs: o.epochs, data: data.fingerprint(),
   };
-  let saved: { path: string; step: number } | undefined;
-  const save = (step: number) => {
-    if (!lead) return;
-    if (!weightsFinite(method)) {
-      throw new Error(`step ${step}: the weights are no longer finite although the loss was (too high a learning rate?); ` +
-        `not checkpointed${saved ? `: the last good checkpoint is step ${saved.step} in ${saved.path}` : ''}`);
-    }
-    saveCheckpoint(checkpointPath, { model: method, optimizer, step, extra: { loader: loader.position, config: o.config ?? {}, identity } });
-    saved = { path: checkpointPath, step };
-  };
-
-  // A run killed while writing its checkpoint leaves the temporary copy (the checkpoint itself is whole).
-  if (lead && removeStaleTemporaries(checkpointPath) > 0) log(`removed the partial checkpoint a killed run left in ${o.out}`);
-  let start = 0;
-  let resumedFrom: number | undefined;
-  if (o.resume && existsSync(checkpointPath)) {
-    const before = readCheckpointMetadata(checkpointPath);
-    const savedIdentity = before.extra.identity as RunIdentity | undefined;
-    if (savedIdentity) checkResumeIdentity(checkpointPath, savedIdentity, identity, o.allowChanged);
-    else log(`${checkpointPath} predates run identities: resuming without checking it is the same run`);
-    const { step, extra } = loadCheckpoint(checkpointPath, { model: method, optimizer });
-    const position = extra.loader as { epoch: number; batch: number } | undefined;
-    const consumed = position && Number.isInteger(position.epoch) && Number.isInteger(position.batch) ? position.epoch * loader.batchesPerEpoch + position.batch : NaN;
-    if (step > o.epochs * stepsPerEpoch || consumed !== step * accumulate) {
-      throw new Error(`${checkpointPath}: inconsistent checkpoint: step ${step} (this run has ${o.epochs * stepsPerEpoch}), loader position ` +
-        `${JSON.stringify(position)} (step ${step} means ${step * accumulate} batches of ${loader.batchesPerEpoch} per epoch)`);
-    }
-    loader.seek(position!);
-    start = resumedFrom = step;
-    saved = { path: checkpointPath, step };
-    // Keep the metrics of the steps the checkpoint covers; later lines were from the killed run.
-    if (lead && existsSync(metricsPath)) {
-      const kept = readFileSync(metricsPath, 'utf8').split('\n').filter((line) => {
-        try { return (JSON.parse(line) as { step: number }).step <= step; } catch { return false; }
-      });
-      writeFileSync(metricsPath, kept.map((l) => l + '\n').join(''));
-    }
-    log(`resuming ${o.out} from step ${step} (epoch ${loader.position.epoch}, batch ${loader.position.batch})`);
-  } else if (lead) {
-    // a new run: no checkpoint of an earlier one survives (claimRunFolder refused or removed it)
-    writeFileSync(metricsPath, '');
-  }
-  if (world > 1) {
-    const starts = tidy(() => allGather(tensor([start], { dtype: 'float64' })).data<Float64Array>());
-    const other = starts.findIndex((s) => s !== start);
-    if (other >= 0) {
-      throw new Error(`rank ${rank} starts at step ${start} but rank ${other} at step ${starts[other]}: every process must read the same ` +
-        `checkpoint (${checkpointPath}); on several machines the run folder must be shared`);
-    }
-    broadcast([...method.parameters(), ...method.buffers()], 0);   // every rank starts from rank 0's weights
-  }
+  const checkpoints = new RunCheckpointing({ out: o.out, method, optimizer, loader, identity, config: o.config ?? {}, lead, log });
+  const start = (o.resume ? checkpoints.resume(plannedSteps, accumulate, o.allowChanged) : undefined) ?? 0;
+  const resumedFrom = checkpoints.last?.step;
+  const runLog = new RunLog(o.out, lead);
+  if (resumedFrom !== undefined) log(`resuming ${o.out} from step ${start} (epoch ${loader.position.epoch}, batch ${loader.position.batch})`);
+  startTogether(method, start, rank, world, checkpoints.path);
+  // a new run starts an empty log (claimRunFolder refused or removed an earlier run); a resumed one keeps its checkpoint's steps
+  runLog.begin(resumedFrom);
   if (lead) writeFileSync(join(o.out, 'config.json'), JSON.stringify(o.config ?? {}, null, 2) + '\n');
-  const tensorboard = lead ? new TensorBoardWriter(join(o.out, 'tensorboard')) : null;
   const imagesPerStep = o.batchSize * accumulate;
   const progress = new Progress('pretrain', totalSteps, imagesPerStep, lead ? {} : { stream: { write: () => undefined } });
   const flops = forwardFlops(method.backbone, [1, 3, views.views[0].size, views.views[0].size]);
-  const trainFlops = trainFlopsPerImage(method.backbone, views.views.map((v) => v.size), method.visibleFraction);
   log(`${method.constructor.name}: ${totalSteps - start} steps of ${imagesPerStep} images (${stepsPerEpoch} per epoch), ` +
     `${(method.parameterCount() / 1e6).toFixed(2)} M parameters, backbone ${(flops / 1e9).toFixed(3)} GFLOPs/image forward` +
     (world > 1 ? `, ${world} processes of ${o.batchSize / world} images` : ''));
@@ -237,19 +182,13 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
   const bf16 = resolvePrecision(precision, defaultDevice()) === 'bf16';
   log(`precision: ${describePrecision(precision, defaultDevice())}`);
 
+  const guard = new BadStepGuard(o.maxBadSteps ?? 3, checkpoints, runLog, optimizer, log);
+  const collapse = new CollapseMonitor(o.diagnosticsEvery ?? 10, log);
+  const cost = new CostMonitor(flops, trainFlopsPerImage(method.backbone, views.views.map((v) => v.size), method.visibleFraction), imagesPerStep);
+  const knn = o.knn ? new KnnMonitor(o.knn, bf16 ? 'bf16' : 'fp32') : undefined;
+  const callbacks: TrainerCallback[] = [cost, ...(knn ? [knn] : []), ...(o.callbacks ?? [])];
   const summary: TrainSummary = { steps: 0, firstLoss: NaN, lastLoss: NaN, imagesPerSecond: NaN, resumedFrom };
   let lastTrained = start;   // the last step that updated the weights
-  const runKnn = async (step: number) => {
-    if (!o.knn || !lead) return;
-    // features at the run's precision, as a PyTorch validation loop under the same autocast
-    const knn = await setKnn(method.backbone, o.knn.train, o.knn.test, o.knn.view, { k: o.knn.k, temperature: o.knn.temperature, precision: bf16 ? 'bf16' : 'fp32' });
-    summary.knn = knn;
-    appendFileSync(metricsPath, JSON.stringify({ step, knn_top1: knn.top1, knn_top5: knn.top5 }) + '\n');
-    tensorboard!.scalars({ 'knn/top1': knn.top1, 'knn/top5': knn.top5 }, step);
-    log(`step ${step}: kNN top-1 ${(100 * knn.top1).toFixed(2)}%, top-5 ${(100 * knn.top5).toFixed(2)}%`);
-  };
-
-  let badSteps = 0;
   const timer = { start: performance.now(), images: 0 };
   try {
     for (let step = start; step < totalSteps; step++) {
@@ -258,7 +197,7 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
       if (o.optimizer.finalWeightDecay !== undefined) optimizer.setWeightDecay(weightDecaySchedule(step));
       let lossSum = 0;
       let finite = true;
-      let diagnostics: Record<string, number> = {};
+      const metrics: Record<string, number> = {};
       let epoch = 0;
       for (let micro = 0; micro < accumulate; micro++) {
         const batch = await loader.next();
@@ -270,13 +209,7 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
           const v = loss.item();
           if (!Number.isFinite(v)) return v;
           loss.div(accumulate).backward();
-          if (micro === 0 && out.metrics) Object.assign(diagnostics, out.metrics);
-          if (micro === 0 && out.embeddings && step % (o.diagnosticsEvery ?? 10) === 0) {
-            const m = collapseMetrics(out.embeddings[0], out.embeddings[1]);
-            Object.assign(diagnostics, { 'collapse/std': m.std, 'collapse/std_reference': m.stdReference, 'collapse/effective_rank': m.effectiveRank, 'collapse/uniformity': m.uniformity });
-            if (m.alignment !== undefined) diagnostics['collapse/alignment'] = m.alignment;
-            if (m.warning) log(`step ${step}: ${m.warning}`);
-          }
+          if (micro === 0) Object.assign(metrics, out.metrics ?? {}, collapse.measure(step, out.embeddings));
           return v;
         });
         for (const v of batch.views) v.dispose();
@@ -285,24 +218,14 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
         if (!Number.isFinite(value)) finite = false;
         lossSum += value / accumulate;
       }
-      if (world > 1) {
-        // The mean over ranks: what is logged, and one verdict on a non-finite loss for every rank.
-        lossSum = tidy(() => allReduce(tensor([finite ? lossSum : NaN], { dtype: 'float64' }), 'mean').item());
-        finite = Number.isFinite(lossSum);
-      }
+      // The mean over ranks: what is logged, and one verdict on a non-finite loss for every rank.
+      lossSum = meanLoss(lossSum, finite, world);
+      finite = Number.isFinite(lossSum);
       if (!finite) {
-        optimizer.zeroGrad();
-        badSteps++;
-        log(`step ${step}: loss is ${lossSum}, step skipped (${badSteps} in a row)`);
-        if (lead) appendFileSync(metricsPath, JSON.stringify({ step: step + 1, loss: null, skipped: true }) + '\n');
-        if (badSteps >= (o.maxBadSteps ?? 3) && existsSync(checkpointPath)) {
-          loadCheckpoint(checkpointPath, { model: method, optimizer });
-          log(`step ${step}: ${badSteps} bad steps in a row; weights and optimizer restored from ${checkpointPath}`);
-          badSteps = 0;
-        }
+        guard.skip(step, lossSum);
         continue;
       }
-      badSteps = 0;
+      guard.trained();
       lastTrained = step + 1;
       averageGradients(trained);
       method.beforeUpdate(step / totalSteps);
@@ -316,37 +239,31 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
       summary.lastLoss = lossSum;
       summary.steps = done - start;
       const rate = progress.rate(done);
-      if (o.optimizer.finalWeightDecay !== undefined) diagnostics.weight_decay = weightDecaySchedule(step);
-      const record = { step: done, epoch, loss: lossSum, lr, img_per_s: rate, time: Date.now() / 1000, ...diagnostics };
-      if (lead) appendFileSync(metricsPath, JSON.stringify(record) + '\n');
-      tensorboard?.scalars({ loss: lossSum, lr, img_per_s: rate, ...diagnostics }, done);
+      if (o.optimizer.finalWeightDecay !== undefined) metrics.weight_decay = weightDecaySchedule(step);
+      const record: StepRecord = { step: done, epoch, loss: lossSum, lr, img_per_s: rate, time: Date.now() / 1000, ...metrics };
+      runLog.step(record);
       progress.update(done, { loss: lossSum, lr });
-      if (done === start + 3 || (done === totalSteps && !summary.cost)) {
-        const measured = Number.isFinite(rate) ? rate : timer.images / ((performance.now() - timer.start) / 1000);
-        summary.cost = {
-          parameters: method.parameterCount(), forwardGflopsPerImage: flops / 1e9,
-          trainGflopsPerStep: (trainFlops * imagesPerStep) / 1e9,
-          imagesPerSecond: measured, peakEngineMB: allocatorStats().peakLiveBytes / 2 ** 20,
-          etaSeconds: ((totalSteps - done) * imagesPerStep) / measured,
-        };
-        if (lead) writeFileSync(join(o.out, 'cost.json'), JSON.stringify(summary.cost, null, 2) + '\n');
-        log(`cost: ${formatCost(summary.cost)}`);
-      }
-      if (done % checkpointEvery === 0 || done === totalSteps) save(done);
-      const epochEnded = done % stepsPerEpoch === 0;
-      if (o.knn && ((epochEnded && (done / stepsPerEpoch) % o.knn.every === 0) || done === totalSteps)) await runKnn(done);
+      if (done % checkpointEvery === 0 || done === totalSteps) checkpoints.save(done);
+      const context: StepContext = {
+        method, totalSteps, stepsPerEpoch, startStep: start, epochEnded: done % stepsPerEpoch === 0, lead, out: o.out,
+        log: (values, names) => runLog.event(done, values, names), print: log,
+      };
+      for (const callback of callbacks) await callback.onStep?.(record, context);
     }
   } finally {
-    tensorboard?.close();
+    runLog.close();
     await loader.close();
     optimizer.dispose();   // its state (momentum, moments) is in the checkpoint; the method keeps its weights
   }
   progress.done();
   summary.imagesPerSecond = timer.images / ((performance.now() - timer.start) / 1000);
-  summary.checkpoint = saved;
+  summary.checkpoint = checkpoints.last;
+  if (cost.estimate) summary.cost = cost.estimate;
+  if (knn?.last) summary.knn = knn.last;
   if (loader.skipped.size > 0) summary.skippedImages = Object.fromEntries(loader.skipped);
   if (lastTrained < totalSteps) {
     const skipped = totalSteps - lastTrained;
+    const saved = checkpoints.last;
     throw new Error(`the run ended with its last ${skipped} step${skipped > 1 ? 's' : ''} skipped (a NaN/Inf loss${summary.steps === 0 ? ' in every step: nothing was trained' : ''}); ` +
       (saved ? `the last good checkpoint is step ${saved.step} in ${saved.path}` : 'no checkpoint was written') + '. Lower --lr, check --init weights and the data');
   }
