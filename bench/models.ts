@@ -33,7 +33,8 @@ export interface ModelsOptions {
 
 type Setup = { forward: (x: Tensor) => Tensor; model: Layer; optimizer: Optimizer<{ lr: number; weightDecay: number }>; dispose: () => void };
 
-function setup(name: string, batch: number): Setup {
+/** A model of the bench as it trains: its forward to logits, its optimizer. */
+export function setup(name: string, batch: number): Setup {
   if (name === 'resnet18') {
     const net: ResNet = resnet18({ stem: 'cifar', numClasses: 10, generator: new Generator(0) });
     const optimizer = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });

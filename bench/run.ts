@@ -6,6 +6,7 @@
  *   augment  SimCLR two-view augmentation of CIFAR-10 JPEGs (32 and 96 px) vs torchvision + PIL
  *   photos   the SimCLR pipeline at 224 px from full-size photos (streamed, and from a pack) vs torchvision + PIL; --files N: peak RSS
  *   datawait the share of a SimCLR ResNet-18 step spent waiting for the loader, at 32 and 96 px
+ *   ops      where a model's train step spends its time: forward, backward, optimizer, engine calls by op, JavaScript
  *   methods  end-to-end training img/s of each method vs PyTorch + torchvision (--only <method>)
  *   parity   the same SimCLR run in both, kNN accuracy compared
  *   distributed  2 processes x 1 thread vs 1 process x 2 threads (c10d Gloo data parallelism)
@@ -19,6 +20,7 @@ import type { Device } from '../src/tensor/index.js';
 import { engineBench } from './engine.js';
 import { memoryBench, trainerMemoryBench } from './memory.js';
 import { modelsBench } from './models.js';
+import { opProfileBench } from './opProfile.js';
 import { photosBench } from './photos.js';
 import { qualityBench } from './quality.js';
 
@@ -40,6 +42,12 @@ if (name === 'engine') {
     steps: flag(args, '--steps', 3), minRoundSeconds: flag(args, '--min-round-seconds', 3), warmup: flag(args, '--warmup', 1), rounds: flag(args, '--rounds', 3),
     threads: flag(args, '--threads', 2), batch: flag(args, '--batch', 128), peer: !args.includes('--no-peer'),
     device: args.includes('--device') ? args[args.indexOf('--device') + 1] as Device : 'cpu',
+  });
+} else if (name === 'ops') {
+  const model = args.indexOf('--model');
+  result = opProfileBench({
+    model: model >= 0 ? args[model + 1] : 'vit_tiny_mask75', steps: flag(args, '--steps', 10), batch: flag(args, '--batch', 128),
+    fp32: args.includes('--fp32'), threads: flag(args, '--threads', 2),
   });
 } else if (name === 'memory') {
   const memory = { steps: flag(args, '--steps', 10_000), every: flag(args, '--every', 500), warmup: flag(args, '--warmup', 1000) };
@@ -71,7 +79,7 @@ if (name === 'engine') {
   const only = args.indexOf('--only');
   result = await qualityBench({ seeds: flag(args, '--seeds', 2), split: args.includes('--split') && args[args.indexOf('--split') + 1] === 'test' ? 'test' : 'validation', only: only >= 0 ? args[only + 1] : undefined });
 } else {
-  console.error('usage: npm run bench -- engine|models|memory|augment|photos|datawait|methods|parity|distributed|quality [--json] [options]');
+  console.error('usage: npm run bench -- engine|models|ops|memory|augment|photos|datawait|methods|parity|distributed|quality [--json] [options]');
   process.exit(2);
 }
 if (json) console.log(JSON.stringify(result));

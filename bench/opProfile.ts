@@ -1,0 +1,77 @@
+/**
+ * `npm run bench -- ops [--model vit_tiny_mask75|vit_tiny|resnet18] [--steps N] [--batch B] [--fp32] [--json]`
+ *
+ * Where a train step of a model of the models benchmark spends its time, as `pretrain` runs it (bf16
+ * autocast where the CPU has it): the step's forward, backward and optimizer, the calls into the
+ * engine per step by op with their time (each call timed from JavaScript: argument marshalling, the
+ * op and its result handle), and what is left for JavaScript itself (scopes, the model's code).
+ * Run it with `LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4` beside a plain run to
+ * see what glibc's malloc costs libtorch's own small allocations.
+ */
+import { Generator, autocast, crossEntropy, randint, randn, resolvePrecision, setNumThreads, tidy } from '../src/tensor/index.js';
+import { native } from '../src/tensor/native.js';
+import { setup } from './models.js';
+import { round } from './sideBySide.js';
+
+export interface OpProfileOptions { model: string; steps: number; batch: number; fp32: boolean; threads: number }
+
+export function opProfileBench(o: OpProfileOptions): Record<string, unknown> {
+  setNumThreads(o.threads);
+  const s = setup(o.model, o.batch);
+  const bf16 = !o.fp32 && resolvePrecision('auto') === 'bf16';
+  const x = randn([o.batch, 3, 32, 32], { generator: new Generator(2) });
+  const y = randint(0, 10, [o.batch], { generator: new Generator(3) });
+  const phases = { forward: 0, backward: 0, optimizer: 0 };
+  const step = () => {
+    let t = performance.now();
+    const loss = tidy(() => {
+      const lossOf = () => crossEntropy(s.forward(x), y);
+      const l = bf16 ? autocast(lossOf) : lossOf();
+      phases.forward += performance.now() - t;
+      t = performance.now();
+      l.backward();
+      phases.backward += performance.now() - t;
+      return l.detach();
+    });
+    t = performance.now();
+    s.optimizer.step();
+    s.optimizer.zeroGrad();
+    loss.dispose();
+    phases.optimizer += performance.now() - t;
+  };
+  for (let i = 0; i < 3; i++) step();
+  Object.assign(phases, { forward: 0, backward: 0, optimizer: 0 });
+  // every engine function timed from JavaScript while the steps run
+  const calls = new Map<string, { count: number; ms: number }>();
+  const originals = Object.entries(native).filter(([, f]) => typeof f === 'function');   // the addon's functions
+  for (const [name, f] of originals) {
+    native[name] = (...args: unknown[]) => {
+      const t = performance.now();
+      try { return f(...args); } finally {
+        const c = calls.get(name) ?? { count: 0, ms: 0 };
+        c.count++;
+        c.ms += performance.now() - t;
+        calls.set(name, c);
+      }
+    };
+  }
+  const start = performance.now();
+  try {
+    for (let i = 0; i < o.steps; i++) step();
+  } finally {
+    for (const [name, f] of originals) native[name] = f;
+  }
+  const stepMs = (performance.now() - start) / o.steps;
+  const perStep = [...calls].map(([op, c]) => ({ op, calls: c.count / o.steps, ms: c.ms / o.steps })).sort((a, b) => b.ms - a.ms);
+  const engineMs = perStep.reduce((sum, c) => sum + c.ms, 0);
+  s.dispose();
+  x.dispose();
+  y.dispose();
+  return {
+    bench: 'ops', model: o.model, batch: o.batch, precision: bf16 ? 'bf16' : 'fp32', steps: o.steps, img_per_s: round((o.batch * 1000) / stepMs, 1),
+    step_ms: round(stepMs, 1), forward_ms: round(phases.forward / o.steps, 1), backward_ms: round(phases.backward / o.steps, 1), optimizer_ms: round(phases.optimizer / o.steps, 1),
+    engine_calls_per_step: round(perStep.reduce((sum, c) => sum + c.calls, 0), 0),
+    javascript_ms: round(stepMs - engineMs, 2),
+    top_ops: perStep.slice(0, 12).map((c) => ({ op: c.op, calls: round(c.calls, 1), ms: round(c.ms, 2) })),
+  };
+}
