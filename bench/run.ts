@@ -16,7 +16,7 @@ import { methodsBench, parityBench } from './methods.js';
 import { augmentBench } from './augment.js';
 import { dataWaitBench } from './dataWait.js';
 import { distributedBench } from './distributed.js';
-import type { Device } from '../src/tensor/index.js';
+import { processMalloc, type Device } from '../src/tensor/index.js';
 import { engineBench } from './engine.js';
 import { memoryBench, trainerMemoryBench } from './memory.js';
 import { modelsBench } from './models.js';
@@ -82,5 +82,7 @@ if (name === 'engine') {
   console.error('usage: npm run bench -- engine|models|ops|memory|augment|photos|datawait|methods|parity|distributed|quality [--json] [options]');
   process.exit(2);
 }
+// selfsup's side runs under tcmalloc when started by `npm run bench` (bin/node-with-tcmalloc), as the peers do.
+result = { ...result, selfsup_malloc: processMalloc() };
 if (json) console.log(JSON.stringify(result));
 else for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(24)} ${typeof v === 'object' ? JSON.stringify(v) : v}`);

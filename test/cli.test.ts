@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -273,3 +273,25 @@ describe('self-distillation, attention maps and retrieval from the command line'
   });
 });
 
+
+describe('the selfsup command starts node with tcmalloc (bin/node-with-tcmalloc)', () => {
+  const bin = fileURLToPath(new URL('../../bin/selfsup', import.meta.url));
+  const info = (env: Record<string, string>) => {
+    const run = spawnSync(bin, ['info', '--json'], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: '', ...env } });
+    assert.equal(run.status, 0, run.stderr);
+    return JSON.parse(run.stdout) as { malloc: string; libtorch: string };
+  };
+  test('preloaded by default (npm run setup installs libtcmalloc-minimal4), glibc when asked, never twice', () => {
+    assert.equal(info({}).malloc, 'tcmalloc');
+    assert.equal(info({ SELFSUP_MALLOC: 'glibc' }).malloc, 'glibc');
+    // tcmalloc already preloaded is not added again.
+    const preloadOf = (preload: string) => spawnSync(join(dirname(bin), 'node-with-tcmalloc'), ['-e', 'console.log(process.env.LD_PRELOAD)'],
+      { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: preload } }).stdout.trim();
+    const tcmalloc = preloadOf('');
+    assert.match(tcmalloc, /libtcmalloc_minimal\.so\.4$/);
+    assert.equal(preloadOf(tcmalloc), tcmalloc);
+    // The plain node entry point (a program importing selfsup) runs with the process's own malloc.
+    const plain = spawnSync(process.execPath, [cli, 'info', '--json'], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: '' } });
+    assert.equal(JSON.parse(plain.stdout).malloc, 'glibc');
+  });
+});

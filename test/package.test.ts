@@ -1,6 +1,6 @@
 // selfsup as a dependency: the packed package installs into an empty project offline (from the
 // tarball and npm's cache), its install script puts the addon in place, a TypeScript program compiled
-// against the published types trains two SimCLR steps and saves a checkpoint, and `npx selfsup info` runs.
+// against the published types trains two SimCLR steps and saves a checkpoint, and `npx selfsup info` runs (with tcmalloc).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -80,6 +80,7 @@ describe('npm install selfsup in a project of its own', () => {
 
     const info = execFileSync('npx', ['--no-install', 'selfsup', 'info', '--json'], { cwd: project, encoding: 'utf8' });
     assert.match(JSON.parse(info).libtorch, /^\d+\.\d+/);
+    assert.equal(JSON.parse(info).malloc, 'tcmalloc', 'the installed command (node_modules/.bin/selfsup -> bin/selfsup) preloads tcmalloc');
   });
 
   test('where libtorch is missing, the install script names the system step and fails', () => {

@@ -4,7 +4,7 @@
  * `selfsup info` reports the engine this installation runs on.
  */
 import { readFileSync } from 'node:fs';
-import { engineInfo, allocatorStats, cuda, describePrecision, nativeBf16 } from '../tensor/index.js';
+import { engineInfo, allocatorStats, cuda, describePrecision, nativeBf16, processMalloc } from '../tensor/index.js';
 import { UsageError } from './options.js';
 import { ATTENTION_USAGE, attentionCommand } from './attention.js';
 import { COMPARE_USAGE, compareCommand } from './compare.js';
@@ -68,9 +68,13 @@ async function main(argv: string[]): Promise<number> {
       nativeBf16: nativeBf16() ?? 'none (no AMX-BF16 or AVX512-BF16)',
       precision: describePrecision('auto', cuda.isAvailable() ? 'cuda' : 'cpu'),
       cachingAllocator: allocatorStats().caching,
+      malloc: processMalloc(),
     };
     if (json) console.log(JSON.stringify(report));
-    else for (const [k, v] of Object.entries(report)) console.log(`${k.padEnd(17)} ${v}`);
+    else {
+      for (const [k, v] of Object.entries(report)) console.log(`${k.padEnd(17)} ${v}`);
+      if (report.malloc === 'glibc') console.log('  (tcmalloc trains about 5% faster: the selfsup command preloads it unless SELFSUP_MALLOC=glibc or libtcmalloc-minimal4 is missing)');
+    }
     return 0;
   }
   const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {

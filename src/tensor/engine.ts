@@ -5,6 +5,7 @@
  * (SELFSUP_NUM_THREADS or OMP_NUM_THREADS override) and installs a caching CPU
  * allocator, so a plain `node` process is fast with nothing set by the user.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { native } from './native.js';
 import { Generator, Tensor } from './tensor.js';
@@ -78,6 +79,21 @@ export interface AllocatorStats {
 export function allocatorStats(): AllocatorStats {
   return native.allocatorStats();
 }
+/**
+ * The process's malloc, which serves libtorch's own small C++ allocations: 'tcmalloc' where it was
+ * preloaded (the `selfsup` command, the demo and the benchmarks start node with it:
+ * bin/node-with-tcmalloc), else 'glibc' (read from /proc/self/maps; 'unknown' off Linux).
+ */
+export function processMalloc(): 'tcmalloc' | 'glibc' | 'unknown' {
+  let maps: string;
+  try {
+    maps = readFileSync('/proc/self/maps', 'utf8');
+  } catch {
+    return 'unknown';
+  }
+  return /libtcmalloc/.test(maps) ? 'tcmalloc' : 'glibc';
+}
+
 /** Returns the allocator's cached blocks to the system. */
 export function emptyCache(): void {
   native.emptyCache();
