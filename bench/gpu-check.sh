@@ -49,7 +49,7 @@ includes=$(cd native && "$NODE" libtorch.cjs includes) && defines=$(cd native &&
 echo "defines: $defines"
 flags=(-std=c++17 -O2 -fPIC -fexceptions -frtti -Wno-deprecated-declarations -Wno-unused-parameter
   -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS
-  -Ibench/.gpu/node-include -Inode_modules/node-addon-api)
+  -Ibench/.gpu/node-include -Inode_modules/node-addon-api -Inative/src)
 for i in $includes; do flags+=("-I$i"); done
 for d in $defines; do flags+=("-D$d"); done
 mkdir -p native/build/gpu native/build/Release
@@ -64,7 +64,7 @@ compile() {  # source -> object; distributed.cc falls back to Gloo only when c10
   fi
 }
 pids=()
-for src in native/src/*.cc; do
+for src in native/src/*.cc native/src/ops/*.cc native/src/runtime/*.cc; do
   compile "$src" & pids+=($!)
   while (( $(jobs -rp | wc -l) >= ${JOBS:-$(nproc)} )); do sleep 0.2; done
 done

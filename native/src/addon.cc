@@ -9,7 +9,7 @@
 
 #include <cstdlib>
 
-#include "allocator.h"
+#include "runtime/allocator.h"
 #include "common.h"
 
 namespace selfsup {
@@ -34,7 +34,13 @@ Napi::Value dispatch(const Napi::CallbackInfo& info) {
     return error;
   };
   try {
-    return op->fn(args);
+    // More arguments than the signature declares are a mistake of the caller (trailing undefined is fine).
+    for (size_t i = op->arity; i < info.Length(); i++) {
+      if (!info[i].IsUndefined()) throw ArgError("expected at most " + std::to_string(op->arity) + " arguments (" + op->signature + "), got " + std::to_string(i + 1));
+    }
+    Napi::Value result = op->fn(args);
+    if (!isResultKind(result, op->result)) throw std::logic_error("returned a result of another kind than its signature (" + op->signature + ") says");
+    return result;
   } catch (const Napi::Error&) {
     throw;
   } catch (const ArgError& e) {
@@ -64,34 +70,34 @@ int defaultThreads() {
 
 SELFSUP_REGISTER(engine) {
   // dispose(t) -> whether it was live (disposing twice is harmless).
-  def("dispose", [](Args& a) { return disposeHandle(a.raw(0)); });
-  def("isDisposed", [](Args& a) {
+  def("dispose", "handle -> bool", [](Args& a) { return disposeHandle(a.raw(0)); });
+  def("isDisposed", "handle -> bool", [](Args& a) {
     HandleState state = lookupHandle(a.raw(0), nullptr);
     if (state == HandleState::NotAHandle) throw ArgError("argument 0: expected a Tensor");
     return state == HandleState::Disposed;
   });
-  def("liveTensors", [](Args&) { return liveHandles(); });
-  def("setNumThreads", [](Args& a) {
+  def("liveTensors", "-> int", [](Args&) { return liveHandles(); });
+  def("setNumThreads", "int -> void", [](Args& a) {
     int64_t n = a.integer(0);
     if (n < 1) throw ArgError("argument 0: expected a thread count >= 1");
     at::set_num_threads(static_cast<int>(n));
   });
-  def("getNumThreads", [](Args&) { return static_cast<int64_t>(at::get_num_threads()); });
-  def("manualSeed", [](Args& a) { at::manual_seed(static_cast<uint64_t>(a.integer(0))); });
-  def("newGenerator", [](Args& a) {
+  def("getNumThreads", "-> int", [](Args&) { return static_cast<int64_t>(at::get_num_threads()); });
+  def("manualSeed", "int -> void", [](Args& a) { at::manual_seed(static_cast<uint64_t>(a.integer(0))); });
+  def("newGenerator", "int -> generator", [](Args& a) {
     auto gen = at::detail::createCPUGenerator(static_cast<uint64_t>(a.integer(0)));
     return newGenerator(a.env, gen);
   });
-  def("setGradEnabled", [](Args& a) {
+  def("setGradEnabled", "bool -> bool", [](Args& a) {
     bool previous = at::GradMode::is_enabled();
     at::GradMode::set_enabled(a.boolean(0));
     return previous;
   });
-  def("isGradEnabled", [](Args&) { return at::GradMode::is_enabled(); });
+  def("isGradEnabled", "-> bool", [](Args&) { return at::GradMode::is_enabled(); });
   // setAutocast(device "cpu"|"cuda", enabled, dtype = "bfloat16") -> whether it was enabled: ops that autocast
   // lists run in that dtype on that device (torch.autocast(device)); the dtype is set either way, so leaving a
   // region restores the outer one's, as torch.autocast's exit does. Leaving a region clears autocast's weight cache.
-  def("setAutocast", [](Args& a) {
+  def("setAutocast", "string, bool, dtype? -> bool", [](Args& a) {
     std::string device = a.string(0);
     if (device != "cpu" && device != "cuda") throw ArgError("argument 0: expected 'cpu' or 'cuda', got '" + device + "'");
     bool cuda = device == "cuda";
@@ -116,7 +122,7 @@ SELFSUP_REGISTER(engine) {
     return previous;
   });
   // autocastDtype(device "cpu"|"cuda") -> the dtype autocast regions on that device use (to restore an outer region's).
-  def("autocastDtype", [](Args& a) -> std::string {
+  def("autocastDtype", "string -> string", [](Args& a) -> std::string {
     std::string device = a.string(0);
     if (device != "cpu" && device != "cuda") throw ArgError("argument 0: expected 'cpu' or 'cuda', got '" + device + "'");
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
@@ -125,9 +131,9 @@ SELFSUP_REGISTER(engine) {
     return dtypeName(device == "cuda" ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype());
 #endif
   });
-  def("cudaIsAvailable", [](Args&) { return torch::cuda::is_available(); });
-  def("cudaDeviceCount", [](Args&) { return static_cast<int64_t>(torch::cuda::device_count()); });
-  def("allocatorStats", [](Args& a) {
+  def("cudaIsAvailable", "-> bool", [](Args&) { return torch::cuda::is_available(); });
+  def("cudaDeviceCount", "-> int", [](Args&) { return static_cast<int64_t>(torch::cuda::device_count()); });
+  def("allocatorStats", "-> object", [](Args& a) {
     AllocatorStats s = allocatorStats();
     Napi::Object o = Napi::Object::New(a.env);
     o.Set("caching", cachingAllocatorInstalled());
@@ -138,8 +144,14 @@ SELFSUP_REGISTER(engine) {
     o.Set("misses", static_cast<double>(s.misses));
     return Napi::Value(o);
   });
-  def("emptyCache", [](Args&) { emptyAllocatorCache(); });
-  def("info", [](Args& a) {
+  def("emptyCache", "-> void", [](Args&) { emptyAllocatorCache(); });
+  // opSignatures() -> { name: signature } of every op, as registered (test/nativeSignatures.test.ts).
+  def("opSignatures", "-> object", [](Args& a) {
+    Napi::Object o = Napi::Object::New(a.env);
+    for (const OpEntry& op : opRegistry()) o.Set(op.name, op.signature);
+    return Napi::Value(o);
+  });
+  def("info", "-> object", [](Args& a) {
     Napi::Object o = Napi::Object::New(a.env);
     o.Set("torchVersion", TORCH_VERSION);
     o.Set("numThreads", at::get_num_threads());

@@ -114,17 +114,37 @@ Napi::Value toJs(Napi::Env env, const std::tuple<at::Tensor, at::Tensor>& ts);
 Napi::Value toJs(Napi::Env env, const std::tuple<at::Tensor, at::Tensor, at::Tensor>& ts);
 
 // ---- the op registry ----
+// Every op declares its signature beside its body: "tensor, ints, dtype? -> tensor". The kinds:
+// tensor, tensors, int, ints (an integer or an array of them), number, numbers, scalar (a number or
+// a boolean), bool, string, dtype, device, generator, typedarray, handle (any tensor handle, live or
+// disposed), unions with | ("tensor|scalar"), and ? for an argument that may be left out. Results:
+// the same kinds, void, object, buffer, "tensor?" (null when absent) and "tensor?[]".
+// native/signatures.cjs writes src/tensor/nativeOps.generated.ts (the typed JavaScript surface) from
+// these strings, and test/nativeSignatures.test.ts checks each body reads its arguments as declared;
+// the dispatcher refuses a call with more arguments and checks the kind of every result.
 using OpFn = std::function<Napi::Value(Args&)>;
+/** The JavaScript kinds a result can have (the result kinds of the signatures map onto them). */
+enum class ResultKind { Handle, HandleOrNull, Array, Undefined, Boolean, Number, String, TypedArray, Object };
 struct OpEntry {
   std::string name;
+  std::string signature;
+  /** arguments the signature declares: a call passing more is refused */
+  size_t arity;
+  /** what the signature says it returns: a body returning anything else is a bug the dispatcher reports */
+  ResultKind result;
   OpFn fn;
 };
 std::vector<OpEntry>& opRegistry();
+/** Number of arguments in a signature "a, b? -> r". */
+size_t signatureArity(const char* signature);
+/** The result kind of a signature; throws on one it does not know. */
+ResultKind signatureResult(const char* signature);
+bool isResultKind(const Napi::Value& value, ResultKind kind);
 
-/** Registers `fn` (Args& -> any convertible result) under `name`. */
+/** Registers `fn` (Args& -> any convertible result) under `name`, with its `signature`. */
 template <class F>
-void def(const char* name, F fn) {
-  opRegistry().push_back({name, [fn](Args& a) -> Napi::Value {
+void def(const char* name, const char* signature, F fn) {
+  opRegistry().push_back({name, signature, signatureArity(signature), signatureResult(signature), [fn](Args& a) -> Napi::Value {
                             if constexpr (std::is_void_v<decltype(fn(a))>) {
                               fn(a);
                               return a.env.Undefined();

@@ -13,6 +13,47 @@ std::vector<OpEntry>& opRegistry() {
   return ops;
 }
 
+ResultKind signatureResult(const char* signature) {
+  std::string s(signature);
+  size_t arrow = s.find("->");
+  size_t start = arrow == std::string::npos ? std::string::npos : s.find_first_not_of(' ', arrow + 2);
+  std::string kind = start == std::string::npos ? "" : s.substr(start, s.find_last_not_of(' ') + 1 - start);
+  if (kind == "tensor" || kind == "generator") return ResultKind::Handle;
+  if (kind == "tensor?") return ResultKind::HandleOrNull;
+  if (kind == "tensors" || kind == "tensor?[]" || kind == "ints") return ResultKind::Array;
+  if (kind == "void") return ResultKind::Undefined;
+  if (kind == "bool") return ResultKind::Boolean;
+  if (kind == "int" || kind == "number") return ResultKind::Number;
+  if (kind == "string") return ResultKind::String;
+  if (kind == "buffer" || kind == "typedarray") return ResultKind::TypedArray;
+  if (kind == "object") return ResultKind::Object;
+  throw std::logic_error(std::string("op signature \"") + signature + "\": unknown result kind '" + kind + "'");
+}
+
+bool isResultKind(const Napi::Value& v, ResultKind kind) {
+  switch (kind) {
+    case ResultKind::Handle: return v.IsExternal();
+    case ResultKind::HandleOrNull: return v.IsExternal() || v.IsNull();
+    case ResultKind::Array: return v.IsArray();
+    case ResultKind::Undefined: return v.IsUndefined();
+    case ResultKind::Boolean: return v.IsBoolean();
+    case ResultKind::Number: return v.IsNumber();
+    case ResultKind::String: return v.IsString();
+    case ResultKind::TypedArray: return v.IsTypedArray();
+    case ResultKind::Object: return v.IsObject();
+  }
+  return false;
+}
+
+size_t signatureArity(const char* signature) {
+  std::string s(signature);
+  std::string args = s.substr(0, s.find("->"));
+  if (args.find_first_not_of(' ') == std::string::npos) return 0;
+  size_t n = 1;
+  for (char c : args) n += c == ',';
+  return n;
+}
+
 namespace {
 
 struct Slot {

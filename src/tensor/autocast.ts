@@ -8,12 +8,13 @@
  * loss.backward();                                          // outside, as PyTorch recommends
  * ```
  */
+import type { DType } from './dtype.js';
 import { native } from './native.js';
 
 export function autocast<T>(fn: () => T, dtype: 'bfloat16' | 'float16' = 'bfloat16'): T {
   // On the default device (see setDefaultDevice): torch.autocast("cuda") there, else the CPU's.
-  const device = (native.defaultDevice() as string).startsWith('cuda') ? 'cuda' : 'cpu';
-  const outerDtype = native.autocastDtype(device);
+  const device = native.defaultDevice().startsWith('cuda') ? 'cuda' : 'cpu';
+  const outerDtype = native.autocastDtype(device) as DType;
   const previous = native.setAutocast(device, true, dtype);
   try {
     return fn();
@@ -28,8 +29,8 @@ export function autocast<T>(fn: () => T, dtype: 'bfloat16' | 'float16' = 'bfloat
  * bfloat16's 8-bit mantissa would cost accuracy and saves no time.
  */
 export function fullPrecision<T>(fn: () => T): T {
-  const device = (native.defaultDevice() as string).startsWith('cuda') ? 'cuda' : 'cpu';
-  const outerDtype = native.autocastDtype(device);
+  const device = native.defaultDevice().startsWith('cuda') ? 'cuda' : 'cpu';
+  const outerDtype = native.autocastDtype(device) as DType;
   const previous = native.setAutocast(device, false, outerDtype);
   try {
     return fn();
@@ -40,5 +41,5 @@ export function fullPrecision<T>(fn: () => T): T {
 
 /** The dtype autocast regions use on the default device ('bfloat16' unless a region asked for 'float16'). */
 export function autocastDtype(): string {
-  return native.autocastDtype((native.defaultDevice() as string).startsWith('cuda') ? 'cuda' : 'cpu');
+  return native.autocastDtype(native.defaultDevice().startsWith('cuda') ? 'cuda' : 'cpu');
 }

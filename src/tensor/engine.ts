@@ -77,7 +77,7 @@ export interface AllocatorStats {
 }
 /** Large-block statistics of the caching CPU allocator. */
 export function allocatorStats(): AllocatorStats {
-  return native.allocatorStats();
+  return native.allocatorStats() as unknown as AllocatorStats;
 }
 /**
  * The process's malloc, which serves libtorch's own small C++ allocations: 'tcmalloc' where it was
@@ -109,7 +109,7 @@ export interface EngineInfo {
   parallelInfo: string;
 }
 export function engineInfo(): EngineInfo {
-  return native.info();
+  return native.info() as unknown as EngineInfo;
 }
 
 export const cuda = {

@@ -112,12 +112,12 @@ export interface AttentionOptions {
  * where it has one (2.x); composed from matmul and softmax otherwise.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): Tensor {
-  const [out] = native.attention(q.handle, k.handle, v.handle, opt(o.mask), o.dropout ?? 0, o.causal ?? false, o.scale, false) as NativeHandle[];
+  const [out] = native.attention(q.handle, k.handle, v.handle, opt(o.mask), o.dropout ?? 0, o.causal ?? false, o.scale, false);
   return wrap(out);
 }
 /** As {@link attention}, also returning the attention weights [..., Lq, Lk] (for attention maps). */
 export function attentionWithWeights(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): [Tensor, Tensor] {
-  const [out, weights] = native.attention(q.handle, k.handle, v.handle, opt(o.mask), o.dropout ?? 0, o.causal ?? false, o.scale, true) as NativeHandle[];
+  const [out, weights] = native.attention(q.handle, k.handle, v.handle, opt(o.mask), o.dropout ?? 0, o.causal ?? false, o.scale, true);
   return [wrap(out), wrap(weights)];
 }
 

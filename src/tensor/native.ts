@@ -3,22 +3,23 @@
  *
  * The addon exports one function per op; each takes opaque tensor handles and plain
  * values and throws an Error naming the op and its inputs when libtorch refuses.
- * Only the tensor layer talks to it: everything else uses {@link Tensor}.
+ * Only the tensor layer talks to it: everything else uses {@link Tensor}. Its types
+ * (nativeOps.generated.ts) are written from the signatures the C++ ops declare
+ * (native/signatures.cjs), so a call with arguments in the wrong order or of the wrong
+ * kind does not compile.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
+import type { NativeOps } from './nativeOps.generated.js';
 
 /** An opaque libtorch tensor owned by JavaScript. */
 export type NativeHandle = { readonly __brand: 'selfsup.NativeHandle' };
 /** An opaque libtorch random generator. */
 export type NativeGenerator = { readonly __brand: 'selfsup.NativeGenerator' };
 
-// The addon's functions are many and uniform; the typed surface is Tensor.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type NativeEngine = Record<string, (...args: any[]) => any>;
 
 function findAddon(): string {
   if (process.env.SELFSUP_ADDON) return process.env.SELFSUP_ADDON;
@@ -36,7 +37,7 @@ function findAddon(): string {
       + 'it needs libtorch: apt-get install libtorch-dev libopenblas0-openmp, or LIBTORCH=<a PyTorch install\'s torch folder>'));
 }
 
-export const native: NativeEngine = createRequire(import.meta.url)(findAddon());
+export const native = createRequire(import.meta.url)(findAddon()) as NativeOps;
 
 // SELFSUP_DEVICE=cuda: the main thread's default device (loader worker threads stay on the CPU).
 if (isMainThread && process.env.SELFSUP_DEVICE) native.setDefaultDevice(process.env.SELFSUP_DEVICE);

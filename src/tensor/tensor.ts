@@ -12,6 +12,7 @@
  */
 import type { DType, Device, MemoryFormat, TypedArray } from './dtype.js';
 import { native, type NativeGenerator, type NativeHandle } from './native.js';
+import type { NativeOps } from './nativeOps.generated.js';
 import { track, type Disposable } from './scope.js';
 
 /** A seeded random generator, for reproducible random ops independent of the global seed. */
@@ -133,8 +134,8 @@ export class Tensor implements Disposable {
 
   // ---------------------------------------------------------------- conversion
   to(dtypeOrDevice: DType | Device, device?: Device): Tensor {
-    const isDevice = dtypeOrDevice === 'cpu' || dtypeOrDevice.startsWith('cuda');
-    return this.op('to', isDevice ? undefined : dtypeOrDevice, isDevice ? dtypeOrDevice : device);
+    if (dtypeOrDevice === 'cpu' || dtypeOrDevice.startsWith('cuda')) return this.op('to', undefined, dtypeOrDevice);
+    return this.op('to', dtypeOrDevice as DType, device);
   }
   float(): Tensor { return this.to('float32'); }
   double(): Tensor { return this.to('float64'); }
@@ -368,15 +369,20 @@ export class Tensor implements Disposable {
 
   // ---------------------------------------------------------------- plumbing
   /** Calls addon op `name` with this tensor first and wraps the tensor it returns. */
-  protected op(name: string, ...args: unknown[]): Tensor {
-    return new Tensor(native[name](this.handle, ...args));
+  protected op<K extends OpOnTensor<NativeHandle>>(name: K, ...args: RestOf<K>): Tensor {
+    return new Tensor((native[name] as (...a: unknown[]) => NativeHandle)(this.handle, ...args));
   }
   /** As op, for ops that return several tensors. */
-  protected ops(name: string, ...args: unknown[]): Tensor[] {
-    return (native[name](this.handle, ...args) as NativeHandle[]).map((x) => new Tensor(x));
+  protected ops<K extends OpOnTensor<NativeHandle[]>>(name: K, ...args: RestOf<K>): Tensor[] {
+    return (native[name] as (...a: unknown[]) => NativeHandle[])(this.handle, ...args).map((x) => new Tensor(x));
   }
-  private inplace(name: string, ...args: unknown[]): this {
-    native[name](this.handle, ...args);
+  private inplace<K extends OpOnTensor<void>>(name: K, ...args: RestOf<K>): this {
+    (native[name] as (...a: unknown[]) => void)(this.handle, ...args);
     return this;
   }
 }
+
+/** The addon's ops that take a tensor first and return `R`. */
+type OpOnTensor<R> = { [K in keyof NativeOps]: NativeOps[K] extends (t: NativeHandle, ...rest: never[]) => R ? K : never }[keyof NativeOps];
+/** An op's arguments after the tensor it is called on. */
+type RestOf<K extends keyof NativeOps> = NativeOps[K] extends (t: NativeHandle, ...rest: infer A) => unknown ? A : never;

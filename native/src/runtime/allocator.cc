@@ -6,7 +6,7 @@
 // Like PyTorch's CUDA caching allocator, this keeps freed large blocks and hands them
 // out again (best fit, without splitting or coalescing); blocks of 4 MiB and more are
 // backed by transparent huge pages; small blocks go straight to malloc.
-#include "allocator.h"
+#include "runtime/allocator.h"
 
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>

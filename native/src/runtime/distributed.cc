@@ -208,7 +208,7 @@ SELFSUP_REGISTER(distributed) {
 #ifdef USE_C10D_GLOO
   // initProcessGroup(backend 'gloo'|'nccl', rank, worldSize, storeKind 'tcp'|'file', address, port, timeoutMs)
   //   tcp: rank 0 serves the store at address:port; file: `address` is the store's file (shared by the ranks).
-  def("distInit", [](Args& a) {
+  def("distInit", "string, int, int, string, string, int, int -> void", [](Args& a) {
     if (group()) throw std::runtime_error("initProcessGroup: this process already has a process group (destroy it first)");
     std::string backend = a.string(0);
     int64_t rank = a.integer(1), size = a.integer(2);
@@ -251,18 +251,18 @@ SELFSUP_REGISTER(distributed) {
     g->size = static_cast<int>(size);
     group() = std::move(g);
   });
-  def("distAvailable", [](Args&) { return true; });
-  def("distDestroy", [](Args&) { group().reset(); });
+  def("distAvailable", "-> bool", [](Args&) { return true; });
+  def("distDestroy", "-> void", [](Args&) { group().reset(); });
   // distAllReduce(t, op): in place
-  def("distAllReduce", [](Args& a) {
+  def("distAllReduce", "tensor, string? -> void", [](Args& a) {
     at::Tensor t = a.tensor(0);
     allReduceInPlace(requireGroup("allReduce"), t, parseReduceOp(a.stringOr(1, "sum")));
   });
-  def("distAllGather", [](Args& a) { return gatherCat(requireGroup("allGather"), a.tensor(0)); });
-  def("distAllGatherWithGrad", [](Args& a) { return AllGatherWithGrad::apply(a.tensor(0)); });
-  def("distAllReduceSumWithGrad", [](Args& a) { return AllReduceSumWithGrad::apply(a.tensor(0)); });
+  def("distAllGather", "tensor -> tensor", [](Args& a) { return gatherCat(requireGroup("allGather"), a.tensor(0)); });
+  def("distAllGatherWithGrad", "tensor -> tensor", [](Args& a) { return AllGatherWithGrad::apply(a.tensor(0)); });
+  def("distAllReduceSumWithGrad", "tensor -> tensor", [](Args& a) { return AllReduceSumWithGrad::apply(a.tensor(0)); });
   // distBroadcast(tensors[], root, bucketBytes): in place, in buckets
-  def("distBroadcast", [](Args& a) {
+  def("distBroadcast", "tensors, int, int? -> void", [](Args& a) {
     Group& g = requireGroup("broadcast");
     int64_t root = a.integer(1);
     if (root < 0 || root >= g.size) throw ArgError("argument 1: root rank " + std::to_string(root) + " is not in [0, " + std::to_string(g.size) + ")");
@@ -270,7 +270,7 @@ SELFSUP_REGISTER(distributed) {
   });
   // distAverageGradients(params[], bucketBytes): every parameter's gradient averaged over the ranks,
   // in buckets that are all in flight at once; a parameter without a gradient counts as zeros.
-  def("distAverageGradients", [](Args& a) {
+  def("distAverageGradients", "tensors, int? -> void", [](Args& a) {
     Group& g = requireGroup("averageGradients");
     std::vector<at::Tensor> grads;
     for (at::Tensor p : a.tensors(0)) {
@@ -280,9 +280,9 @@ SELFSUP_REGISTER(distributed) {
     overBuckets(grads, a.integerOr(1, 25 << 20), [&](std::vector<at::Tensor>& one) { return g.allreduce(one, c10d::ReduceOp::SUM); },
                 1.0 / g.size);
   });
-  def("distBarrier", [](Args&) { requireGroup("barrier").barrier()->wait(); });
+  def("distBarrier", "-> void", [](Args&) { requireGroup("barrier").barrier()->wait(); });
 #else
-  def("distAvailable", [](Args&) { return false; });
+  def("distAvailable", "-> bool", [](Args&) { return false; });
 #endif
 }
 

@@ -6,29 +6,29 @@
 namespace selfsup {
 
 SELFSUP_REGISTER(autograd) {
-  def("requiresGrad", [](Args& a) { return a.tensor(0).requires_grad(); });
-  def("setRequiresGrad", [](Args& a) { a.tensor(0).requires_grad_(a.boolean(1)); });
-  def("isLeaf", [](Args& a) { return a.tensor(0).is_leaf(); });
-  def("retainGrad", [](Args& a) { a.tensor(0).retain_grad(); });
+  def("requiresGrad", "tensor -> bool", [](Args& a) { return a.tensor(0).requires_grad(); });
+  def("setRequiresGrad", "tensor, bool -> void", [](Args& a) { a.tensor(0).requires_grad_(a.boolean(1)); });
+  def("isLeaf", "tensor -> bool", [](Args& a) { return a.tensor(0).is_leaf(); });
+  def("retainGrad", "tensor -> void", [](Args& a) { a.tensor(0).retain_grad(); });
   // grad(t) -> Tensor | null
-  def("grad", [](Args& a) -> Napi::Value {
+  def("grad", "tensor -> tensor?", [](Args& a) -> Napi::Value {
     const at::Tensor& g = a.tensor(0).grad();
     if (!g.defined()) return a.env.Null();
     return wrapTensor(a.env, g);
   });
-  def("setGrad", [](Args& a) {
+  def("setGrad", "tensor, tensor? -> void", [](Args& a) {
     at::Tensor t = a.tensor(0);
     t.mutable_grad() = a.has(1) ? a.tensor(1) : at::Tensor();
   });
   // zeroGrad(t, setToNone = true)
-  def("zeroGrad", [](Args& a) {
+  def("zeroGrad", "tensor, bool? -> void", [](Args& a) {
     at::Tensor t = a.tensor(0);
     if (!t.grad().defined()) return;
     if (a.booleanOr(1, true)) t.mutable_grad() = at::Tensor();
     else t.mutable_grad().zero_();
   });
   // backward(t, gradient?, retainGraph = false, createGraph = false)
-  def("backward", [](Args& a) {
+  def("backward", "tensor, tensor?, bool?, bool? -> void", [](Args& a) {
     const at::Tensor& t = a.tensor(0);
     TORCH_CHECK(t.requires_grad(), "the tensor does not require grad and has no grad_fn: nothing to differentiate");
     at::Tensor gradient = a.has(1) ? a.tensor(1) : at::Tensor();
@@ -39,7 +39,7 @@ SELFSUP_REGISTER(autograd) {
   });
   // gradients(outputs[], inputs[], gradOutputs[]?, retainGraph = false, createGraph = false, allowUnused = false)
   //   -> (Tensor | null)[]: d(sum outputs . gradOutputs)/d inputs, as torch.autograd.grad.
-  def("gradients", [](Args& a) -> Napi::Value {
+  def("gradients", "tensors, tensors, tensors?, bool?, bool?, bool? -> tensor?[]", [](Args& a) -> Napi::Value {
     std::vector<at::Tensor> outputs = a.tensors(0), inputs = a.tensors(1);
     std::vector<at::Tensor> gradOutputs = a.has(2) ? a.tensors(2) : std::vector<at::Tensor>{};
     bool createGraph = a.booleanOr(4, false);

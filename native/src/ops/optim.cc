@@ -12,7 +12,7 @@ SELFSUP_REGISTER(optim) {
   // (Loshchilov & Hutter, 2019) for every parameter that has a gradient, in place:
   //   p *= 1 - lr wd;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
   //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps), t = ++step (a float64 scalar tensor).
-  def("adamwStep", [](Args& a) {
+  def("adamwStep", "tensors, tensors, tensors, tensors, number, number, number, number, number -> void", [](Args& a) {
     at::NoGradGuard noGrad;
     std::vector<at::Tensor> params = a.tensors(0), steps = a.tensors(1), m = a.tensors(2), v = a.tensors(3);
     TORCH_CHECK(steps.size() == params.size() && m.size() == params.size() && v.size() == params.size(),
@@ -32,7 +32,7 @@ SELFSUP_REGISTER(optim) {
     }
   });
   // zeroGrads(params[], setToNone = true): Tensor.zeroGrad for a list.
-  def("zeroGrads", [](Args& a) {
+  def("zeroGrads", "tensors, bool? -> void", [](Args& a) {
     const bool setToNone = a.booleanOr(1, true);
     for (at::Tensor& t : a.tensors(0)) {
       if (!t.grad().defined()) continue;

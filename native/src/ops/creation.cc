@@ -102,7 +102,7 @@ void drawnInto(at::Tensor t, const c10::optional<at::Generator>& gen, F draw) {
 
 SELFSUP_REGISTER(creation) {
   // setDefaultDevice(name): this thread's device for creation ops that name none ('cpu', 'cuda', 'cuda:1').
-  def("setDefaultDevice", [](Args& a) {
+  def("setDefaultDevice", "string -> void", [](Args& a) {
     at::Device device(at::kCPU);
     try {
       device = at::Device(a.string(0));
@@ -114,9 +114,9 @@ SELFSUP_REGISTER(creation) {
     }
     defaultDevice() = device;
   });
-  def("defaultDevice", [](Args&) { return defaultDevice().str(); });
+  def("defaultDevice", "-> string", [](Args&) { return defaultDevice().str(); });
   // fromTypedArray(array, shape, dtype?, device?): one copy into libtorch memory.
-  def("fromTypedArray", [](Args& a) {
+  def("fromTypedArray", "typedarray, ints, dtype?, device? -> tensor", [](Args& a) {
     Napi::Value v = a.raw(0);
     if (!v.IsTypedArray()) throw ArgError("argument 0: expected a typed array");
     auto array = v.As<Napi::TypedArray>();
@@ -130,14 +130,14 @@ SELFSUP_REGISTER(creation) {
     if (a.has(2) && a.dtype(2) != source) t = t.to(a.dtype(2));
     return placed(a, t, 2, 3);
   });
-  def("toTypedArray", [](Args& a) { return typedArrayOf(a.env, forJs(a.tensor(0))); });
+  def("toTypedArray", "tensor -> typedarray", [](Args& a) { return typedArrayOf(a.env, forJs(a.tensor(0))); });
   // Raw bytes in native byte order (any dtype), for safetensors and checkpoints.
-  def("toBytes", [](Args& a) {
+  def("toBytes", "tensor -> buffer", [](Args& a) {
     at::Tensor t = a.tensor(0).detach().to(at::kCPU).contiguous();
     size_t bytes = static_cast<size_t>(t.numel()) * t.element_size();
     return Napi::Value(Napi::Buffer<char>::Copy(a.env, static_cast<const char*>(t.data_ptr()), bytes));
   });
-  def("fromBytes", [](Args& a) {
+  def("fromBytes", "typedarray, ints, dtype?, device? -> tensor", [](Args& a) {
     Napi::Value v = a.raw(0);
     if (!v.IsTypedArray()) throw ArgError("argument 0: expected a Buffer or Uint8Array");
     auto array = v.As<Napi::TypedArray>();
@@ -153,7 +153,7 @@ SELFSUP_REGISTER(creation) {
   });
   // copyToTypedArray(t, array): writes t's bytes (native order) into an existing typed array of exactly
   // that many bytes, e.g. one on a SharedArrayBuffer that another thread reads.
-  def("copyToTypedArray", [](Args& a) {
+  def("copyToTypedArray", "tensor, typedarray -> void", [](Args& a) {
     at::Tensor t = a.tensor(0).detach().to(at::kCPU).contiguous();
     Napi::Value v = a.raw(1);
     if (!v.IsTypedArray()) throw ArgError("argument 1: expected a typed array");
@@ -162,90 +162,90 @@ SELFSUP_REGISTER(creation) {
     if (length != bytes) throw ArgError("argument 1: " + std::to_string(length) + " bytes, expected " + std::to_string(bytes));
     if (bytes) std::memcpy(data, t.data_ptr(), bytes);
   });
-  def("item", [](Args& a) {
+  def("item", "tensor -> number", [](Args& a) {
     const at::Tensor& t = a.tensor(0);
     TORCH_CHECK(t.numel() == 1, "item() needs a tensor with one element, got ", t.numel());
     return t.item<double>();
   });
 
   // ---- metadata ----
-  def("shape", [](Args& a) { return a.tensor(0).sizes().vec(); });
-  def("strides", [](Args& a) { return a.tensor(0).strides().vec(); });
-  def("dtype", [](Args& a) { return std::string(dtypeName(a.tensor(0).scalar_type())); });
-  def("device", [](Args& a) { return a.tensor(0).device().str(); });
-  def("numel", [](Args& a) { return a.tensor(0).numel(); });
-  def("isContiguous", [](Args& a) { return a.tensor(0).is_contiguous(parseMemoryFormat(a.stringOr(1, "contiguous"))); });
+  def("shape", "tensor -> ints", [](Args& a) { return a.tensor(0).sizes().vec(); });
+  def("strides", "tensor -> ints", [](Args& a) { return a.tensor(0).strides().vec(); });
+  def("dtype", "tensor -> string", [](Args& a) { return std::string(dtypeName(a.tensor(0).scalar_type())); });
+  def("device", "tensor -> string", [](Args& a) { return a.tensor(0).device().str(); });
+  def("numel", "tensor -> int", [](Args& a) { return a.tensor(0).numel(); });
+  def("isContiguous", "tensor, string? -> bool", [](Args& a) { return a.tensor(0).is_contiguous(parseMemoryFormat(a.stringOr(1, "contiguous"))); });
 
   // ---- constructors: (shape, dtype?, device?) ----
-  def("zeros", [](Args& a) { return at::zeros(a.ints(0), a.options(1, 2)); });
-  def("ones", [](Args& a) { return at::ones(a.ints(0), a.options(1, 2)); });
-  def("empty", [](Args& a) { return at::empty(a.ints(0), a.options(1, 2)); });
-  def("full", [](Args& a) { return at::full(a.ints(0), a.scalar(1), a.options(2, 3)); });
-  def("scalarTensor", [](Args& a) { return at::scalar_tensor(a.scalar(0), a.options(1, 2)); });
-  def("arange", [](Args& a) {
+  def("zeros", "ints, dtype?, device? -> tensor", [](Args& a) { return at::zeros(a.ints(0), a.options(1, 2)); });
+  def("ones", "ints, dtype?, device? -> tensor", [](Args& a) { return at::ones(a.ints(0), a.options(1, 2)); });
+  def("empty", "ints, dtype?, device? -> tensor", [](Args& a) { return at::empty(a.ints(0), a.options(1, 2)); });
+  def("full", "ints, scalar, dtype?, device? -> tensor", [](Args& a) { return at::full(a.ints(0), a.scalar(1), a.options(2, 3)); });
+  def("scalarTensor", "scalar, dtype?, device? -> tensor", [](Args& a) { return at::scalar_tensor(a.scalar(0), a.options(1, 2)); });
+  def("arange", "scalar, scalar, scalar, dtype?, device? -> tensor", [](Args& a) {
     at::TensorOptions opts = a.options(3, 4);
     if (!a.has(3)) opts = opts.dtype(a.scalar(0).isIntegral(false) && a.scalar(1).isIntegral(false) && a.scalar(2).isIntegral(false) ? at::kLong : at::kFloat);
     return at::arange(a.scalar(0), a.scalar(1), a.scalar(2), opts);
   });
-  def("linspace", [](Args& a) { return at::linspace(a.scalar(0), a.scalar(1), a.integer(2), a.options(3, 4)); });
-  def("eye", [](Args& a) { return at::eye(a.integer(0), a.integerOr(1, a.integer(0)), a.options(2, 3)); });
-  def("zerosLike", [](Args& a) { return at::zeros_like(a.tensor(0)); });
-  def("onesLike", [](Args& a) { return at::ones_like(a.tensor(0)); });
-  def("fullLike", [](Args& a) { return at::full_like(a.tensor(0), a.scalar(1)); });
-  def("emptyLike", [](Args& a) { return at::empty_like(a.tensor(0)); });
+  def("linspace", "scalar, scalar, int, dtype?, device? -> tensor", [](Args& a) { return at::linspace(a.scalar(0), a.scalar(1), a.integer(2), a.options(3, 4)); });
+  def("eye", "int, int?, dtype?, device? -> tensor", [](Args& a) { return at::eye(a.integer(0), a.integerOr(1, a.integer(0)), a.options(2, 3)); });
+  def("zerosLike", "tensor -> tensor", [](Args& a) { return at::zeros_like(a.tensor(0)); });
+  def("onesLike", "tensor -> tensor", [](Args& a) { return at::ones_like(a.tensor(0)); });
+  def("fullLike", "tensor, scalar -> tensor", [](Args& a) { return at::full_like(a.tensor(0), a.scalar(1)); });
+  def("emptyLike", "tensor -> tensor", [](Args& a) { return at::empty_like(a.tensor(0)); });
 
   // ---- random: (..., generator?) with the global generator when none is given ----
-  def("rand", [](Args& a) {
+  def("rand", "ints, dtype?, device?, generator? -> tensor", [](Args& a) {
     auto gen = a.generator(3);
     return drawn(gen, a.options(1, 2), [&](at::TensorOptions o) { return at::rand(a.ints(0), gen, o); });
   });
-  def("randn", [](Args& a) {
+  def("randn", "ints, dtype?, device?, generator? -> tensor", [](Args& a) {
     auto gen = a.generator(3);
     return drawn(gen, a.options(1, 2), [&](at::TensorOptions o) { return at::randn(a.ints(0), gen, o); });
   });
-  def("poisson", [](Args& a) { return at::poisson(a.tensor(0), a.generator(1)); });
-  def("randint", [](Args& a) {
+  def("poisson", "tensor, generator? -> tensor", [](Args& a) { return at::poisson(a.tensor(0), a.generator(1)); });
+  def("randint", "int, int, ints, dtype?, device?, generator? -> tensor", [](Args& a) {
     at::TensorOptions opts = a.options(3, 4);
     if (!a.has(3)) opts = opts.dtype(at::kLong);
     auto gen = a.generator(5);
     return drawn(gen, opts, [&](at::TensorOptions o) { return at::randint(a.integer(0), a.integer(1), a.ints(2), gen, o); });
   });
-  def("randperm", [](Args& a) {
+  def("randperm", "int, dtype?, device?, generator? -> tensor", [](Args& a) {
     at::TensorOptions opts = a.options(1, 2);
     if (!a.has(1)) opts = opts.dtype(at::kLong);
     auto gen = a.generator(3);
     return drawn(gen, opts, [&](at::TensorOptions o) { return at::randperm(a.integer(0), gen, o); });
   });
-  def("bernoulli", [](Args& a) {
+  def("bernoulli", "tensor, number?, generator? -> tensor", [](Args& a) {
     if (a.isNumber(1)) return at::bernoulli(a.tensor(0), a.number(1), a.generator(2));
     return at::bernoulli(a.tensor(0), a.generator(2));
   });
-  def("multinomial", [](Args& a) {
+  def("multinomial", "tensor, int, bool?, generator? -> tensor", [](Args& a) {
     return at::multinomial(a.tensor(0), a.integer(1), a.booleanOr(2, false), a.generator(3));
   });
   // rngState(generator?) -> uint8 tensor; setRngState(state, generator?): the global CPU
   // generator when none is given (checkpoints restore it for exact resumption).
-  def("rngState", [](Args& a) {
+  def("rngState", "generator? -> tensor", [](Args& a) {
     at::Generator gen = a.has(0) ? *a.generator(0) : at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
     return gen.get_state();
   });
-  def("setRngState", [](Args& a) {
+  def("setRngState", "tensor, generator? -> void", [](Args& a) {
     at::Generator gen = a.has(1) ? *a.generator(1) : at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(a.tensor(0));
   });
   // In-place initialisers (used under noGrad by nn.init).
-  def("normal_", [](Args& a) {
+  def("normal_", "tensor, number?, number?, generator? -> void", [](Args& a) {
     auto gen = a.generator(3);
     drawnInto(a.tensor(0), gen, [&](at::Tensor t) { t.normal_(a.numberOr(1, 0.0), a.numberOr(2, 1.0), gen); });
   });
-  def("uniform_", [](Args& a) {
+  def("uniform_", "tensor, number?, number?, generator? -> void", [](Args& a) {
     auto gen = a.generator(3);
     drawnInto(a.tensor(0), gen, [&](at::Tensor t) { t.uniform_(a.numberOr(1, 0.0), a.numberOr(2, 1.0), gen); });
   });
   // truncNormal_(t, mean, std, a, b): inverse-CDF sampling as torch.nn.init.trunc_normal_.
-  def("truncNormal_", [](Args& a) {
+  def("truncNormal_", "tensor, number?, number?, number?, number?, generator? -> void", [](Args& a) {
     at::Tensor t = a.tensor(0);
     double mean = a.numberOr(1, 0.0), std = a.numberOr(2, 1.0), lo = a.numberOr(3, -2.0), hi = a.numberOr(4, 2.0);
     TORCH_CHECK(std > 0 && lo < hi, "truncNormal_ needs std > 0 and a < b");

@@ -15,7 +15,7 @@ namespace selfsup {
 SELFSUP_REGISTER(mmap) {
   // mapFile(path) -> Buffer over a private (copy-on-write) mapping: writes from JavaScript
   // change only this process's copy and can never fault.
-  def("mapFile", [](Args& a) -> Napi::Value {
+  def("mapFile", "string -> buffer", [](Args& a) -> Napi::Value {
     std::string path = a.string(0);
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));

@@ -32,34 +32,34 @@ std::tuple<at::Tensor, at::Tensor> attentionComposed(const at::Tensor& q, const 
 }  // namespace
 
 SELFSUP_REGISTER(linalg) {
-  def("matmul", [](Args& a) { return at::matmul(a.tensor(0), a.tensor(1)); });
-  def("mm", [](Args& a) { return at::mm(a.tensor(0), a.tensor(1)); });
-  def("bmm", [](Args& a) { return at::bmm(a.tensor(0), a.tensor(1)); });
-  def("outer", [](Args& a) { return at::outer(a.tensor(0), a.tensor(1)); });
-  def("einsum", [](Args& a) { return at::einsum(a.string(0), a.tensors(1)); });
+  def("matmul", "tensor, tensor -> tensor", [](Args& a) { return at::matmul(a.tensor(0), a.tensor(1)); });
+  def("mm", "tensor, tensor -> tensor", [](Args& a) { return at::mm(a.tensor(0), a.tensor(1)); });
+  def("bmm", "tensor, tensor -> tensor", [](Args& a) { return at::bmm(a.tensor(0), a.tensor(1)); });
+  def("outer", "tensor, tensor -> tensor", [](Args& a) { return at::outer(a.tensor(0), a.tensor(1)); });
+  def("einsum", "string, tensors -> tensor", [](Args& a) { return at::einsum(a.string(0), a.tensors(1)); });
   // linear(x, weight[out, in], bias?[out]) = x weight^T + bias
-  def("linear", [](Args& a) { return at::linear(a.tensor(0), a.tensor(1), a.optTensor(2)); });
-  def("addmm", [](Args& a) { return at::addmm(a.tensor(0), a.tensor(1), a.tensor(2), a.scalarOr(3, 1.0), a.scalarOr(4, 1.0)); });
-  def("baddbmm", [](Args& a) { return at::baddbmm(a.tensor(0), a.tensor(1), a.tensor(2), a.scalarOr(3, 1.0), a.scalarOr(4, 1.0)); });
+  def("linear", "tensor, tensor, tensor? -> tensor", [](Args& a) { return at::linear(a.tensor(0), a.tensor(1), a.optTensor(2)); });
+  def("addmm", "tensor, tensor, tensor, scalar?, scalar? -> tensor", [](Args& a) { return at::addmm(a.tensor(0), a.tensor(1), a.tensor(2), a.scalarOr(3, 1.0), a.scalarOr(4, 1.0)); });
+  def("baddbmm", "tensor, tensor, tensor, scalar?, scalar? -> tensor", [](Args& a) { return at::baddbmm(a.tensor(0), a.tensor(1), a.tensor(2), a.scalarOr(3, 1.0), a.scalarOr(4, 1.0)); });
   // normalize(x, p = 2, dim = 1, eps = 1e-12) = x / max(||x||_p, eps), as torch.nn.functional.normalize.
-  def("normalize", [](Args& a) {
+  def("normalize", "tensor, number?, int?, number? -> tensor", [](Args& a) {
     const at::Tensor& x = a.tensor(0);
     at::Scalar p(a.numberOr(1, 2.0));
     std::vector<int64_t> dim{a.integerOr(2, 1)};
     at::Tensor norm = at::linalg_vector_norm(x, p, at::IntArrayRef(dim), true, c10::nullopt).clamp_min(a.numberOr(3, 1e-12));
     return x / norm.expand_as(x);
   });
-  def("cosineSimilarity", [](Args& a) {
+  def("cosineSimilarity", "tensor, tensor, int?, number? -> tensor", [](Args& a) {
     return at::cosine_similarity(a.tensor(0), a.tensor(1), a.integerOr(2, 1), a.numberOr(3, 1e-8));
   });
   // svdvals(x[..., m, n]) -> singular values [..., min(m, n)], descending (torch.linalg.svdvals)
-  def("svdvals", [](Args& a) { return at::linalg_svdvals(a.tensor(0)); });
-  def("cdist", [](Args& a) { return at::cdist(a.tensor(0), a.tensor(1), a.numberOr(2, 2.0)); });
+  def("svdvals", "tensor -> tensor", [](Args& a) { return at::linalg_svdvals(a.tensor(0)); });
+  def("cdist", "tensor, tensor, number? -> tensor", [](Args& a) { return at::cdist(a.tensor(0), a.tensor(1), a.numberOr(2, 2.0)); });
 
   // attention(q[..., Lq, E], k[..., Lk, E], v[..., Lk, Ev], mask?, dropout = 0, causal = false,
   //           scale = 1/sqrt(E), needWeights = false) -> [out[..., Lq, Ev], weights?]
   // Uses libtorch's fused scaled_dot_product_attention where it has one (2.x) and no weights are asked for.
-  def("attention", [](Args& a) {
+  def("attention", "tensor, tensor, tensor, tensor?, number?, bool?, number?, bool? -> tensors", [](Args& a) {
     const at::Tensor &q = a.tensor(0), &k = a.tensor(1), &v = a.tensor(2);
     c10::optional<at::Tensor> mask = a.optTensor(3);
     double dropout = a.numberOr(4, 0.0);

@@ -119,7 +119,7 @@ SELFSUP_REGISTER(augment) {
   // list) with factors[b][adjustment], by torchvision's formulas, then becomes grey where grey[b]; one pass
   // per adjustment, in cache.
   // (A CPU kernel: images on another device go through a CPU copy and come back.)
-  def("colorJitter", [](Args& a) {
+  def("colorJitter", "tensor, tensor, tensor, tensor? -> tensor", [](Args& a) {
     const at::Tensor x = a.tensor(0).cpu();
     at::Tensor factors = a.tensor(1).cpu().to(at::kDouble).contiguous();
     at::Tensor order = a.tensor(2).cpu().to(at::kLong).contiguous();
@@ -152,7 +152,7 @@ SELFSUP_REGISTER(augment) {
   //              mode = "bilinear"|"bicubic"|"nearest", antialias = true, flips? bool[B]) -> float32 [B, C, size0, size1]
   // As torchvision's F.resized_crop on each sample (uint8 values stay on the 0..255 scale, unrounded),
   // then F.hflip on the samples whose flips[b] is true.
-  def("resizedCrops", [](Args& a) {
+  def("resizedCrops", "tensor, tensor, ints, string?, bool?, tensor? -> tensor", [](Args& a) {
     const at::Tensor& x = a.tensor(0);
     at::Tensor boxes = a.tensor(1).cpu().to(at::kLong).contiguous();
     std::vector<int64_t> size = a.ints(2);
