@@ -18,7 +18,7 @@ import {
 import { PretrainSchema, methodOptions, migrateRunConfig } from '../src/runs/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { type Layer, MLP } from '../src/nn/index.js';
-import { Generator, type Tensor, cat, normalize, tidy } from '../src/tensor/index.js';
+import { Generator, type Tensor, cat, normalize } from '../src/tensor/index.js';
 import { buildViews } from '../src/transforms/index.js';
 import { pretrain } from '../src/train/index.js';
 
@@ -48,14 +48,12 @@ class SpectralContrastive extends SSLMethod {
     this.projection = this.registerModule('projection', new MLP([featureDim, 256, 64], { norm: 'batch', generator }));
   }
   step([a, b]: Tensor[]): MethodStep {
-    return tidy(() => {
-      const n = a.size(0);
-      const z = normalize(this.projection.forward(this.backbone.forward(cat([a, b], 0))), { dim: 1 });   // [2N, 64], unit rows
-      const [z1, z2] = [z.narrow(0, 0, n), z.narrow(0, n, n)];
-      const pairs = z1.matmul(z2.transpose(0, 1));                                 // [N, N]: z1_i . z2_j
-      const loss = pairs.diagonal().mean().mul(-2).add(pairs.square().mean());
-      return { loss, embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
-    });
+    const n = a.size(0);
+    const z = normalize(this.projection.forward(this.backbone.forward(cat([a, b], 0))), { dim: 1 });   // [2N, 64], unit rows
+    const [z1, z2] = [z.narrow(0, 0, n), z.narrow(0, n, n)];
+    const pairs = z1.matmul(z2.transpose(0, 1));                                 // [N, N]: z1_i . z2_j
+    const loss = pairs.diagonal().mean().mul(-2).add(pairs.square().mean());
+    return { loss, embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
   }
 }
 const SPECTRAL_RECIPE: MethodRecipe = {

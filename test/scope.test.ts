@@ -4,6 +4,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, test } from 'node:test';
 import { dispose, keep, liveTensors, ones, pipe, tidy, type Tensor } from '../src/tensor/index.js';
+import { Layer, Linear } from '../src/nn/index.js';
+import { SSLMethod, type MethodStep } from '../src/methods/index.js';
 
 describe('tidy scopes', () => {
   test('frees intermediates and keeps the result', () => {
@@ -73,6 +75,69 @@ describe('tidy scopes', () => {
     loss.backward();
     assert.ok(Math.abs((w.grad!.toArray() as number[])[0] - 2 * Math.exp(2)) < 1e-4);
     loss.dispose();
+  });
+});
+
+describe('forward passes and method steps are scoped by their base classes (no tidy in their bodies)', () => {
+  class Affine extends Layer {
+    readonly fc = this.registerModule('fc', new Linear(3, 2));
+    forward(x: Tensor): Tensor {
+      const h = this.fc.forward(x.mul(2));
+      return h.add(1).relu();
+    }
+    forwardTwice(x: Tensor): Tensor[] {
+      return [this.forward(x), this.forward(x.neg())];
+    }
+    forwardFailing(x: Tensor): Tensor {
+      x.mul(3);
+      throw new Error('on purpose');
+    }
+  }
+  class Wider extends Affine {
+    override forward(x: Tensor): Tensor {
+      return super.forward(x).mul(x.sum());
+    }
+  }
+  class Toy extends SSLMethod {
+    readonly backbone = this.registerModule('backbone', new Affine());
+    step([a]: Tensor[]): MethodStep {
+      const z = this.backbone.forward(a);
+      return { loss: z.square().mean(), embeddings: [z.detach(), z.detach()] };
+    }
+  }
+
+  test('what forward, forward* and step make is freed when they return, except their results', () => {
+    const x = ones([4, 3]);
+    const before = liveTensors();
+    for (const net of [new Affine(), new Wider()]) {
+      const params = net.parameters().length;
+      const start = liveTensors();
+      const y = net.forward(x);
+      assert.equal(liveTensors(), start + 1, `${net.constructor.name}.forward leaves its result only`);
+      const both = net.forwardTwice(x);
+      assert.equal(liveTensors(), start + 3);
+      assert.throws(() => net.forwardFailing(x), /on purpose/);
+      assert.equal(liveTensors(), start + 3, 'a forward that throws frees what it made');
+      dispose([y, ...both]);
+      net.dispose();
+      assert.equal(liveTensors(), start - params);
+    }
+    const toy = new Toy();
+    const start = liveTensors();
+    const out = toy.step([x]);
+    assert.equal(liveTensors(), start + 3, 'the loss and the two embeddings');
+    assert.ok(Number.isFinite(out.loss.item()));
+    dispose([out.loss, out.embeddings]);
+    toy.dispose();
+    assert.equal(liveTensors(), before);
+    x.dispose();
+  });
+
+  test('scoped once per class: a second instance does not wrap again', () => {
+    const forward = Affine.prototype.forward;
+    new Affine().dispose();
+    assert.equal(Affine.prototype.forward, forward);
+    assert.equal(Affine.prototype.forward.name, 'forward');
   });
 });
 

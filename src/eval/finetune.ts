@@ -32,15 +32,13 @@ export class Classifier extends Layer {
     this.head = this.registerModule('head', new Linear(featureDim, numClasses, { generator }));
   }
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      if (!this.frozenBackbone) return this.head.forward(this.backbone.forward(x));
-      // Frozen: eval-mode features without a graph (batch-norm statistics stay those of pretraining).
-      const wasTraining = this.backbone.training;
-      this.backbone.eval();
-      const features = noGrad(() => this.backbone.forward(x));
-      this.backbone.train(wasTraining);
-      return this.head.forward(features);
-    });
+    if (!this.frozenBackbone) return this.head.forward(this.backbone.forward(x));
+    // Frozen: eval-mode features without a graph (batch-norm statistics stay those of pretraining).
+    const wasTraining = this.backbone.training;
+    this.backbone.eval();
+    const features = noGrad(() => this.backbone.forward(x));
+    this.backbone.train(wasTraining);
+    return this.head.forward(features);
   }
 }
 

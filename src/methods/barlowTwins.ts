@@ -10,7 +10,7 @@
  */
 import { barlowTwinsLoss } from '../losses/index.js';
 import { type Layer, MLP } from '../nn/index.js';
-import { type Generator, type Tensor, allGatherWithGrad, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, allGatherWithGrad } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardViews } from './twoViewEncoder.js';
 import { BYOL_VIEWS } from './byol.js';
@@ -47,11 +47,9 @@ export class BarlowTwins extends SSLMethod {
   }
 
   step(views: Tensor[]): MethodStep {
-    return tidy(() => {
-      const [z1, z2] = forwardViews(this.encoder, views);
-      // Batch statistics over every rank's embeddings (the official code's all-gather / all-reduce):
-      // each rank computes the whole batch's loss, and the gather's backward returns each its share.
-      return { loss: barlowTwinsLoss(allGatherWithGrad(z1), allGatherWithGrad(z2), this.lambda), embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
-    });
+    const [z1, z2] = forwardViews(this.encoder, views);
+    // Batch statistics over every rank's embeddings (the official code's all-gather / all-reduce):
+    // each rank computes the whole batch's loss, and the gather's backward returns each its share.
+    return { loss: barlowTwinsLoss(allGatherWithGrad(z1), allGatherWithGrad(z2), this.lambda), embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
   }
 }

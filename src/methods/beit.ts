@@ -15,7 +15,7 @@
  * ```
  */
 import { BEiTHead, VisionTransformer } from '../models/index.js';
-import { type Generator, type Tensor, crossEntropy, empty, noGrad, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, crossEntropy, empty, noGrad } from '../tensor/index.js';
 import { type Normalization, type VisualTokenizer, renormalize } from '../tokenizers/index.js';
 import { init } from '../nn/index.js';
 import { blockwiseMask } from '../transforms/index.js';
@@ -64,19 +64,17 @@ export class BEiT extends SSLMethod {
   }
 
   step(views: Tensor[], mask: Tensor | null): MethodStep {
-    return tidy(() => {
-      const images = views[0];
-      const [b] = images.shape;
-      const grid = this.backbone.gridSize;
-      const m = mask ?? blockwiseMask(b, grid, grid, { maskPatches: Math.round((this.o.maskRatio ?? MASK_RATIO) * grid * grid), minPatches: grid <= 8 ? 4 : 16 }, this.o.generator);
-      const targets = noGrad(() => {
-        const ids = this.tokenizer.tokenize(renormalize(images, this.o.viewNormalize, this.tokenizer.normalize)); // [B, N]
-        return ids.reshape(-1).indexSelect(0, m.reshape(-1).nonzero().squeeze(1)); // [M], row-major as the head's rows
-      });
-      const logits = this.head.forward(this.backbone.forwardMasked(images, m, this.maskToken), m); // [M, vocabulary]
-      const loss = crossEntropy(logits, targets);
-      const accuracy = noGrad(() => logits.argmax(1).eq(targets).float().mean().item());
-      return { loss, metrics: { 'beit/masked_accuracy': accuracy } };
+    const images = views[0];
+    const [b] = images.shape;
+    const grid = this.backbone.gridSize;
+    const m = mask ?? blockwiseMask(b, grid, grid, { maskPatches: Math.round((this.o.maskRatio ?? MASK_RATIO) * grid * grid), minPatches: grid <= 8 ? 4 : 16 }, this.o.generator);
+    const targets = noGrad(() => {
+      const ids = this.tokenizer.tokenize(renormalize(images, this.o.viewNormalize, this.tokenizer.normalize)); // [B, N]
+      return ids.reshape(-1).indexSelect(0, m.reshape(-1).nonzero().squeeze(1)); // [M], row-major as the head's rows
     });
+    const logits = this.head.forward(this.backbone.forwardMasked(images, m, this.maskToken), m); // [M, vocabulary]
+    const loss = crossEntropy(logits, targets);
+    const accuracy = noGrad(() => logits.argmax(1).eq(targets).float().mean().item());
+    return { loss, metrics: { 'beit/masked_accuracy': accuracy } };
   }
 }

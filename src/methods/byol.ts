@@ -13,7 +13,7 @@ import type { Layer } from '../nn/index.js';
 import { byolLoss } from '../losses/index.js';
 import { byolProjection, predictionHead } from '../models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../optim/index.js';
-import { type Generator, type Tensor, noGrad, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, noGrad } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardViews } from './twoViewEncoder.js';
 import { type MethodRecipes, anyBackbone } from './recipe.js';
@@ -63,12 +63,10 @@ export class BYOL extends SSLMethod {
   }
 
   step(views: Tensor[]): MethodStep {
-    return tidy(() => {
-      const [z1, z2] = forwardViews(this.online, views);
-      const [p1, p2] = forwardViews(this.predictor, [z1, z2]);
-      const [t1, t2] = noGrad(() => forwardViews(this.target, views));
-      return { loss: byolLoss(p1, t2).add(byolLoss(p2, t1)), embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
-    });
+    const [z1, z2] = forwardViews(this.online, views);
+    const [p1, p2] = forwardViews(this.predictor, [z1, z2]);
+    const [t1, t2] = noGrad(() => forwardViews(this.target, views));
+    return { loss: byolLoss(p1, t2).add(byolLoss(p2, t1)), embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
   }
 
   override afterStep(progress: number): void {

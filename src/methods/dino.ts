@@ -146,14 +146,12 @@ export class DINO extends SSLMethod {
 
   step(views: Tensor[]): MethodStep {
     const globals = this.globalCrops(views);
-    return tidy(() => {
-      const student = forwardCrops(this.student, views); // [B, K] per crop
-      const teacher = noGrad(() => forwardCrops(this.teacher, views.slice(0, globals)));
-      const loss = dinoLoss(student, teacher, this.center, this.temperatures);
-      const metrics = this.teacherMetrics(teacher[0]);
-      DINO.moveCenter(this.center, noGrad(() => dinoCenter(this.center, teacher, this.o.centerMomentum ?? 0.9)));
-      return { loss, embeddings: [student[0].detach(), student[1 % student.length].detach()] as [Tensor, Tensor], metrics };
-    });
+    const student = forwardCrops(this.student, views); // [B, K] per crop
+    const teacher = noGrad(() => forwardCrops(this.teacher, views.slice(0, globals)));
+    const loss = dinoLoss(student, teacher, this.center, this.temperatures);
+    const metrics = this.teacherMetrics(teacher[0]);
+    DINO.moveCenter(this.center, noGrad(() => dinoCenter(this.center, teacher, this.o.centerMomentum ?? 0.9)));
+    return { loss, embeddings: [student[0].detach(), student[1 % student.length].detach()] as [Tensor, Tensor], metrics };
   }
 
   /** The teacher temperature and how close its centred, sharpened distribution is to uniform (1 = collapsed). */

@@ -59,34 +59,32 @@ export class IBOT extends DINO {
 
   override step(views: Tensor[]): MethodStep {
     const globals = this.globalCrops(views);
-    return tidy(() => {
-      const head = this.student.projection;
-      const [b] = views[0].shape;
-      const masks = views.slice(0, globals).map(() => this.sampleMasks(b)); // bool [B, N] per global crop
-      const studentCls: Tensor[] = [];
-      const studentPatches: Tensor[] = [];
-      masks.forEach((mask, i) => {
-        const tokens = this.vit.forwardMasked(views[i], mask, this.maskToken); // [B, 1 + N, dim]
-        const [, n, dim] = tokens.shape;
-        const out = head.forward(tokens.reshape(-1, dim)).reshape(b, n, -1); // [B, 1 + N, K]
-        studentCls.push(out.select(1, 0));
-        studentPatches.push(out.slice(1, 1));
-      });
-      const locals = forwardCrops(this.student, views.slice(globals)); // [B, K] per local crop
-      const teacherBackbone = this.teacher.backbone as VisionTransformer;
-      const teacher = noGrad(() => views.slice(0, globals).map((v) => {
-        const tokens = teacherBackbone.forwardTokens(v); // [B, 1 + N, dim]
-        const [, n, dim] = tokens.shape;
-        return this.teacher.projection.forward(tokens.reshape(-1, dim)).reshape(b, n, -1); // [B, 1 + N, K]
-      }));
-      const teacherCls = teacher.map((t) => t.select(1, 0));
-      const teacherPatches = teacher.map((t) => t.slice(1, 1));
-      const clsLoss = dinoLoss([...studentCls, ...locals], teacherCls, this.center, this.temperatures);
-      const patchLoss = ibotPatchLoss(studentPatches, teacherPatches, masks, this.patchCenter, this.temperatures);
-      const metrics = { ...this.teacherMetrics(teacherCls[0]), 'ibot/cls_loss': clsLoss.item(), 'ibot/patch_loss': patchLoss.item(), 'ibot/masked_share': noGrad(() => masks[0].float().mean().item()) };
-      DINO.moveCenter(this.center, noGrad(() => dinoCenter(this.center, teacherCls, this.o.centerMomentum ?? 0.9)));
-      DINO.moveCenter(this.patchCenter, noGrad(() => ibotPatchCenter(this.patchCenter, teacherPatches, this.o.centerMomentum ?? 0.9)));
-      return { loss: clsLoss.add(patchLoss), embeddings: [studentCls[0].detach(), studentCls[1 % globals].detach()] as [Tensor, Tensor], metrics };
+    const head = this.student.projection;
+    const [b] = views[0].shape;
+    const masks = views.slice(0, globals).map(() => this.sampleMasks(b)); // bool [B, N] per global crop
+    const studentCls: Tensor[] = [];
+    const studentPatches: Tensor[] = [];
+    masks.forEach((mask, i) => {
+      const tokens = this.vit.forwardMasked(views[i], mask, this.maskToken); // [B, 1 + N, dim]
+      const [, n, dim] = tokens.shape;
+      const out = head.forward(tokens.reshape(-1, dim)).reshape(b, n, -1); // [B, 1 + N, K]
+      studentCls.push(out.select(1, 0));
+      studentPatches.push(out.slice(1, 1));
     });
+    const locals = forwardCrops(this.student, views.slice(globals)); // [B, K] per local crop
+    const teacherBackbone = this.teacher.backbone as VisionTransformer;
+    const teacher = noGrad(() => views.slice(0, globals).map((v) => {
+      const tokens = teacherBackbone.forwardTokens(v); // [B, 1 + N, dim]
+      const [, n, dim] = tokens.shape;
+      return this.teacher.projection.forward(tokens.reshape(-1, dim)).reshape(b, n, -1); // [B, 1 + N, K]
+    }));
+    const teacherCls = teacher.map((t) => t.select(1, 0));
+    const teacherPatches = teacher.map((t) => t.slice(1, 1));
+    const clsLoss = dinoLoss([...studentCls, ...locals], teacherCls, this.center, this.temperatures);
+    const patchLoss = ibotPatchLoss(studentPatches, teacherPatches, masks, this.patchCenter, this.temperatures);
+    const metrics = { ...this.teacherMetrics(teacherCls[0]), 'ibot/cls_loss': clsLoss.item(), 'ibot/patch_loss': patchLoss.item(), 'ibot/masked_share': noGrad(() => masks[0].float().mean().item()) };
+    DINO.moveCenter(this.center, noGrad(() => dinoCenter(this.center, teacherCls, this.o.centerMomentum ?? 0.9)));
+    DINO.moveCenter(this.patchCenter, noGrad(() => ibotPatchCenter(this.patchCenter, teacherPatches, this.o.centerMomentum ?? 0.9)));
+    return { loss: clsLoss.add(patchLoss), embeddings: [studentCls[0].detach(), studentCls[1 % globals].detach()] as [Tensor, Tensor], metrics };
   }
 }

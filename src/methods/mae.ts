@@ -78,11 +78,9 @@ export class MAE extends SSLMethod {
   }
 
   step(views: Tensor[], mask: Tensor | null): MethodStep {
-    return tidy(() => {
-      const images = views[0];
-      const { pred, mask: used } = this.forwardMasked(images, mask);
-      return { loss: maskedReconstructionLoss(pred, patchify(images, this.backbone.patchSize), used, { normalizePixels: this.normalizePixels }) };
-    });
+    const images = views[0];
+    const { pred, mask: used } = this.forwardMasked(images, mask);
+    return { loss: maskedReconstructionLoss(pred, patchify(images, this.backbone.patchSize), used, { normalizePixels: this.normalizePixels }) };
   }
 
   /** Predictions for every patch of `images` under `mask` (drawn when null); no gradients. */
@@ -111,14 +109,12 @@ export class MAE extends SSLMethod {
   }
 
   private forwardMasked(images: Tensor, mask: Tensor | null): Reconstruction {
-    return tidy(() => {
-      const [batch] = images.shape;
-      const patches = this.backbone.gridSize * this.backbone.gridSize;
-      const m = mask ?? randomPatchMask(batch, patches, this.maskRatio, this.o.generator).mask;
-      const { keepIds, idsRestore } = visibleFirst(m);
-      const latent = this.backbone.forwardVisible(images, keepIds); // [B, 1 + V, dim]
-      return { pred: this.decoder.forward(latent, idsRestore), mask: m };
-    });
+    const [batch] = images.shape;
+    const patches = this.backbone.gridSize * this.backbone.gridSize;
+    const m = mask ?? randomPatchMask(batch, patches, this.maskRatio, this.o.generator).mask;
+    const { keepIds, idsRestore } = visibleFirst(m);
+    const latent = this.backbone.forwardVisible(images, keepIds); // [B, 1 + V, dim]
+    return { pred: this.decoder.forward(latent, idsRestore), mask: m };
   }
 }
 

@@ -4,7 +4,7 @@
  * training step's loss from a batch of views. The trainer does the rest (backward, optimizer,
  * schedules, logging), so a method file reads as the paper's algorithm.
  */
-import { Module, type Layer } from '../nn/index.js';
+import { Module, scopeMethods, type Layer } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
 
 export interface MethodStep {
@@ -16,7 +16,15 @@ export interface MethodStep {
   metrics?: Record<string, number>;
 }
 
+const isStep = (name: string) => name === 'step';
+
 export abstract class SSLMethod extends Module {
+  /** `step` runs in its own memory scope, as forward passes do (Module): what it returns is kept, the rest freed. */
+  constructor() {
+    super();
+    scopeMethods(new.target.prototype, SSLMethod.prototype, isStep);
+  }
+
   /** the encoder whose features are evaluated and exported */
   abstract readonly backbone: Layer;
   /** where the backbone's weights sit in the method's state dict ('backbone', 'query.backbone', ...) */

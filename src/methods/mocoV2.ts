@@ -77,7 +77,7 @@ export class MoCoV2 extends SSLMethod {
 
   /** Keys of a batch [N, ...] from the momentum encoder: shuffled (across processes when there are several), split for batch norm, unshuffled: [N, D]. */
   private keys(x: Tensor): Tensor {
-    return noGrad(() => tidy(() => {
+    return noGrad(() => {
       const [rank, n] = [worldRank(), x.size(0)];
       const all = allGather(x);                                                     // [W*N, ...], every process's images
       const order = randperm(all.size(0), { generator: this.o.generator });         // [W*N]
@@ -86,27 +86,23 @@ export class MoCoV2 extends SSLMethod {
       const encoded = forwardSplit(this.key, all.indexSelect(0, mine), this.splits); // [N, D], this share's statistics
       const back = order.argsort().narrow(0, rank * n, n);                          // where this process's images went
       return normalize(allGather(encoded).indexSelect(0, back), { dim: 1 });        // [W*N, D] in shuffled order -> [N, D]
-    }));
+    });
   }
 
   step(views: Tensor[]): MethodStep {
     if (views.length !== 2) throw new Error(`MoCo v2: expected two views, got ${views.length}`);
-    const out = tidy(() => {
-      const q1 = forwardSplit(this.query, views[0], this.splits);                 // [N, D]
-      const q2 = forwardSplit(this.query, views[1], this.splits);
-      const [k1, k2] = [this.keys(views[0]), this.keys(views[1])];
-      const loss = infoNceLoss(q1, k2, this.queue, this.temperature).add(infoNceLoss(q2, k1, this.queue, this.temperature)).div(2);
-      // every process's first-view keys, then their second-view keys: the order one process with the whole batch has
-      return { loss, embeddings: [q1.detach(), q2.detach()] as [Tensor, Tensor], keys: noGrad(() => cat([allGather(k1), allGather(k2)], 0)) };
-    });
-    this.enqueue(out.keys);
-    out.keys.dispose();
-    return { loss: out.loss, embeddings: out.embeddings };
+    const q1 = forwardSplit(this.query, views[0], this.splits);                 // [N, D]
+    const q2 = forwardSplit(this.query, views[1], this.splits);
+    const [k1, k2] = [this.keys(views[0]), this.keys(views[1])];
+    const loss = infoNceLoss(q1, k2, this.queue, this.temperature).add(infoNceLoss(q2, k1, this.queue, this.temperature)).div(2);
+    // every process's first-view keys, then their second-view keys: the order one process with the whole batch has
+    this.enqueue(noGrad(() => cat([allGather(k1), allGather(k2)], 0)));
+    return { loss, embeddings: [q1.detach(), q2.detach()] };
   }
 
   /** Replaces the oldest keys of the queue with `keys` [M, D], every process's (a ring buffer; the queues stay equal). */
   private enqueue(keys: Tensor): void {
-    noGrad(() => tidy(() => {
+    noGrad(() => {
       const size = this.queue.size(0);
       const start = this.pointer.item();
       const count = Math.min(keys.size(0), size);
@@ -114,7 +110,7 @@ export class MoCoV2 extends SSLMethod {
       // the queue stays float32 when autocast made the keys bfloat16
       this.queue.copy_(this.queue.indexPut([rows], keys.narrow(0, 0, count).to(this.queue.dtype)));
       this.pointer.fill_((start + count) % size);
-    }));
+    });
   }
 
   override afterStep(): void {

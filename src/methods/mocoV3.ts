@@ -14,7 +14,7 @@ import type { Layer } from '../nn/index.js';
 import { mocoV3Loss } from '../losses/index.js';
 import { mocoV3Projection, predictionHead, VisionTransformer } from '../models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../optim/index.js';
-import { type Generator, type Tensor, noGrad, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, noGrad } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardViews } from './twoViewEncoder.js';
 import { BYOL_VIEWS } from './byol.js';
@@ -70,13 +70,11 @@ export class MoCoV3 extends SSLMethod {
   }
 
   step(views: Tensor[]): MethodStep {
-    return tidy(() => {
-      const [z1, z2] = forwardViews(this.online, views);
-      const [q1, q2] = forwardViews(this.predictor, [z1, z2]);
-      const [k1, k2] = noGrad(() => forwardViews(this.target, views));
-      const loss = mocoV3Loss(q1, k2, this.temperature).add(mocoV3Loss(q2, k1, this.temperature));
-      return { loss, embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
-    });
+    const [z1, z2] = forwardViews(this.online, views);
+    const [q1, q2] = forwardViews(this.predictor, [z1, z2]);
+    const [k1, k2] = noGrad(() => forwardViews(this.target, views));
+    const loss = mocoV3Loss(q1, k2, this.temperature).add(mocoV3Loss(q2, k1, this.temperature));
+    return { loss, embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
   }
 
   override afterStep(progress: number): void {

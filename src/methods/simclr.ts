@@ -15,7 +15,7 @@
 import { ntXentLoss } from '../losses/index.js';
 import type { Layer } from '../nn/index.js';
 import { simclrProjection } from '../models/index.js';
-import { type Generator, type Tensor, cat, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, cat } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { type MethodRecipes, anyBackbone } from './recipe.js';
 import type { ViewTemplate } from '../transforms/index.js';
@@ -59,11 +59,9 @@ export class SimCLR extends SSLMethod {
 
   step(views: Tensor[]): MethodStep {
     if (views.length !== 2) throw new Error(`SimCLR: expected two views, got ${views.length}`);
-    return tidy(() => {
-      const n = views[0].size(0);
-      const z = this.projection.forward(this.backbone.forward(cat(views, 0)));   // [2N, 128]
-      const [z1, z2] = [z.narrow(0, 0, n), z.narrow(0, n, n)];                    // [N, 128] each
-      return { loss: ntXentLoss(z1, z2, this.temperature), embeddings: [z1.detach(), z2.detach()] };
-    });
+    const n = views[0].size(0);
+    const z = this.projection.forward(this.backbone.forward(cat(views, 0)));   // [2N, 128]
+    const [z1, z2] = [z.narrow(0, 0, n), z.narrow(0, n, n)];                    // [N, 128] each
+    return { loss: ntXentLoss(z1, z2, this.temperature), embeddings: [z1.detach(), z2.detach()] };
   }
 }

@@ -12,7 +12,7 @@
 import type { Layer } from '../nn/index.js';
 import { negativeCosine } from '../losses/index.js';
 import { predictionHead, simsiamProjection } from '../models/index.js';
-import { type Generator, type Tensor, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardViews } from './twoViewEncoder.js';
 import { AUG_PLUS_VIEW } from './mocoV2.js';
@@ -51,12 +51,10 @@ export class SimSiam extends SSLMethod {
   }
 
   step(views: Tensor[]): MethodStep {
-    return tidy(() => {
-      const [z1, z2] = forwardViews(this.encoder, views);
-      const [p1, p2] = forwardViews(this.predictor, [z1, z2]);
-      const o = { stopGradient: this.stopGradient };
-      const loss = negativeCosine(p1, z2, o).add(negativeCosine(p2, z1, o)).div(2);
-      return { loss, embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
-    });
+    const [z1, z2] = forwardViews(this.encoder, views);
+    const [p1, p2] = forwardViews(this.predictor, [z1, z2]);
+    const o = { stopGradient: this.stopGradient };
+    const loss = negativeCosine(p1, z2, o).add(negativeCosine(p2, z1, o)).div(2);
+    return { loss, embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
   }
 }

@@ -11,7 +11,7 @@
  * ```
  */
 import { Linear, type Layer } from '../nn/index.js';
-import { type Generator, type Tensor, cat, crossEntropy, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, cat, crossEntropy } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { type MethodRecipes, anyBackbone } from './recipe.js';
 import { EVALUATION_VIEW_RECIPES } from '../transforms/index.js';
@@ -45,12 +45,10 @@ export class SupervisedPretraining extends SSLMethod {
 
   step(views: Tensor[], _mask: Tensor | null, labels?: Tensor | null): MethodStep {
     if (!labels) throw new Error('supervised pretraining needs labels: class folders, a CSV with labels, CIFAR, ...');
-    return tidy(() => {
-      const target = cat(views.map(() => labels), 0); // every view of an image has its label
-      const logits = this.classifier.forward(this.backbone.forward(cat(views, 0))); // [V*B, classes]
-      const loss = crossEntropy(logits, target, { labelSmoothing: this.labelSmoothing });
-      const top1 = logits.argmax(1).eq(target).float().mean().item();
-      return { loss, metrics: { 'supervised/train_top1': top1 } };
-    });
+    const target = cat(views.map(() => labels), 0); // every view of an image has its label
+    const logits = this.classifier.forward(this.backbone.forward(cat(views, 0))); // [V*B, classes]
+    const loss = crossEntropy(logits, target, { labelSmoothing: this.labelSmoothing });
+    const top1 = logits.argmax(1).eq(target).float().mean().item();
+    return { loss, metrics: { 'supervised/train_top1': top1 } };
   }
 }

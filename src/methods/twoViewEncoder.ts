@@ -15,7 +15,7 @@ export class Encoder extends Layer {
     this.registerModule('projection', projection);
   }
   forward(x: Tensor): Tensor {
-    return tidy(() => this.projection.forward(this.backbone.forward(x)));
+    return this.projection.forward(this.backbone.forward(x));
   }
 }
 

@@ -9,7 +9,7 @@
  */
 import { type VicregWeights, vicregLoss } from '../losses/index.js';
 import { type Layer, MLP } from '../nn/index.js';
-import { type Generator, type Tensor, allGatherWithGrad, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, allGatherWithGrad } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardViews } from './twoViewEncoder.js';
 import { BYOL_VIEWS } from './byol.js';
@@ -43,11 +43,9 @@ export class VICReg extends SSLMethod {
   }
 
   step(views: Tensor[]): MethodStep {
-    return tidy(() => {
-      const [z1, z2] = forwardViews(this.encoder, views);
-      // Batch statistics over every rank's embeddings (the official code's all-gather / all-reduce):
-      // each rank computes the whole batch's loss, and the gather's backward returns each its share.
-      return { loss: vicregLoss(allGatherWithGrad(z1), allGatherWithGrad(z2), this.o.weights).loss, embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
-    });
+    const [z1, z2] = forwardViews(this.encoder, views);
+    // Batch statistics over every rank's embeddings (the official code's all-gather / all-reduce):
+    // each rank computes the whole batch's loss, and the gather's backward returns each its share.
+    return { loss: vicregLoss(allGatherWithGrad(z1), allGatherWithGrad(z2), this.o.weights).loss, embeddings: [z1.detach(), z2.detach()] as [Tensor, Tensor] };
   }
 }

@@ -7,7 +7,7 @@
  * const logits = head.forward(tokens, mask);     // [B, 1 + N, 192], [B, N] -> [masked, 8192]
  * ```
  */
-import { type Generator, type Tensor, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor } from '../tensor/index.js';
 import { Linear, Module, init } from '../nn/index.js';
 
 export class BEiTHead extends Module {
@@ -21,11 +21,9 @@ export class BEiTHead extends Module {
 
   /** Scores of the masked patches, in row-major order of `mask`. */
   forward(tokens: Tensor, mask: Tensor): Tensor {
-    return tidy(() => {
-      const patches = tokens.slice(1, 1); // drop cls: [B, N, dim]
-      const [b, n, d] = patches.shape;
-      const rows = mask.reshape(b * n).nonzero().squeeze(1); // [M]
-      return this.head.forward(patches.reshape(b * n, d).indexSelect(0, rows)); // [M, vocabulary]
-    });
+    const patches = tokens.slice(1, 1); // drop cls: [B, N, dim]
+    const [b, n, d] = patches.shape;
+    const rows = mask.reshape(b * n).nonzero().squeeze(1); // [M]
+    return this.head.forward(patches.reshape(b * n, d).indexSelect(0, rows)); // [M, vocabulary]
   }
 }

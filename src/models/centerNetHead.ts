@@ -42,9 +42,7 @@ export class CenterNetHead extends Layer {
 
   /** The three outputs concatenated: [B, classes + 4, h, w]. */
   forward(map: Tensor): Tensor {
-    return tidy(() => {
-      const { heatmap, size, offset } = this.parts(map);
-      return cat([heatmap, size, offset], 1);
-    });
+    const { heatmap, size, offset } = this.parts(map);
+    return cat([heatmap, size, offset], 1);
   }
 }

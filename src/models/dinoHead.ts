@@ -10,7 +10,7 @@
  * head.dropLastLayerGradients();                 // during the first epoch, after backward
  * ```
  */
-import { type Generator, type Tensor, empty, linear, normalize, ones, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, empty, linear, normalize, ones } from '../tensor/index.js';
 import { BatchNorm1d, GELU, Layer, Linear, Module, Sequential, init } from '../nn/index.js';
 
 export interface DINOHeadOptions {
@@ -34,7 +34,7 @@ class WeightNormLinear extends Module {
     if (fixNorm) this.weightG.requiresGrad_(false);
   }
   forward(x: Tensor): Tensor {
-    return tidy(() => linear(x, this.weightV.div(this.weightV.norm(2, 1, true)).mul(this.weightG)));
+    return linear(x, this.weightV.div(this.weightV.norm(2, 1, true)).mul(this.weightG));
   }
 }
 
@@ -65,7 +65,7 @@ export class DINOHead extends Layer {
 
   /** [B, inDim] -> [B, outDim] prototype scores. */
   forward(x: Tensor): Tensor {
-    return tidy(() => this.lastLayer.forward(normalize(this.mlp.forward(x), { dim: -1 })));
+    return this.lastLayer.forward(normalize(this.mlp.forward(x), { dim: -1 }));
   }
 
   /** DINO freezes the last layer in the first epoch by dropping its gradients after backward. */

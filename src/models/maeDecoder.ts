@@ -10,7 +10,7 @@
  * const pred = decoder.forward(latent, idsRestore);   // [B, 1 + V, 192] -> [B, 64, 48]
  * ```
  */
-import { type Generator, type Tensor, cat, empty, pipe, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, cat, empty, pipe } from '../tensor/index.js';
 import { LayerNorm, Linear, Module, ModuleList, init } from '../nn/index.js';
 import { Block, sincosPositionTable } from './vit.js';
 
@@ -58,17 +58,15 @@ export class MAEDecoder extends Module {
 
   /** latent [B, 1 + V, encoderDim] (cls first) and idsRestore [B, patches] -> pixels [B, patches, p*p*C]. */
   forward(latent: Tensor, idsRestore: Tensor): Tensor {
-    return tidy(() => {
-      const x = this.embed.forward(latent); // [B, 1 + V, dim]
-      const [b, tokens] = x.shape;
-      const visible = tokens - 1;
-      const masks = this.maskToken.expand(b, this.o.patches - visible, this.dim);
-      const shuffled = cat([x.slice(1, 1), masks], 1); // [B, patches, dim] in shuffled order
-      const index = idsRestore.unsqueeze(-1).expand(b, this.o.patches, this.dim);
-      const restored = shuffled.gather(1, index); // back to patch order
-      let h = cat([x.slice(1, 0, 1), restored], 1).add(this.posEmbed);
-      h = pipe(h, ...this.blocks.map((blk) => (t: Tensor) => blk.forward(t)));
-      return this.pred.forward(this.norm.forward(h)).slice(1, 1); // [B, patches, p*p*C], cls dropped
-    });
+    const x = this.embed.forward(latent); // [B, 1 + V, dim]
+    const [b, tokens] = x.shape;
+    const visible = tokens - 1;
+    const masks = this.maskToken.expand(b, this.o.patches - visible, this.dim);
+    const shuffled = cat([x.slice(1, 1), masks], 1); // [B, patches, dim] in shuffled order
+    const index = idsRestore.unsqueeze(-1).expand(b, this.o.patches, this.dim);
+    const restored = shuffled.gather(1, index); // back to patch order
+    let h = cat([x.slice(1, 0, 1), restored], 1).add(this.posEmbed);
+    h = pipe(h, ...this.blocks.map((blk) => (t: Tensor) => blk.forward(t)));
+    return this.pred.forward(this.norm.forward(h)).slice(1, 1); // [B, patches, p*p*C], cls dropped
   }
 }

@@ -108,13 +108,11 @@ export class Block extends Layer {
   }
 
   private run(x: Tensor, needWeights: boolean): Tensor[] {
-    return tidy(() => {
-      const normed = this.norm1.forward(x);
-      const [a, weights] = needWeights ? this.attn.forwardWithWeights(normed) : [this.attn.forward(normed), null];
-      const h = x.add(this.dropPath.forward(this.ls1.forward(a)));
-      const out = h.add(this.dropPath.forward(pipe(h, (t) => this.norm2.forward(t), (t) => this.mlp.forward(t), (t) => this.ls2.forward(t))));
-      return weights ? [out, weights] : [out];
-    });
+    const normed = this.norm1.forward(x);
+    const [a, weights] = needWeights ? this.attn.forwardWithWeights(normed) : [this.attn.forward(normed), null];
+    const h = x.add(this.dropPath.forward(this.ls1.forward(a)));
+    const out = h.add(this.dropPath.forward(pipe(h, (t) => this.norm2.forward(t), (t) => this.mlp.forward(t), (t) => this.ls2.forward(t))));
+    return weights ? [out, weights] : [out];
   }
 }
 
@@ -196,57 +194,47 @@ export class VisionTransformer extends Module {
    * interpolate_pos_encoding does for its local crops.
    */
   embed(x: Tensor): Tensor {
-    return tidy(() => {
-      const tokens = this.patchEmbed.forward(x); // [B, N, dim]
-      const [h, w] = [x.size(2) / this.patchSize, x.size(3) / this.patchSize];
-      if (!Number.isInteger(h) || !Number.isInteger(w)) throw new Error(`ViT: patch size ${this.patchSize} does not divide the image size ${x.size(2)}x${x.size(3)}`);
-      if (h === this.gridSize && w === this.gridSize) return tokens.add(this.posEmbed.slice(1, 1));
-      const grid = this.posEmbed.slice(1, 1).reshape(1, this.gridSize, this.gridSize, this.dim).permute(0, 3, 1, 2);
-      const table = interpolate(grid, [h, w], 'bicubic').permute(0, 2, 3, 1).reshape(1, h * w, this.dim);
-      return tokens.add(table);
-    });
+    const tokens = this.patchEmbed.forward(x); // [B, N, dim]
+    const [h, w] = [x.size(2) / this.patchSize, x.size(3) / this.patchSize];
+    if (!Number.isInteger(h) || !Number.isInteger(w)) throw new Error(`ViT: patch size ${this.patchSize} does not divide the image size ${x.size(2)}x${x.size(3)}`);
+    if (h === this.gridSize && w === this.gridSize) return tokens.add(this.posEmbed.slice(1, 1));
+    const grid = this.posEmbed.slice(1, 1).reshape(1, this.gridSize, this.gridSize, this.dim).permute(0, 3, 1, 2);
+    const table = interpolate(grid, [h, w], 'bicubic').permute(0, 2, 3, 1).reshape(1, h * w, this.dim);
+    return tokens.add(table);
   }
 
   /** Prepends the cls token (with its position embedding) and runs the blocks and final norm. */
   private encode(tokens: Tensor): Tensor {
-    return tidy(() => {
-      const cls = this.clsToken.add(this.posEmbed.slice(1, 0, 1)).expand(tokens.size(0), 1, this.dim);
-      let h = cat([cls, tokens], 1); // [B, 1 + N, dim]
-      h = pipe(h, ...this.blocks.map((b) => (t: Tensor) => b.forward(t)));
-      return this.norm.forward(h);
-    });
+    const cls = this.clsToken.add(this.posEmbed.slice(1, 0, 1)).expand(tokens.size(0), 1, this.dim);
+    let h = cat([cls, tokens], 1); // [B, 1 + N, dim]
+    h = pipe(h, ...this.blocks.map((b) => (t: Tensor) => b.forward(t)));
+    return this.norm.forward(h);
   }
 
   /** All tokens after the final norm: [B, 1 + N, dim]. */
   forwardTokens(x: Tensor): Tensor {
-    return tidy(() => this.encode(this.embed(x)));
+    return this.encode(this.embed(x));
   }
 
   /** The feature [B, dim] (cls token, or mean of the patch tokens with pool 'mean'), or class logits when built with numClasses. */
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const tokens = this.forwardTokens(x);
-      const feature = this.pool === 'mean' ? tokens.slice(1, 1).mean(1) : tokens.select(1, 0);
-      return this.head ? this.head.forward(feature) : feature;
-    });
+    const tokens = this.forwardTokens(x);
+    const feature = this.pool === 'mean' ? tokens.slice(1, 1).mean(1) : tokens.select(1, 0);
+    return this.head ? this.head.forward(feature) : feature;
   }
 
   /** MAE: encodes only the patches in `keepIds` [B, V] (int64): [B, 1 + V, dim]. */
   forwardVisible(x: Tensor, keepIds: Tensor): Tensor {
-    return tidy(() => {
-      const tokens = this.embed(x); // [B, N, dim]
-      const index = keepIds.unsqueeze(-1).expand(keepIds.size(0), keepIds.size(1), this.dim);
-      return this.encode(tokens.gather(1, index)); // [B, V, dim] -> [B, 1 + V, dim]
-    });
+    const tokens = this.embed(x); // [B, N, dim]
+    const index = keepIds.unsqueeze(-1).expand(keepIds.size(0), keepIds.size(1), this.dim);
+    return this.encode(tokens.gather(1, index)); // [B, V, dim] -> [B, 1 + V, dim]
   }
 
   /** BEiT/iBOT: patches where `mask` [B, N] (bool) is true are replaced by `maskToken` [1, 1, dim]. */
   forwardMasked(x: Tensor, mask: Tensor, maskToken: Tensor): Tensor {
-    return tidy(() => {
-      const tokens = this.patchEmbed.forward(x);
-      const replaced = where(mask.unsqueeze(-1), maskToken.expand(...tokens.shape), tokens);
-      return this.encode(replaced.add(this.posEmbed.slice(1, 1)));
-    });
+    const tokens = this.patchEmbed.forward(x);
+    const replaced = where(mask.unsqueeze(-1), maskToken.expand(...tokens.shape), tokens);
+    return this.encode(replaced.add(this.posEmbed.slice(1, 1)));
   }
 
   /** The last block's attention weights [B, heads, 1 + N, 1 + N] (row 0: the cls token's attention). */

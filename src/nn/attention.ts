@@ -8,7 +8,7 @@
  * const [y, weights] = attn.forwardWithWeights(tokens);   // [B, N, 192], [B, 3, N, N]
  * ```
  */
-import { type Generator, type Tensor, attention, attentionWithWeights, dropout, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, attention, attentionWithWeights, dropout } from '../tensor/index.js';
 import { Linear } from './linear.js';
 import { Layer } from './module.js';
 
@@ -37,17 +37,15 @@ export class MultiheadSelfAttention extends Layer {
   }
 
   private run(x: Tensor, needWeights: boolean): Tensor[] {
-    return tidy(() => {
-      const [b, n, c] = x.shape;
-      // [B, N, 3C] -> [3, B, heads, N, headDim]
-      const qkv = this.qkv.forward(x).reshape(b, n, 3, this.heads, this.headDim).permute(2, 0, 3, 1, 4);
-      const [q, k, v] = qkv.unbind(0);
-      const drop = this.training ? this.o.attnDrop ?? 0 : 0;
-      const [out, weights] = needWeights ? attentionWithWeights(q, k, v, { dropout: drop }) : [attention(q, k, v, { dropout: drop }), null];
-      // [B, heads, N, headDim] -> [B, N, C]
-      const merged = out.transpose(1, 2).reshape(b, n, c);
-      const y = dropout(this.proj.forward(merged), this.o.projDrop ?? 0, this.training);
-      return weights ? [y, weights] : [y];
-    });
+    const [b, n, c] = x.shape;
+    // [B, N, 3C] -> [3, B, heads, N, headDim]
+    const qkv = this.qkv.forward(x).reshape(b, n, 3, this.heads, this.headDim).permute(2, 0, 3, 1, 4);
+    const [q, k, v] = qkv.unbind(0);
+    const drop = this.training ? this.o.attnDrop ?? 0 : 0;
+    const [out, weights] = needWeights ? attentionWithWeights(q, k, v, { dropout: drop }) : [attention(q, k, v, { dropout: drop }), null];
+    // [B, heads, N, headDim] -> [B, N, C]
+    const merged = out.transpose(1, 2).reshape(b, n, c);
+    const y = dropout(this.proj.forward(merged), this.o.projDrop ?? 0, this.training);
+    return weights ? [y, weights] : [y];
   }
 }

@@ -16,7 +16,7 @@
  * convertSyncBatchNorm(model);       // every BatchNorm of model: statistics across processes
  * ```
  */
-import { type Tensor, allReduceSumWithGrad, batchNorm, ones, zeros, noGrad, tidy, worldSize } from '../tensor/index.js';
+import { type Tensor, allReduceSumWithGrad, batchNorm, ones, zeros, noGrad, worldSize } from '../tensor/index.js';
 import type { Module } from './module.js';
 import { Layer } from './module.js';
 
@@ -67,25 +67,23 @@ export class BatchNorm extends Layer {
 
   /** Batch statistics over all ranks (every rank's batch of one size): two all-reduces, then the affine map, in float32. */
   private synchronizedForward(input: Tensor): Tensor {
-    return tidy(() => {
-      // statistics in float32 whatever autocast made of the input (as torch's SyncBatchNorm)
-      const x = input.dtype === 'bfloat16' || input.dtype === 'float16' ? input.float() : input;
-      const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];     // all but the channels
-      const shape: number[] = [1, this.numFeatures, ...Array<number>(x.ndim - 2).fill(1)];           // [1, C, 1, ...]
-      const count = (x.numel / this.numFeatures) * worldSize();                     // values per channel, all ranks
-      const mean = allReduceSumWithGrad(x.sum(dims)).div(count);                     // [C]
-      const centred = x.sub(mean.reshape(...shape));
-      const variance = allReduceSumWithGrad(centred.square().sum(dims)).div(count);  // [C], biased
-      let y = centred.mul(variance.add(this.eps).rsqrt().reshape(...shape));
-      if (this.weight) y = y.mul(this.weight.reshape(...shape)).add(this.bias!.reshape(...shape));
-      if (this.runningMean && this.training) {
-        noGrad(() => {
-          this.runningMean!.mul_(1 - this.momentum).add_(mean.detach().mul(this.momentum));
-          this.runningVar!.mul_(1 - this.momentum).add_(variance.detach().mul((this.momentum * count) / Math.max(1, count - 1)));
-        });
-      }
-      return y;
-    });
+    // statistics in float32 whatever autocast made of the input (as torch's SyncBatchNorm)
+    const x = input.dtype === 'bfloat16' || input.dtype === 'float16' ? input.float() : input;
+    const dims = [0, ...Array.from({ length: x.ndim - 2 }, (_, i) => i + 2)];     // all but the channels
+    const shape: number[] = [1, this.numFeatures, ...Array<number>(x.ndim - 2).fill(1)];           // [1, C, 1, ...]
+    const count = (x.numel / this.numFeatures) * worldSize();                     // values per channel, all ranks
+    const mean = allReduceSumWithGrad(x.sum(dims)).div(count);                     // [C]
+    const centred = x.sub(mean.reshape(...shape));
+    const variance = allReduceSumWithGrad(centred.square().sum(dims)).div(count);  // [C], biased
+    let y = centred.mul(variance.add(this.eps).rsqrt().reshape(...shape));
+    if (this.weight) y = y.mul(this.weight.reshape(...shape)).add(this.bias!.reshape(...shape));
+    if (this.runningMean && this.training) {
+      noGrad(() => {
+        this.runningMean!.mul_(1 - this.momentum).add_(mean.detach().mul(this.momentum));
+        this.runningVar!.mul_(1 - this.momentum).add_(variance.detach().mul((this.momentum * count) / Math.max(1, count - 1)));
+      });
+    }
+    return y;
   }
 }
 

@@ -7,7 +7,7 @@
  * x = x.add(dropPath.forward(block.forward(x)));   // a residual branch with stochastic depth
  * ```
  */
-import { type Tensor, bernoulli, dropout, empty, tidy } from '../tensor/index.js';
+import { type Tensor, bernoulli, dropout, empty } from '../tensor/index.js';
 import { Layer } from './module.js';
 
 function checkProbability(name: string, p: number): void {
@@ -33,10 +33,8 @@ export class DropPath extends Layer {
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
     const keepProb = 1 - this.p;
-    return tidy(() => {
-      const shape = [x.size(0), ...x.shape.slice(1).map(() => 1)]; // [N, 1, 1, ...]: one draw per sample
-      const mask = bernoulli(empty(shape), keepProb);
-      return x.mul(mask).div(keepProb);
-    });
+    const shape = [x.size(0), ...x.shape.slice(1).map(() => 1)]; // [N, 1, 1, ...]: one draw per sample
+    const mask = bernoulli(empty(shape), keepProb);
+    return x.mul(mask).div(keepProb);
   }
 }

@@ -12,6 +12,11 @@
  * net.namedParameters();           // [['fc.weight', ...], ['fc.bias', ...]]
  * const teacher = net.clone();     // deep copy for an EMA teacher
  * ```
+ *
+ * Every method whose name starts with `forward` (forward, forwardTokens, forwardMasked, ...) runs
+ * in its own memory scope, set up once per class here: the intermediates a forward pass makes are
+ * freed when it returns (its result is kept), as PyTorch frees them when their last reference
+ * goes, so model code reads like PyTorch's without `tidy`.
  */
 import { type MemoryFormat, Tensor, keep, noGrad, tidy } from '../tensor/index.js';
 
@@ -27,6 +32,10 @@ export interface LoadReport {
 export abstract class Module {
   /** train mode (dropout active, batch statistics) or eval mode */
   training = true;
+
+  constructor() {
+    scopeMethods(new.target.prototype, Module.prototype, isForwardPass);
+  }
   // Plain fields (not #private) so that clone() can copy them like any other field.
   /** @internal */ readonly _parameters = new Map<string, Tensor>();
   /** @internal */ readonly _buffers = new Map<string, Tensor>();
@@ -201,6 +210,28 @@ export abstract class Module {
   /** Frees every parameter and buffer of this sub-tree. */
   dispose(): void {
     for (const t of [...this.parameters(), ...this.buffers()]) t.dispose();
+  }
+}
+
+const isForwardPass = (name: string) => /^forward([A-Z]|$)/.test(name);
+const scopedPrototypes = new WeakMap<(name: string) => boolean, WeakSet<object>>();
+
+/**
+ * Wraps each method of `proto` and its ancestors up to `base` whose name passes `selected` in
+ * {@link tidy}, once per class (the prototype's own functions are replaced; instances pay nothing).
+ */
+export function scopeMethods(proto: object, base: object, selected: (name: string) => boolean): void {
+  let done = scopedPrototypes.get(selected);
+  if (done === undefined) scopedPrototypes.set(selected, done = new WeakSet());
+  for (let p = proto; p !== null && p !== base; p = Object.getPrototypeOf(p) as object) {
+    if (done.has(p)) break;   // its ancestors were scoped with it
+    done.add(p);
+    for (const name of Object.getOwnPropertyNames(p)) {
+      const descriptor = Object.getOwnPropertyDescriptor(p, name);
+      if (!selected(name) || typeof descriptor?.value !== 'function') continue;
+      const body = descriptor.value as (...args: unknown[]) => unknown;
+      Object.defineProperty(p, name, { ...descriptor, value: { [name](this: unknown, ...args: unknown[]) { return tidy(() => body.apply(this, args)); } }[name] });
+    }
   }
 }
 
