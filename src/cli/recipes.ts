@@ -74,8 +74,9 @@ export async function recipesCommand(argv: string[]): Promise<void> {
   const backbone = typeof values.backbone === 'string' ? values.backbone : METHOD_RECIPES[name].resnet ? 'resnet18' : 'vit_tiny';
   if (!(BACKBONES as readonly string[]).includes(backbone)) throw new UsageError(`--backbone ${backbone}: expected one of ${BACKBONES.join(', ')}`);
   try {
-    console.log(recipeYaml(name, backbone));
+    methodRecipe(name, backbone);   // only the backbone's family can be wrong here (a ViT-only method on a ResNet)
   } catch (error) {
     throw new UsageError(`--backbone ${backbone}: ${(error as Error).message}`);
   }
+  console.log(recipeYaml(name, backbone));
 }

@@ -14,8 +14,8 @@ import { IMAGENET_MEAN, IMAGENET_STD } from '../transforms/index.js';
 import { BarlowTwins } from './barlowTwins.js';
 import { BEiT } from './beit.js';
 import { BYOL } from './byol.js';
-import { DINO } from './dino.js';
-import { IBOT } from './ibot.js';
+import { DINO, DINO_RECIPE } from './dino.js';
+import { IBOT, IBOT_RECIPE } from './ibot.js';
 import { MAE } from './mae.js';
 import type { SSLMethod } from './method.js';
 import { MoCoV2 } from './mocoV2.js';
@@ -79,11 +79,13 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
     case 'vicreg': return new VICReg(backbone, { ...common, hiddenDim: o.hiddenDim ?? o.projectionDim });
     case 'dino':
     case 'ibot': {
-      // A ResNet gets solo-learn's CIFAR head: batch norm in the hidden layers, a free last-layer norm.
-      const resnet = !(backbone instanceof VisionTransformer);
+      // The head's norms as the recipe of the backbone family says (a ResNet: solo-learn's batch-norm head, a free last-layer norm).
+      const recipe = (name === 'dino' ? DINO_RECIPE : IBOT_RECIPE)[backbone instanceof VisionTransformer ? 'vit' : 'resnet'];
       const options = {
         ...common, outDim: o.prototypes, hiddenDim: o.hiddenDim, momentum: o.momentum, teacherTemperature: o.teacherTemperature,
-        warmupTeacherTemperature: o.warmupTeacherTemperature, normLastLayer: o.normLastLayer ?? !resnet, headBatchNorm: o.headBatchNorm ?? resnet,
+        warmupTeacherTemperature: o.warmupTeacherTemperature,
+        normLastLayer: o.normLastLayer ?? recipe?.options.normLastLayer as boolean | undefined,
+        headBatchNorm: o.headBatchNorm ?? recipe?.options.headBatchNorm as boolean | undefined,
       };
       if (name === 'dino') return new DINO(backbone, options);
       if (!(backbone instanceof VisionTransformer)) throw new Error(`method 'ibot' needs a ViT backbone (vit_tiny, vit_small, vit_base)`);

@@ -12,10 +12,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { METHOD_NAMES, type MethodOptions, VIT_ONLY_METHODS, methodRecipe } from '../methods/index.js';
+import { METHOD_NAMES, type MethodOptions, SELF_DISTILLATION_METHODS, VIT_ONLY_METHODS, methodRecipe } from '../methods/index.js';
 import { BACKBONES } from '../models/index.js';
 import { PRECISIONS, maxThreads } from '../tensor/index.js';
 import type { RunIdentity } from '../train/index.js';
+import type { ViewTemplate } from '../transforms/index.js';
 
 const positiveInt = z.number().int().positive();
 const probability = z.number().min(0).max(1);
@@ -37,6 +38,11 @@ const ViewTemplateSchema = z.strictObject({
   blur: z.strictObject({ kernelSize: positiveInt.optional(), sigma: range.optional(), p: probability.optional() }).optional(),
   solarize: z.strictObject({ p: probability, threshold: z.number().optional() }).optional(),
 });
+// The schema checks the values of a ViewTemplate (transforms/presets.ts); the two must describe the same
+// object, so this line stops compiling when a field is added to one of them and not to the other.
+type SameShape<A, B> = [A, B] extends [B, A] ? ([keyof A, keyof B] extends [keyof B, keyof A] ? true : never) : never;
+const viewTemplateMatches: SameShape<z.infer<typeof ViewTemplateSchema>, ViewTemplate> = true;
+void viewTemplateMatches;
 
 /** A method's views as a config writes them (`selfsup recipes show` prints the recipe's; src/transforms/presets.ts). */
 export const ViewRecipeSchema = z.strictObject({
@@ -164,7 +170,7 @@ export const PretrainSchema = z.strictObject({
   message: 'the ViT cuts the image into square patches: size must be a multiple of the patch size (patchSize, default 16; 4 up to 64 px)', path: ['size'],
 }).refine((c) => c.method !== 'beit' || c.tokenizer !== undefined, {
   message: "beit needs a visual tokenizer: make one with 'selfsup tokenizer train' and give its file", path: ['tokenizer'],
-}).refine((c) => !(['dino', 'ibot'].includes(c.method) && c.projectionDim !== undefined), {
+}).refine((c) => !(SELF_DISTILLATION_METHODS.includes(c.method) && c.projectionDim !== undefined), {
   message: "DINO and iBOT's head ends in prototypes: set prototypes (projectionDim is the other methods' projection width)", path: ['projectionDim'],
 }).refine((c) => !(c.lr !== undefined && c.baseLr !== undefined), { message: 'lr and baseLr both set the learning rate: give one', path: ['baseLr'] })
   .refine((c) => (c.knnTrain === undefined) === (c.knnTest === undefined), { message: 'knnTrain and knnTest go together', path: ['knnTest'] })
