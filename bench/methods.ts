@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataLoader, type ImageArray, ImageFolder } from '../src/data/index.js';
 import { backboneKnn } from '../src/eval/index.js';
-import { buildMethod, MASKED_IMAGE_METHODS, METHOD_NAMES, type MethodName, methodViews, SELF_DISTILLATION_METHODS, SimCLR, type SSLMethod } from '../src/methods/index.js';
+import { buildMethod, MASKED_IMAGE_METHODS, METHOD_NAMES, type MethodName, methodRecipe, methodViews, SELF_DISTILLATION_METHODS, SimCLR, type SSLMethod } from '../src/methods/index.js';
 import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { AdamW, SGD, clipGradNorm } from '../src/optim/index.js';
 import { VQTokenizer } from '../src/tokenizers/index.js';
@@ -48,11 +48,11 @@ const normalize = { mean: CIFAR10_MEAN, std: CIFAR10_STD };
 /** Projector width for Barlow Twins and VICReg in both (the papers' 8192 x 3 is ImageNet-sized). */
 const HIDDEN: Partial<Record<MethodName, number>> = { barlow_twins: 2048, vicreg: 2048 };
 
-/** DINO / iBOT rows: the backbone and the peer that goes with it (no iBOT peer). */
-const SELF_DISTILLATION_ROWS: Record<string, { method: MethodName; backbone: 'vit_tiny' | 'resnet18'; peer: boolean }> = {
-  dino: { method: 'dino', backbone: 'vit_tiny', peer: true },
-  dino_resnet18: { method: 'dino', backbone: 'resnet18', peer: true },
-  ibot: { method: 'ibot', backbone: 'vit_tiny', peer: false },
+/** DINO / iBOT rows: the backbone (bench/peers/dino.py is the peer of all three). */
+const SELF_DISTILLATION_ROWS: Record<string, { method: MethodName; backbone: 'vit_tiny' | 'resnet18' }> = {
+  dino: { method: 'dino', backbone: 'vit_tiny' },
+  dino_resnet18: { method: 'dino', backbone: 'resnet18' },
+  ibot: { method: 'ibot', backbone: 'vit_tiny' },
 };
 
 /**
@@ -67,7 +67,7 @@ function benchMethod(name: MethodName, maskRatio?: number, row?: string): { meth
     return { method, optimizer: new AdamW(method.parameterGroups(0.04), { lr: 2.5e-4, weightDecay: 0.04 }) };
   }
   if (MASKED_IMAGE_METHODS.includes(name)) {
-    const vit = vitTiny({ imageSize: 32, patchSize: 4, posEmbed: name === 'mae' ? 'sincos' : 'learned', layerScale: name === 'beit' ? 0.1 : undefined, generator });
+    const vit = vitTiny({ imageSize: 32, patchSize: 4, ...methodRecipe(name, 'vit_tiny').vitOptions, generator });
     const tokenizer = name === 'beit' ? new VQTokenizer({ patchSize: 4, vocabulary: 8192, normalize, generator }) : undefined;
     tokenizer?.eval();
     const method = buildMethod(name, vit, vit.dim, { tokenizer, viewNormalize: normalize, maskRatio }, generator);
@@ -134,10 +134,10 @@ function peerModes(rowName: string, name: MethodName): string {
 async function methodRow(rowName: string, images: ImageArray, folder: string, o: MethodsBenchOptions): Promise<Record<string, unknown>> {
   const distilled = SELF_DISTILLATION_ROWS[rowName];
   const name = distilled?.method ?? (rowName as MethodName);
-  const withPeer = o.peer && (distilled?.peer ?? true);
+  const withPeer = o.peer;
   const common = ['--data', folder, '--in-memory', '--batch', String(o.batch), '--steps', String(o.steps), '--warmup', String(o.warmup),
     '--threads', String(o.threads), '--workers', '2', '--modes', peerModes(rowName, name)];
-  const peerRun = () => (distilled ? runPeer('dino.py', ['--backbone', distilled.backbone, '--locals', '6', ...common], { LD_PRELOAD: TCMALLOC })
+  const peerRun = () => (distilled ? runPeer('dino.py', ['--method', distilled.method, '--backbone', distilled.backbone, '--locals', '6', ...common], { LD_PRELOAD: TCMALLOC })
     : MASKED_IMAGE_METHODS.includes(name) ? runPeer('masked.py', ['--method', name, ...common], { LD_PRELOAD: TCMALLOC })
     : runPeer('methods.py', ['--method', name, '--hidden', String(HIDDEN[name] ?? 0), ...common], { LD_PRELOAD: TCMALLOC }));
   // one peer process a round times every mode (each with its own fresh model and warm-up); odd rounds run the peer first
@@ -171,7 +171,7 @@ async function methodRow(rowName: string, images: ImageArray, folder: string, o:
     const full = await methodRate(name, images, o, 1 / 64);
     Object.assign(row, { one_patch_masked_img_per_s: round(full, 2), speedup_from_masking: round(median(ours) / full, 2) });
   }
-  if (distilled) row.views = `2x32 + 6x16 crops, ${distilled.backbone}${distilled.peer ? '' : ', no PyTorch peer'}`;
+  if (distilled) row.views = `2x32 + 6x16 crops, ${distilled.backbone}`;
   return row;
 }
 

@@ -3,11 +3,11 @@
  * checkpoint on labelled data (or any data, for embed), with the run's own size and normalisation.
  */
 import { openImageSet } from '../data/index.js';
-import { type ClassificationReport, extractSetFeatures, finetune, knnAccuracy, linearProbe } from '../eval/index.js';
+import { type ClassificationReport, FINETUNE_LR, FINETUNE_RECIPES, extractSetFeatures, finetune, knnAccuracy, linearProbe } from '../eval/index.js';
 import { atomicWriteFile, csvLines, writeNpy, writeSafetensors, writeTextFile } from '../io/index.js';
 import { buildBackbone } from '../models/index.js';
 import { Generator, PRECISIONS, type Tensor, defaultDevice, resolvePrecision, tidy } from '../tensor/index.js';
-import { methodViews } from '../methods/index.js';
+import { backboneFamily, methodViews } from '../methods/index.js';
 import { UsageError, applyThreadsOption, checkOutputPaths, choiceOption, integerOption, numberOption, parseOptions, perCoreOption, requireString } from './options.js';
 import { ADVERSARIAL_USAGE, adversarialCommand } from './adversarial.js';
 import { DETECTION_USAGE, detectionCommand } from './detection.js';
@@ -102,18 +102,19 @@ export async function evalCommand(argv: string[]): Promise<void> {
     const frozen = kind === 'linear';
     const net = scratch ? buildBackbone(run.backboneSpec, new Generator(integerOption(v, 'seed', 0, 0))).backbone : backbone;
     const normalize = run.normalize;
-    // The ViT fine-tuning recipe of MAE / BEiT unless flags say otherwise (no layer decay from scratch).
-    const vitRecipe = !frozen && run.backboneSpec.name.startsWith('vit_');
-    const optimizer = choiceOption(v, 'optimizer', ['sgd', 'adamw'] as const, vitRecipe ? 'adamw' : 'sgd');
+    // The backbone family's fine-tuning recipe unless flags say otherwise (no layer decay from scratch); the
+    // linear probe on augmented views keeps the linear protocol's defaults.
+    const recipe = FINETUNE_RECIPES[backboneFamily(run.backboneSpec.name)];
+    const optimizer = choiceOption(v, 'optimizer', ['sgd', 'adamw'] as const, frozen ? 'sgd' : recipe.optimizer);
     const vitOnly = (flag: 'layer-decay' | 'drop-path', fallback: number | undefined) => {
       if (v[flag] !== undefined && !run.backboneSpec.name.startsWith('vit_')) throw new UsageError(`--${flag} is for ViT backbones; this run's is ${run.backboneSpec.name}`);
       return v[flag] !== undefined ? numberOption(v, flag, 0) : fallback;
     };
     const result = await finetune(net, train, test, {
-      optimizer, layerDecay: vitOnly('layer-decay', vitRecipe && !scratch ? 0.75 : undefined), dropPath: vitOnly('drop-path', vitRecipe ? 0.1 : undefined),
-      labelSmoothing: numberOption(v, 'label-smoothing', vitRecipe ? 0.1 : 0), warmupEpochs: numberOption(v, 'warmup-epochs', vitRecipe ? 3 : 0),
-      numClasses, featureDim, epochs: integerOption(v, 'epochs', frozen ? 100 : 30), lr: numberOption(v, 'lr', frozen ? 0.1 : optimizer === 'adamw' ? 5e-4 : 0.05),
-      batchSize: integerOption(v, 'batch-size', frozen ? 256 : 128), backboneLrScale: scratch ? 1 : 0.1, freezeBackbone: frozen, seed: integerOption(v, 'seed', 0, 0), workers: v.workers === undefined ? undefined : perCoreOption(v, 'workers', 1, 0),
+      optimizer, layerDecay: vitOnly('layer-decay', frozen || scratch ? undefined : recipe.layerDecay), dropPath: vitOnly('drop-path', frozen ? undefined : recipe.dropPath),
+      labelSmoothing: numberOption(v, 'label-smoothing', frozen ? 0 : recipe.labelSmoothing), warmupEpochs: numberOption(v, 'warmup-epochs', frozen ? 0 : recipe.warmupEpochs),
+      numClasses, featureDim, epochs: integerOption(v, 'epochs', frozen ? 100 : recipe.epochs), lr: numberOption(v, 'lr', frozen ? 0.1 : FINETUNE_LR[optimizer]),
+      batchSize: integerOption(v, 'batch-size', frozen ? 256 : recipe.batchSize), backboneLrScale: scratch ? 1 : recipe.backboneLrScale, freezeBackbone: frozen, seed: integerOption(v, 'seed', 0, 0), workers: v.workers === undefined ? undefined : perCoreOption(v, 'workers', 1, 0),
       views: { train: methodViews('supervised', { size: run.size, normalize }).views[0], test: view },
       onEpoch: (epoch, loss) => process.stderr.write(`${kind} epoch ${epoch + 1}: loss ${loss.toFixed(4)}\n`),
     });

@@ -128,7 +128,7 @@ export function pretrainViews(config: PretrainConfig, size: number, normalize?: 
 /** The backbone a configuration trains at `size` (MAE: fixed sin-cos positions; BEiT: layer scale and mean pooling). */
 export function pretrainBackboneSpec(config: PretrainConfig, size: number): BackboneSpec {
   return { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
-    ...(config.method === 'mae' ? { posEmbed: 'sincos' as const } : {}), ...(config.method === 'beit' ? { layerScale: 0.1, pool: 'mean' as const } : {}) };
+    ...methodRecipe(config.method, config.backbone).vitOptions };
 }
 
 async function trainRank(config: PretrainConfig, rank: number): Promise<void> {

@@ -23,6 +23,34 @@ import type { ViewConfig } from '../transforms/index.js';
 import { type ClassificationReport, classificationReport } from './classificationReport.js';
 import { extractSetFeatures } from './features.js';
 
+/** How `selfsup eval finetune` fine-tunes a pretrained backbone unless flags say otherwise. */
+export interface FinetuneRecipe {
+  source: string;
+  optimizer: 'sgd' | 'adamw';
+  /** the backbone's learning rate as a share of the head's (SGD); ViTs decay it per layer instead */
+  backboneLrScale: number;
+  layerDecay?: number;
+  dropPath?: number;
+  labelSmoothing: number;
+  warmupEpochs: number;
+  epochs: number;
+  batchSize: number;
+}
+/** The learning rate of fine-tuning per optimizer (the recipe's, or the one a flag picks). */
+export const FINETUNE_LR: Record<FinetuneRecipe['optimizer'], number> = { sgd: 0.05, adamw: 5e-4 };
+/** The fine-tuning recipe per backbone family. */
+export const FINETUNE_RECIPES: Record<'resnet' | 'vit', FinetuneRecipe> = {
+  resnet: {
+    source: "all layers with SGD (momentum 0.9) and a cosine, the backbone at a tenth of the head's rate",
+    optimizer: 'sgd', backboneLrScale: 0.1, labelSmoothing: 0, warmupEpochs: 0, epochs: 30, batchSize: 128,
+  },
+  vit: {
+    source: 'He et al., 2022 (MAE), App. A.3, as BEiT: AdamW, layer-wise lr decay 0.75, drop path 0.1, label smoothing 0.1, warm-up '
+      + '(3 epochs of 30 here; mixup and cutmix are not included)',
+    optimizer: 'adamw', backboneLrScale: 0.1, layerDecay: 0.75, dropPath: 0.1, labelSmoothing: 0.1, warmupEpochs: 3, epochs: 30, batchSize: 128,
+  },
+};
+
 /** A backbone (images -> [N, featureDim]) followed by a linear classifier; optionally a frozen backbone. */
 export class Classifier extends Layer {
   readonly head: Linear;

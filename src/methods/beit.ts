@@ -31,6 +31,7 @@ export const BEIT_RECIPE: MethodRecipes = {
       + '(1.875e-4 per 256), weight decay 0.05, warm-up 10 epochs, layer scale 0.1',
     views: { views: [{ crop: { scale: [0.08, 1] }, horizontalFlip: 0.5, colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0 } }], mask: { kind: 'blockwise', ratio: MASK_RATIO } },
     optimizer: 'adamw', baseLr: 1.875e-4, weightDecay: 0.05, warmupEpochs: 10,
+    vitOptions: { layerScale: 0.1, pool: 'mean' },   // layer scale 0.1 (App. F); features: the mean of the patch tokens (Sec. 2.6)
     options: {},
   },
 };

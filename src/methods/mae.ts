@@ -29,6 +29,7 @@ export const MAE_RECIPE: MethodRecipes = {
       + 'weight decay 0.05, warm-up 40 of 800 epochs (here at most a tenth of the run, up to 10)',
     views: { views: [{ crop: { scale: [0.2, 1] }, horizontalFlip: 0.5, interpolation: 'bicubic' }], mask: { kind: 'random', ratio: DEFAULTS.maskRatio } },
     optimizer: 'adamw', baseLr: 1.5e-4, weightDecay: 0.05, betas: [0.9, 0.95], warmupEpochs: 10,
+    vitOptions: { posEmbed: 'sincos' },   // fixed 2-D sin-cos position embeddings (Sec. 3, the encoder and decoder)
     options: { normalizePixels: DEFAULTS.normalizePixels },
   },
 };

@@ -62,6 +62,8 @@ export interface MethodRecipe {
   clipGrad?: number;
   /** across processes, batch statistics over every process's batch (default true; MoCo v2's shuffle BN needs its own) */
   syncBatchNorm?: boolean;
+  /** what the method asks of its ViT beyond the backbone's defaults (MAE: fixed sin-cos positions; BEiT: layer scale, mean pooling) */
+  vitOptions?: { posEmbed?: 'sincos'; layerScale?: number; pool?: 'mean' };
   options: RecipeOptions;
 }
 
