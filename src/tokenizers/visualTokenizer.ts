@@ -5,7 +5,7 @@
  * (`KMeansTokenizer`, the cheap baseline). Both read images normalised with their own `normalize`
  * and are saved as one safetensors file whose metadata says how to rebuild them.
  */
-import { type Tensor, cat, ones, tensor, tidy, zeros } from '../tensor/index.js';
+import { type Tensor, addmm, cat, ones, tensor, tidy, zeros } from '../tensor/index.js';
 
 export interface Normalization {
   mean: number[];
@@ -54,21 +54,22 @@ export function codebookUsage(counts: Tensor): { perplexity: number; used: numbe
 /**
  * The nearest code of each row of x [M, D] in `codebook` [K, D] by squared Euclidean distance
  * ||x||^2 - 2 x.e + ||e||^2, in chunks of 8192 rows: ids [M] (int64) and squared distances [M].
+ * The code maximises x.e - ||e||^2 / 2 (||x||^2 is the row's own), one matrix product with the
+ * bias folded in (addmm): no pass over the [M, K] scores beyond the product and its maximum.
  */
 export function nearestCode(x: Tensor, codebook: Tensor): { ids: Tensor; distances: Tensor } {
   if (x.ndim !== 2 || codebook.ndim !== 2 || x.size(1) !== codebook.size(1)) {
     throw new Error(`nearestCode: expected rows [M, D] and a codebook [K, D], got [${x.shape.join(', ')}] and [${codebook.shape.join(', ')}]`);
   }
   return tidy(() => {
-    const norms = codebook.square().sum(1).unsqueeze(0); // [1, K]
+    const halfNorms = codebook.square().sum(1).mul(-0.5).unsqueeze(0); // [1, K]: -||e||^2 / 2
     const ids: Tensor[] = [];
     const distances: Tensor[] = [];
     for (let start = 0; start < x.size(0); start += 8192) {
       const chunk = x.slice(0, start, Math.min(x.size(0), start + 8192));
-      const d = chunk.square().sum(1, true).sub(chunk.matmul(codebook.transpose(0, 1)).mul(2)).add(norms); // [m, K]
-      const [best, index] = d.minDim(1);
+      const [best, index] = addmm(halfNorms, chunk, codebook.transpose(0, 1)).maxDim(1); // [m, K] scores x.e - ||e||^2 / 2
       ids.push(index);
-      distances.push(best.clamp(0));
+      distances.push(chunk.square().sum(1).sub(best.float().mul(2)).clamp(0)); // ||x||^2 - 2 (x.e - ||e||^2 / 2)
     }
     return { ids: cat(ids), distances: cat(distances) };
   });
