@@ -1,13 +1,19 @@
-"""Peer of the `dino` rows of `npm run bench -- methods`: DINO as its reference code writes it
+"""Peer of the `dino` and `ibot` rows of `npm run bench -- methods`: DINO as its reference code writes it
 (main_dino.py: MultiCropWrapper, DINOHead, DINOLoss with a centre, EMA teacher, AdamW, gradient
 clipping at 3), on ViT-Tiny/4 (tools/timm_vit.py, position embeddings interpolated for the local
 crops as interpolate_pos_encoding does) or ResNet-18 with the CIFAR stem, 32x32 CIFAR-10 JPEGs in a
 torchvision ImageFolder DataLoader with worker processes: 2 global crops of 32 and 6 local of 16.
+--method ibot adds iBOT's masked image modelling as main_ibot.py does (ViT only): blockwise masks made
+in the data workers (half of the images, 10-50% of the patches), the student's global crops with a mask
+token at the masked patches, one head for the [CLS] and patch tokens, the patch loss at the masked
+patches against the teacher's unmasked crops with a patch centre of its own.
 Prints one JSON line (peer_modes.py's report: img/s per mode of --modes, the best) over --steps steps after
 --warmup steps; --in-memory holds the decoded images as selfsup's side does.
 """
 import argparse
+import math
 import os
+import random
 import sys
 
 import torch
@@ -45,6 +51,38 @@ class ViTBackbone(nn.Module):
         return v.norm(v.blocks(torch.cat([cls, t + pos], 1)))[:, 0]
 
 
+class MaskedViTBackbone(ViTBackbone):
+    """iBOT's student and teacher: every token after the final norm, patches under `mask` replaced by the mask token."""
+
+    def __init__(self):
+        super().__init__()
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, 192))
+        nn.init.trunc_normal_(self.mask_token, std=0.02)
+
+    def tokens(self, x, mask=None):
+        v = self.vit
+        t = v.patch_embed(x)
+        if mask is not None:
+            t = torch.where(mask.unsqueeze(-1), self.mask_token.to(t.dtype).expand_as(t), t)
+        cls = (v.cls_token + v.pos_embed[:, :1]).expand(t.shape[0], -1, -1)
+        return v.norm(v.blocks(torch.cat([cls, t + v.pos_embed[:, 1:]], 1)))
+
+
+def blockwise_mask(grid, patches, rng):
+    """BEiT's mask generator: random blocks (at least 4 patches, aspect ratio 0.3-1/0.3) until `patches` are masked."""
+    mask = torch.zeros(grid, grid, dtype=torch.bool)
+    tries = 0
+    while int(mask.sum()) < patches and tries < 100:
+        tries += 1
+        area = rng.uniform(min(4, patches), max(4, patches - int(mask.sum())))
+        ratio = math.exp(rng.uniform(math.log(0.3), math.log(1 / 0.3)))
+        h, w = int(round(math.sqrt(area * ratio))), int(round(math.sqrt(area / ratio)))
+        if 0 < h <= grid and 0 < w <= grid:
+            top, left = rng.randint(0, grid - h), rng.randint(0, grid - w)
+            mask[top:top + h, left:left + w] = True
+    return mask.flatten()
+
+
 class DINOHead(nn.Module):
     """DINO's head; for a ResNet as solo-learn's CIFAR recipe (and selfsup's default): batch norm, a learned last-layer norm."""
 
@@ -80,6 +118,7 @@ class MultiCrop(nn.Module):
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--method", choices=["dino", "ibot"], default="dino")
     p.add_argument("--backbone", choices=["vit_tiny", "resnet18"], default="vit_tiny")
     p.add_argument("--data", required=True)
     p.add_argument("--batch", type=int, default=128)
@@ -98,13 +137,23 @@ def main():
     global1 = T.Compose([T.RandomResizedCrop(32, scale=(0.4, 1), interpolation=bicubic)] + color + tail)
     global2 = T.Compose([T.RandomResizedCrop(32, scale=(0.4, 1), interpolation=bicubic)] + color + [T.RandomSolarize(128, p=0.2)] + tail)
     local = T.Compose([T.RandomResizedCrop(16, scale=(0.05, 0.4), interpolation=bicubic)] + color + tail)
+    ibot = a.method == "ibot"
+    if ibot and a.backbone != "vit_tiny":
+        p.error("--method ibot needs --backbone vit_tiny")
+    rng = random.Random(0)
+
+    def masks():
+        """One global crop's mask [64] (8x8 patches): half of the images masked, 10-50% of their patches."""
+        return blockwise_mask(8, round(rng.uniform(0.1, 0.5) * 64), rng) if rng.random() < 0.5 else torch.zeros(64, dtype=torch.bool)
+
     def crops_of(img):
-        return [global1(img), global2(img)] + [local(img) for _ in range(a.locals)]
+        crops = [global1(img), global2(img)] + [local(img) for _ in range(a.locals)]
+        return crops + [masks(), masks()] if ibot else crops
     folder = datasets.ImageFolder(a.data, transform=crops_of)
     data = InMemory(folder, crops_of) if a.in_memory else folder
     loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0)
     def build():
-        backbone = ViTBackbone() if a.backbone == "vit_tiny" else ResNet18()
+        backbone = (MaskedViTBackbone() if ibot else ViTBackbone()) if a.backbone == "vit_tiny" else ResNet18()
         return MultiCrop(backbone, DINOHead(backbone.feature_dim, bn=a.backbone == "resnet18"))
 
     it = endless(loader)
@@ -115,18 +164,32 @@ def main():
         teacher.load_state_dict(student.state_dict())
         for q in teacher.parameters():
             q.requires_grad = False
-        state = {"center": torch.zeros(1, 4096)}
+        state = {"center": torch.zeros(1, 4096), "patch_center": torch.zeros(1, 1, 4096)}
         params = [q for q in student.parameters() if q.requires_grad]
         opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim > 1]}, {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=2.5e-4, weight_decay=0.04)
 
+        def ibot_forward(crops, masks):
+            """main_ibot.py's forward: [CLS] outputs of all crops, patch outputs of the global ones."""
+            with torch.no_grad():
+                t_all = [teacher.head(teacher.backbone.tokens(c)) for c in crops[:2]]        # [B, 1 + N, K] each
+            s_all = [student.head(student.backbone.tokens(c, m)) for c, m in zip(crops[:2], masks)]
+            s_locals = student(crops[2:])
+            t_out = torch.cat([t[:, 0] for t in t_all])
+            s_out = torch.cat([s[:, 0] for s in s_all] + [s_locals])
+            return t_out, s_out, [t[:, 1:] for t in t_all], [s[:, 1:] for s in s_all]
+
         def step():
             crops, _ = next(it)
-            crops = [c.contiguous(memory_format=fmt) for c in crops]
+            masks = crops[-2:] if ibot else []
+            crops = [c.contiguous(memory_format=fmt) for c in (crops[:-2] if ibot else crops)]
             b = crops[0].shape[0]
             with autocast(mode):
-                with torch.no_grad():
-                    t_out = teacher(crops[:2])
-                s_out = student(crops)
+                if ibot:
+                    t_out, s_out, t_patches, s_patches = ibot_forward(crops, masks)
+                else:
+                    with torch.no_grad():
+                        t_out = teacher(crops[:2])
+                    s_out = student(crops)
             t_out, s_out = t_out.float(), s_out.float()
             targets = F.softmax((t_out - state["center"]) / 0.04, dim=-1).chunk(2)
             logs = F.log_softmax(s_out / 0.1, dim=-1).chunk(len(crops))
@@ -137,18 +200,29 @@ def main():
                         loss = loss + torch.sum(-q * lp, dim=-1).mean()
                         n += 1
             loss = loss / n
+            if ibot:
+                patch_loss = 0
+                for tp, sp, m in zip(t_patches, s_patches, masks):
+                    q = F.softmax((tp.float() - state["patch_center"]) / 0.04, dim=-1)
+                    per_patch = torch.sum(-q * F.log_softmax(sp.float() / 0.1, dim=-1), dim=-1)     # [B, N]
+                    m = m.float()
+                    patch_loss = patch_loss + ((per_patch * m).sum(-1) / m.sum(-1).clamp(min=1)).mean()
+                loss = loss + patch_loss / len(masks)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(params, 3.0)
             opt.step()
             with torch.no_grad():
                 state["center"] = state["center"] * 0.9 + t_out.mean(0, keepdim=True) * 0.1
+                if ibot:
+                    patches = torch.cat([tp.float() for tp in t_patches]).mean((0, 1), keepdim=True)
+                    state["patch_center"] = state["patch_center"] * 0.9 + patches * 0.1
                 for ps, pt in zip(student.parameters(), teacher.parameters()):
                     pt.mul_(0.996).add_(ps.detach(), alpha=0.004)
             assert b == a.batch
         return step
 
-    report(time_modes(parse_modes(a.modes), make_step, a.batch, a.warmup, a.steps), backbone=a.backbone, in_memory=a.in_memory)
+    report(time_modes(parse_modes(a.modes), make_step, a.batch, a.warmup, a.steps), method=a.method, backbone=a.backbone, in_memory=a.in_memory)
 
 
 if __name__ == "__main__":
