@@ -32,14 +32,14 @@ export interface LoadReport {
 export abstract class Module {
   /** train mode (dropout active, batch statistics) or eval mode */
   training = true;
-
-  constructor() {
-    scopeMethods(new.target.prototype, Module.prototype, isForwardPass);
-  }
   // Plain fields (not #private) so that clone() can copy them like any other field.
   /** @internal */ readonly _parameters = new Map<string, Tensor>();
   /** @internal */ readonly _buffers = new Map<string, Tensor>();
   /** @internal */ readonly _children = new Map<string, Module>();
+
+  constructor() {
+    scopeMethods(new.target.prototype, Module.prototype, isForwardPass);
+  }
 
   /** Registers a trainable tensor under `name` (it requires grad and outlives scopes). */
   protected registerParameter(name: string, t: Tensor): Tensor {
