@@ -26,7 +26,7 @@ import { buildMethod, MASKED_IMAGE_METHODS, METHOD_NAMES, type MethodName, metho
 import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { AdamW, SGD, clipGradNorm } from '../src/optim/index.js';
 import { VQTokenizer } from '../src/tokenizers/index.js';
-import { Generator, type MemoryFormat, autocast, describePrecision, resolvePrecision, setNumThreads, tidy } from '../src/tensor/index.js';
+import { Generator, type MemoryFormat, autocast, describePrecision, emptyCache, resolvePrecision, setNumThreads, tidy } from '../src/tensor/index.js';
 import { pretrain } from '../src/train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD } from '../src/transforms/index.js';
 import { cifarJpegSubset } from './cifarJpegs.js';
@@ -102,6 +102,8 @@ async function methodRate(name: MethodName, images: ImageArray, o: MethodsBenchO
   const rate = (o.batch * o.steps) / ((performance.now() - start) / 1000);
   await loader.close();
   method.dispose();
+  optimizer.dispose();
+  emptyCache();   // the peer runs next in its own process: give it the memory (iBOT at batch 256 takes 10-14 GB a side)
   return rate;
 }
 

@@ -294,4 +294,19 @@ describe('the selfsup command starts node with tcmalloc (bin/node-with-tcmalloc)
     const plain = spawnSync(process.execPath, [cli, 'info', '--json'], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: '' } });
     assert.equal(JSON.parse(plain.stdout).malloc, 'glibc');
   });
+
+  test('emptyCache gives freed memory back to the system under tcmalloc too (it keeps freed spans otherwise)', () => {
+    const script = `const t = await import(${JSON.stringify(fileURLToPath(new URL('../src/tensor/index.js', import.meta.url)))});
+      const rss = () => process.memoryUsage().rss / 2 ** 20;
+      const a = t.ones([64, 1024, 1024]), b = t.ones([64, 1024, 1024]);   // 2 x 256 MB
+      a.dispose(); b.dispose();
+      const peak = rss();
+      t.emptyCache();
+      console.log(JSON.stringify({ malloc: t.processMalloc(), peak, after: rss() }));`;
+    const run = spawnSync(join(dirname(bin), 'node-with-tcmalloc'), ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: '' } });
+    assert.equal(run.status, 0, run.stderr);
+    const { malloc, peak, after } = JSON.parse(run.stdout) as { malloc: string; peak: number; after: number };
+    assert.equal(malloc, 'tcmalloc');
+    assert.ok(peak - after > 400, `RSS ${peak.toFixed(0)} MB before emptyCache, ${after.toFixed(0)} MB after`);
+  });
 });

@@ -11,6 +11,8 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
+#include <dlfcn.h>
+#include <malloc.h>
 #include <sys/mman.h>
 
 #include <cstdlib>
@@ -180,6 +182,14 @@ void installCachingAllocator() {
 
 bool cachingAllocatorInstalled() { return c10::GetCPUAllocator() == &CachingCpuAllocator::instance(); }
 AllocatorStats allocatorStats() { return CachingCpuAllocator::instance().stats(); }
-void emptyAllocatorCache() { CachingCpuAllocator::instance().emptyCache(); }
+void emptyAllocatorCache() {
+  CachingCpuAllocator::instance().emptyCache();
+  // Freed memory goes back to malloc, which may keep it: tcmalloc (preloaded by bin/selfsup) holds freed
+  // spans and returns them slowly, glibc keeps its heap's top. Ask whichever runs to give it to the system.
+  using Release = void (*)();
+  static const auto tcmallocRelease = reinterpret_cast<Release>(dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"));
+  if (tcmallocRelease != nullptr) tcmallocRelease();
+  else malloc_trim(0);
+}
 
 }  // namespace selfsup
