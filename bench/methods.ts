@@ -5,7 +5,7 @@
  * stem on real CIFAR-10 JPEGs, batch 256, 2 threads. MAE and BEiT train ViT-Tiny/4 with AdamW against
  * bench/peers/masked.py (BEiT with an 8192-code VQ-VAE tokenizer on both sides). DINO trains ViT-Tiny/4
  * (row dino) and ResNet-18 (dino_resnet18) on 2 global crops of 32 and 6 local crops of 16 against
- * bench/peers/dino.py; iBOT (ViT-Tiny/4) has no peer; supervised is ResNet-18 + a linear classifier.
+ * bench/peers/dino.py, and iBOT (ViT-Tiny/4) against its --method ibot; supervised is ResNet-18 + a linear classifier.
  * Both sides hold the decoded images in memory and augment them every step: selfsup's loader with 1
  * worker thread (its default on 2 cores), the peer's DataLoader with 2 worker processes over PIL
  * images decoded once (--in-memory). selfsup runs as `pretrain` does by default (precision auto,
