@@ -5,14 +5,11 @@
  * autocast where the CPU has it): the step's forward, backward and optimizer, the calls into the
  * engine per step by op with their time (each call timed from JavaScript: argument marshalling, the
  * op and its result handle), and what is left for JavaScript itself (scopes, the model's code).
- * Run it with `LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4` beside a plain run to
- * see what glibc's malloc costs libtorch's own small allocations.
+ * Run it with `SELFSUP_MALLOC=glibc` beside a default run (tcmalloc, bin/node-with-tcmalloc) to see
+ * what glibc's malloc costs libtorch's own small allocations.
  */
 import { Generator, autocast, crossEntropy, randint, randn, resolvePrecision, setNumThreads, tidy } from '../src/tensor/index.js';
-import { native } from '../src/tensor/native.js';
-
-/** The addon without its types: calls made wrong on purpose, or by name. */
-const untyped = native as unknown as Record<string, (...args: unknown[]) => unknown>;
+import { untypedNative as untyped } from '../src/tensor/native.js';
 import { setup } from './models.js';
 import { round } from './sideBySide.js';
 

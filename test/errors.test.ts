@@ -5,10 +5,7 @@ import {
   Tensor, batchNorm, cat, conv2d, crossEntropy, cuda, defaultDevice, dropout, embedding, interpolate, linear, ones, rand, setDefaultDevice, tensor, zeros,
   type DType, type Device,
 } from '../src/tensor/index.js';
-import { native } from '../src/tensor/native.js';
-
-/** The addon without its types: calls made wrong on purpose, or by name. */
-const untyped = native as unknown as Record<string, (...args: unknown[]) => unknown>;
+import { native, untypedNative as untyped } from '../src/tensor/native.js';
 
 /** Asserts fn throws an Error whose message starts with `op(` and matches `pattern`. */
 function refuses(fn: () => unknown, op: string, pattern: RegExp): void {

@@ -4,10 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getNumThreads } from '../src/tensor/index.js';
-import { native } from '../src/tensor/native.js';
-
-/** The addon without its types: calls made wrong on purpose, or by name. */
-const untyped = native as unknown as Record<string, (...args: unknown[]) => unknown>;
+import { native, untypedNative as untyped } from '../src/tensor/native.js';
 
 const SETTINGS = new Set(['setNumThreads', 'manualSeed']); // process-wide state the rest of the suite relies on
 

@@ -38,6 +38,8 @@ function findAddon(): string {
 }
 
 export const native = createRequire(import.meta.url)(findAddon()) as NativeOps;
+/** The same addon without its types, for calls by a computed name or made wrong on purpose (tests, the op profile). */
+export const untypedNative = native as unknown as Record<string, (...args: unknown[]) => unknown>;
 
 // SELFSUP_DEVICE=cuda: the main thread's default device (loader worker threads stay on the CPU).
 if (isMainThread && process.env.SELFSUP_DEVICE) native.setDefaultDevice(process.env.SELFSUP_DEVICE);
