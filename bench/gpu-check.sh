@@ -22,9 +22,9 @@ step() {
   if ((rc != 0)); then echo "gpu-check: FAILED ($rc): $name (whole output: $log)"; status=1; fi
 }
 
-PY=${PYTHON:-python3}
+PY=$(command -v "${PYTHON:-python3}") || { echo "gpu-check: ${PYTHON:-python3} not found"; exit 2; }
 work=${TMPDIR:-/tmp}/selfsup-gpu-check
-mkdir -p "$work"
+rm -rf "$work" && mkdir -p "$work"
 
 say "node"
 if command -v node >/dev/null && node -v | grep -q '^v2[0-9]'; then
@@ -45,21 +45,27 @@ export LIBTORCH
 command -v g++ >/dev/null || { echo "gpu-check: g++ is needed to build the addon"; exit 2; }
 
 say "building the addon against $LIBTORCH"
-includes=$(cd native && "$NODE" libtorch.cjs includes) && defines=$(cd native && "$NODE" libtorch.cjs defines) && libs=$(cd native && "$NODE" libtorch.cjs libs) || exit 2
-echo "defines: $defines"
-flags=(-std=c++17 -O2 -fPIC -fexceptions -frtti -Wno-deprecated-declarations -Wno-unused-parameter
+includes=$(cd native && "$NODE" libtorch.cjs includes) && defines=$(cd native && "$NODE" libtorch.cjs defines) && libs=$(cd native && "$NODE" libtorch.cjs libs) &&
+  std=$(cd native && "$NODE" libtorch.cjs std) || exit 2
+echo "defines: $defines; standard: $std"
+flags=("$std" -O2 -fPIC -fexceptions -frtti -Wno-deprecated-declarations -Wno-unused-parameter
   -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS
   -Ibench/.gpu/node-include -Inode_modules/node-addon-api -Inative/src)
 for i in $includes; do flags+=("-I$i"); done
 for d in $defines; do flags+=("-D$d"); done
 mkdir -p native/build/gpu native/build/Release
-compile() {  # source -> object; distributed.cc falls back to Gloo only when c10d NCCL does not build
+compile() {  # source -> object; distributed.cc falls back to Gloo only when c10d NCCL does not build,
+  # and to no process group when c10d does not build at all (the rest is still checked; it is a failure)
   local src=$1 obj=native/build/gpu/$(basename "$1" .cc).o
   if ! g++ "${flags[@]}" -c "$src" -o "$obj" 2>"$obj.log"; then
     if [[ $src == *distributed.cc ]] && g++ "${flags[@]}" -USELFSUP_WITH_NCCL -UUSE_C10D_NCCL -c "$src" -o "$obj" 2>>"$obj.log"; then
       echo "gpu-check: c10d NCCL did not build (see $obj.log); distributed is Gloo only"
+    elif [[ $src == *distributed.cc ]] && g++ "${flags[@]}" -USELFSUP_WITH_NCCL -UUSE_C10D_NCCL -UUSE_C10D_GLOO -c "$src" -o "$obj" 2>>"$obj.log"; then
+      grep -m 20 'error' "$obj.log"
+      echo "gpu-check: FAILED: c10d did not build against this libtorch (above); the addon is built without distributed"
+      touch "$work/c10d-failed"
     else
-      cat "$obj.log"; return 1
+      grep -m 40 -B2 -A3 'error' "$obj.log"; return 1
     fi
   fi
 }
@@ -85,5 +91,6 @@ step "cuda tests" "$summary" timeout 150 env SELFSUP_DEVICE=cuda SELFSUP_NUM_THR
 say "models benchmark on cuda against PyTorch at its best (its fp32, channels_last, bf16 modes; ours default and fp32)"
 step "benchmark" . timeout 200 env SELFSUP_PEER_PYTHON="$PY" "$NODE" dist/bench/run.js models --device cuda \
   --batch 256 --steps 10 --warmup 3 --rounds 3 --threads "${THREADS:-8}"
+[ -f "$work/c10d-failed" ] && status=1
 say "done (status $status)"
 exit $status

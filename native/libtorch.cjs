@@ -1,7 +1,7 @@
 // Finds libtorch the way tch-rs does, and prints what node-gyp needs.
 //   LIBTORCH=<folder>: a libtorch distribution or a PyTorch install's torch/ folder
 //   (both hold include/ and lib/); otherwise Debian's libtorch-dev under /usr.
-// Usage (from binding.gyp): node libtorch.cjs includes|libdir|libs|defines|info
+// Usage (from binding.gyp): node libtorch.cjs includes|libdir|libs|defines|std|info
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -37,6 +37,29 @@ function cxx11Abi(loc) {
   } catch { return '1'; }
 }
 
+/** The libtorch version ([major, minor]) from its version header (torch/version.h; PyTorch 2.11 keeps it
+ * elsewhere in include/) or, in a PyTorch install, its version.py; [0, 0] when neither says. */
+function torchVersion(loc) {
+  const headers = [path.join(loc.api, 'torch', 'version.h'), path.join(loc.include, 'torch', 'version.h'),
+    path.join(loc.include, 'torch', 'headeronly', 'version.h')];
+  for (const file of headers) {
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const major = /TORCH_VERSION_MAJOR\s+(\d+)/.exec(text);
+    const minor = /TORCH_VERSION_MINOR\s+(\d+)/.exec(text);
+    if (major && minor) return [Number(major[1]), Number(minor[1])];
+  }
+  const script = path.join(loc.include, '..', 'version.py');
+  const found = fs.existsSync(script) && /__version__\s*=\s*'(\d+)\.(\d+)/.exec(fs.readFileSync(script, 'utf8'));
+  return found ? [Number(found[1]), Number(found[2])] : [0, 0];
+}
+
+/** The C++ standard libtorch's headers need: C++20 from PyTorch 2.11 (built as C++20; ATen's headers refuse
+ * anything older from 2.13), C++17 before (1.13's headers do not compile as C++20 everywhere). */
+function cxxStandard(loc) {
+  const [major, minor] = torchVersion(loc);
+  return major > 2 || (major === 2 && minor >= 11) ? 'c++20' : 'c++17';
+}
+
 const loc = locate();
 const what = process.argv[2];
 /** c10d's Gloo needs gloo's headers (Debian: libgloo-dev; PyTorch installs may ship them in include/). */
@@ -70,6 +93,8 @@ if (what === 'includes') {
   if (glooInclude(loc)) defs.push('USE_C10D_GLOO=1');
   if (ncclInclude(loc)) defs.push('USE_C10D_NCCL=1', 'SELFSUP_WITH_NCCL=1');
   console.log(defs.join(' '));
+} else if (what === 'std') {
+  console.log(`-std=${cxxStandard(loc)}`);
 } else {
-  console.log(JSON.stringify(loc));
+  console.log(JSON.stringify({ ...loc, version: torchVersion(loc).join('.'), std: cxxStandard(loc) }));
 }

@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { freePort } from '../src/cli/launchRanks.js';
 import { readSafetensors } from '../src/io/index.js';
 import { ntXentLoss } from '../src/losses/index.js';
-import { Generator, randn, tidy } from '../src/tensor/index.js';
+import { Generator, initProcessGroup, processGroupBackends, randn, tidy } from '../src/tensor/index.js';
 import { DATA_PARALLEL_METHODS, dataParallelStep } from './helpers/dataParallelCase.js';
 import { assertClose } from './helpers/gradcheck.js';
 
@@ -44,7 +44,17 @@ async function runRanks(mode: string, out: string, env: Record<string, string> =
 }
 
 
-describe('distributed (c10d Gloo, two processes on loopback)', () => {
+test('a backend this build of the addon lacks is refused by name, before any rendezvous', { skip: processGroupBackends().includes('nccl') && 'this build has NCCL' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'selfsup-dist-'));
+  assert.throws(() => initProcessGroup({ rank: 0, worldSize: 1, backend: 'nccl', initMethod: `file://${join(dir, 'store')}` }),
+    /backend 'nccl' is not in this build of the addon \(it has (gloo|no c10d);/);
+  assert.equal(existsSync(join(dir, 'store')), false);
+});
+
+// A libtorch from PyTorch's wheels (LIBTORCH) ships no gloo headers, so its build has no Gloo; Debian's always has.
+const noGloo = !processGroupBackends().includes('gloo') && process.env.LIBTORCH !== undefined && 'this LIBTORCH build has no Gloo';
+
+describe('distributed (c10d Gloo, two processes on loopback)', { skip: noGloo }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-dist-'));
 
   test('collectives (the group made from a file store), and NT-Xent over the gathered batch equals one process on the combined batch (loss and gradients)', async () => {

@@ -5,6 +5,7 @@
 
 #include <napi.h>
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 #include <functional>
 #include <stdexcept>

@@ -48,17 +48,25 @@ function parseInitMethod(initMethod: string): { kind: 'tcp' | 'file'; address: s
   throw new Error(`initMethod: expected 'tcp://host:port' or 'file:///path', got '${initMethod}'`);
 }
 
+/** The process-group backends this build of the addon has: Gloo where gloo's headers were there to build it
+ * (Debian's libgloo-dev; PyTorch's wheels ship none), NCCL where LIBTORCH has CUDA and c10d NCCL. */
+export function processGroupBackends(): Array<'gloo' | 'nccl'> {
+  return native.distBackends().split(',').filter((name): name is 'gloo' | 'nccl' => name === 'gloo' || name === 'nccl');
+}
+
 /** Joins (or with rank 0, opens) the process group; returns when every rank has joined. */
 export function initProcessGroup(o: ProcessGroupOptions): ProcessGroupInfo {
-  if (!native.distAvailable()) {
-    throw new Error('initProcessGroup: this build of the addon has no c10d Gloo (install libgloo-dev and run npm run setup, or point LIBTORCH at a libtorch with Gloo)');
+  const backend = o.backend ?? 'gloo';
+  const built = processGroupBackends();
+  if (!built.includes(backend)) {
+    const how = backend === 'gloo' ? 'install libgloo-dev and run npm run setup' : 'build the addon against a libtorch with CUDA and NCCL (LIBTORCH)';
+    throw new Error(`initProcessGroup: backend '${backend}' is not in this build of the addon (it has ${built.length ? built.join(', ') : 'no c10d'}; ${how})`);
   }
   if (!(Number.isInteger(o.worldSize) && o.worldSize >= 1)) throw new Error(`initProcessGroup: worldSize must be a positive integer, got ${o.worldSize}`);
   if (!(Number.isInteger(o.rank) && o.rank >= 0 && o.rank < o.worldSize)) throw new Error(`initProcessGroup: rank must be an integer in [0, ${o.worldSize}), got ${o.rank}`);
   const timeout = o.timeoutSeconds ?? 1800;
   if (!(timeout > 0)) throw new Error(`initProcessGroup: timeoutSeconds must be positive, got ${timeout}`);
   const { kind, address, port } = parseInitMethod(o.initMethod ?? 'tcp://127.0.0.1:29500');
-  const backend = o.backend ?? 'gloo';
   try {
     native.distInit(backend, o.rank, o.worldSize, kind, address, port, Math.round(timeout * 1000));
   } catch (e) {

@@ -126,10 +126,10 @@ export interface NativeOps {
   distAllReduce: (a0: NativeHandle, a1?: string | null) => void;
   /** tensor -> tensor (native/src/runtime/distributed.cc) */
   distAllReduceSumWithGrad: (a0: NativeHandle) => NativeHandle;
-  /** -> bool (native/src/runtime/distributed.cc) */
-  distAvailable: () => boolean;
   /** tensors, int? -> void (native/src/runtime/distributed.cc) */
   distAverageGradients: (a0: readonly NativeHandle[], a1?: number | null) => void;
+  /** -> string (native/src/runtime/distributed.cc) */
+  distBackends: () => string;
   /** -> void (native/src/runtime/distributed.cc) */
   distBarrier: () => void;
   /** tensors, int, int? -> void (native/src/runtime/distributed.cc) */

@@ -88,11 +88,19 @@ at::Tensor drawn(const c10::optional<at::Generator>& gen, at::TensorOptions opts
   return draw(opts.device(gen->device())).to(opts.device());
 }
 
+/** A draw from `input` (probabilities, rates) with `gen` on the generator's device when they differ, the result
+ * moved back to `input`'s device: a seeded CPU generator gives the same masks on the CPU and on cuda. */
+template <class F>
+at::Tensor drawnFrom(const at::Tensor& input, const c10::optional<at::Generator>& gen, F draw) {
+  if (!gen || gen->device().type() == input.device().type()) return draw(input);
+  return draw(input.to(gen->device())).to(input.device());
+}
+
 /** An in-place draw into `t` with `gen`, through a copy on the generator's device when they differ. */
 template <class F>
 void drawnInto(at::Tensor t, const c10::optional<at::Generator>& gen, F draw) {
   if (!gen || gen->device().type() == t.device().type()) return draw(t);
-  at::NoGradGuard noGrad;
+  c10::NoGradGuard noGrad;
   at::Tensor local = at::empty(t.sizes(), t.options().device(gen->device()));
   draw(local);
   t.copy_(local);
@@ -203,7 +211,10 @@ SELFSUP_REGISTER(creation) {
     auto gen = a.generator(3);
     return drawn(gen, a.options(1, 2), [&](at::TensorOptions o) { return at::randn(a.ints(0), gen, o); });
   });
-  def("poisson", "tensor, generator? -> tensor", [](Args& a) { return at::poisson(a.tensor(0), a.generator(1)); });
+  def("poisson", "tensor, generator? -> tensor", [](Args& a) {
+    auto gen = a.generator(1);
+    return drawnFrom(a.tensor(0), gen, [&](const at::Tensor& rates) { return at::poisson(rates, gen); });
+  });
   def("randint", "int, int, ints, dtype?, device?, generator? -> tensor", [](Args& a) {
     at::TensorOptions opts = a.options(3, 4);
     if (!a.has(3)) opts = opts.dtype(at::kLong);
@@ -217,11 +228,16 @@ SELFSUP_REGISTER(creation) {
     return drawn(gen, opts, [&](at::TensorOptions o) { return at::randperm(a.integer(0), gen, o); });
   });
   def("bernoulli", "tensor, number?, generator? -> tensor", [](Args& a) {
-    if (a.isNumber(1)) return at::bernoulli(a.tensor(0), a.number(1), a.generator(2));
-    return at::bernoulli(a.tensor(0), a.generator(2));
+    auto gen = a.generator(2);
+    return drawnFrom(a.tensor(0), gen, [&](const at::Tensor& t) {
+      return a.isNumber(1) ? at::bernoulli(t, a.number(1), gen) : at::bernoulli(t, gen);
+    });
   });
   def("multinomial", "tensor, int, bool?, generator? -> tensor", [](Args& a) {
-    return at::multinomial(a.tensor(0), a.integer(1), a.booleanOr(2, false), a.generator(3));
+    auto gen = a.generator(3);
+    return drawnFrom(a.tensor(0), gen, [&](const at::Tensor& weights) {
+      return at::multinomial(weights, a.integer(1), a.booleanOr(2, false), gen);
+    });
   });
   // rngState(generator?) -> uint8 tensor; setRngState(state, generator?): the global CPU
   // generator when none is given (checkpoints restore it for exact resumption).
@@ -251,7 +267,7 @@ SELFSUP_REGISTER(creation) {
     TORCH_CHECK(std > 0 && lo < hi, "truncNormal_ needs std > 0 and a < b");
     auto cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
     double l = cdf((lo - mean) / std), u = cdf((hi - mean) / std);
-    at::NoGradGuard guard;
+    c10::NoGradGuard guard;
     auto gen = a.generator(5);
     drawnInto(t, gen, [&](at::Tensor x) { x.uniform_(2 * l - 1, 2 * u - 1, gen); });
     t.erfinv_();

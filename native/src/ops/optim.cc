@@ -13,7 +13,7 @@ SELFSUP_REGISTER(optim) {
   //   p *= 1 - lr wd;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
   //   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps), t = ++step (a float64 scalar tensor).
   def("adamwStep", "tensors, tensors, tensors, tensors, number, number, number, number, number -> void", [](Args& a) {
-    at::NoGradGuard noGrad;
+    c10::NoGradGuard noGrad;
     std::vector<at::Tensor> params = a.tensors(0), steps = a.tensors(1), m = a.tensors(2), v = a.tensors(3);
     TORCH_CHECK(steps.size() == params.size() && m.size() == params.size() && v.size() == params.size(),
                 "adamwStep: ", params.size(), " parameters but ", steps.size(), " steps, ", m.size(), " first and ",

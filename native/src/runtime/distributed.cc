@@ -12,19 +12,36 @@
 
 #include "common.h"
 
-#ifdef USE_C10D_GLOO
+// c10d itself (stores, collectives) builds with either backend: Gloo needs gloo's headers (Debian's
+// libgloo-dev; PyTorch's wheels ship none), NCCL a libtorch with CUDA and nccl.h.
+#if defined(USE_C10D_GLOO) || defined(SELFSUP_WITH_NCCL)
+#define SELFSUP_WITH_C10D 1
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
-#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
+#ifdef USE_C10D_GLOO
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #ifdef SELFSUP_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
-#endif
 #endif
 
 namespace selfsup {
 namespace {
 
+/** The process-group backends this build has, comma-separated ("gloo,nccl"; empty without c10d). */
+std::string backends() {
+  std::string names;
 #ifdef USE_C10D_GLOO
+  names += "gloo";
+#endif
+#ifdef SELFSUP_WITH_NCCL
+  names += names.empty() ? "nccl" : ",nccl";
+#endif
+  return names;
+}
+
+#ifdef SELFSUP_WITH_C10D
 
 using Work = c10::intrusive_ptr<c10d::Work>;
 
@@ -88,7 +105,7 @@ at::Tensor onTheWire(const Group& g, const at::Tensor& t) {
 
 /** All-reduces `t` in place (through a contiguous, or float32, copy when it must). */
 void allReduceInPlace(Group& g, at::Tensor& t, c10d::ReduceOp op) {
-  at::NoGradGuard noGrad;
+  c10::NoGradGuard noGrad;
   at::Tensor buffer = onTheWire(g, t);
   std::vector<at::Tensor> ts{buffer};
   g.allreduce(ts, op)->wait();
@@ -97,7 +114,7 @@ void allReduceInPlace(Group& g, at::Tensor& t, c10d::ReduceOp op) {
 
 /** Every rank's `x` stacked along dim 0: [size * n, ...]; all ranks must give the same shape. */
 at::Tensor gatherCat(Group& g, const at::Tensor& x) {
-  at::NoGradGuard noGrad;
+  c10::NoGradGuard noGrad;
   at::Tensor input = onTheWire(g, x);
   // Shapes first: Gloo would otherwise read past a smaller tensor.
   std::vector<int64_t> shape = x.sizes().vec();
@@ -171,7 +188,7 @@ std::vector<std::vector<at::Tensor>> buckets(const std::vector<at::Tensor>& ts, 
 /** Flattens each bucket, runs `collective` on all of them (in flight together), then copies the results back. */
 void overBuckets(const std::vector<at::Tensor>& ts, int64_t bucketBytes, const std::function<Work(std::vector<at::Tensor>&)>& collective,
                  double scale) {
-  at::NoGradGuard noGrad;
+  c10::NoGradGuard noGrad;
   std::vector<std::vector<at::Tensor>> parts = buckets(ts, bucketBytes);
   std::vector<at::Tensor> flats;
   std::vector<Work> works;
@@ -193,19 +210,22 @@ void overBuckets(const std::vector<at::Tensor>& ts, int64_t bucketBytes, const s
   }
 }
 
+#ifdef USE_C10D_GLOO
 std::shared_ptr<::gloo::transport::Device> glooDevice(const std::string& host) {
   if (const char* iface = std::getenv("GLOO_SOCKET_IFNAME")) return c10d::ProcessGroupGloo::createDeviceForInterface(iface);
   // One machine: the loopback device, which needs no resolvable host name.
   if (host == "127.0.0.1" || host == "localhost" || host == "::1") return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
-
 #endif  // USE_C10D_GLOO
+
+#endif  // SELFSUP_WITH_C10D
 
 }  // namespace
 
 SELFSUP_REGISTER(distributed) {
-#ifdef USE_C10D_GLOO
+  def("distBackends", "-> string", [](Args&) { return backends(); });
+#ifdef SELFSUP_WITH_C10D
   // initProcessGroup(backend 'gloo'|'nccl', rank, worldSize, storeKind 'tcp'|'file', address, port, timeoutMs)
   //   tcp: rank 0 serves the store at address:port; file: `address` is the store's file (shared by the ranks).
   def("distInit", "string, int, int, string, string, int, int -> void", [](Args& a) {
@@ -231,17 +251,21 @@ SELFSUP_REGISTER(distributed) {
       throw ArgError("argument 3: expected a store 'tcp' or 'file', got '" + kind + "'");
     }
     if (backend == "gloo") {
+#ifdef USE_C10D_GLOO
       auto options = c10d::ProcessGroupGloo::Options::create(timeout);
       options->devices.push_back(glooDevice(kind == "tcp" ? address : "127.0.0.1"));
       options->threads = 2;
       bindCollectives(*g, c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, static_cast<int>(rank), static_cast<int>(size), options));
+#else
+      throw std::runtime_error("initProcessGroup: backend 'gloo' needs gloo's headers when the addon is built (libgloo-dev); this build has " + backends());
+#endif
     } else if (backend == "nccl") {
 #ifdef SELFSUP_WITH_NCCL
       auto options = c10d::ProcessGroupNCCL::Options::create();
       options->timeout = timeout;
       bindCollectives(*g, c10::make_intrusive<c10d::ProcessGroupNCCL>(g->store, static_cast<int>(rank), static_cast<int>(size), options));
 #else
-      throw std::runtime_error("initProcessGroup: backend 'nccl' needs a libtorch with CUDA and c10d NCCL (LIBTORCH); this build has Gloo only");
+      throw std::runtime_error("initProcessGroup: backend 'nccl' needs a libtorch with CUDA and c10d NCCL (LIBTORCH); this build has " + backends());
 #endif
     } else {
       throw ArgError("argument 0: expected a backend 'gloo' or 'nccl', got '" + backend + "'");
@@ -251,7 +275,6 @@ SELFSUP_REGISTER(distributed) {
     g->size = static_cast<int>(size);
     group() = std::move(g);
   });
-  def("distAvailable", "-> bool", [](Args&) { return true; });
   def("distDestroy", "-> void", [](Args&) { group().reset(); });
   // distAllReduce(t, op): in place
   def("distAllReduce", "tensor, string? -> void", [](Args& a) {
@@ -281,8 +304,6 @@ SELFSUP_REGISTER(distributed) {
                 1.0 / g.size);
   });
   def("distBarrier", "-> void", [](Args&) { requireGroup("barrier").barrier()->wait(); });
-#else
-  def("distAvailable", "-> bool", [](Args&) { return false; });
 #endif
 }
 
