@@ -5,7 +5,8 @@
  * stem on real CIFAR-10 JPEGs, batch 256, 2 threads. MAE and BEiT train ViT-Tiny/4 with AdamW against
  * bench/peers/masked.py (BEiT with an 8192-code VQ-VAE tokenizer on both sides). DINO trains ViT-Tiny/4
  * (row dino) and ResNet-18 (dino_resnet18) on 2 global crops of 32 and 6 local crops of 16 against
- * bench/peers/dino.py, and iBOT (ViT-Tiny/4) against its --method ibot; supervised is ResNet-18 + a linear classifier.
+ * bench/peers/dino.py, and iBOT (ViT-Tiny/4) against its --method ibot; SwAV (ResNet-18, the same crops) against
+ * bench/peers/swav.py; FastSiam on 4 views of 32; supervised is ResNet-18 + a linear classifier.
  * Both sides hold the decoded images in memory and augment them every step: selfsup's loader with 1
  * worker thread (its default on 2 cores), the peer's DataLoader with 2 worker processes over PIL
  * images decoded once (--in-memory). selfsup runs as `pretrain` does by default (precision auto,
@@ -141,6 +142,8 @@ async function methodRow(rowName: string, images: ImageArray, folder: string, o:
     '--threads', String(o.threads), '--workers', '2', '--modes', peerModes(rowName, name)];
   const peerRun = () => (distilled ? runPeer('dino.py', ['--method', distilled.method, '--backbone', distilled.backbone, '--locals', '6', ...common], { LD_PRELOAD: TCMALLOC })
     : MASKED_IMAGE_METHODS.includes(name) ? runPeer('masked.py', ['--method', name, ...common], { LD_PRELOAD: TCMALLOC })
+    // prototypes not frozen: ours trains them at the bench's progress (0.5)
+    : name === 'swav' ? runPeer('swav.py', ['--locals', '6', '--freeze-steps', '0', ...common], { LD_PRELOAD: TCMALLOC })
     : runPeer('methods.py', ['--method', name, '--hidden', String(HIDDEN[name] ?? 0), ...common], { LD_PRELOAD: TCMALLOC }));
   // one peer process a round times every mode (each with its own fresh model and warm-up); odd rounds run the peer first
   const peerRounds: Record<string, number>[] = [];
@@ -174,6 +177,8 @@ async function methodRow(rowName: string, images: ImageArray, folder: string, o:
     Object.assign(row, { one_patch_masked_img_per_s: round(full, 2), speedup_from_masking: round(median(ours) / full, 2) });
   }
   if (distilled) row.views = `2x32 + 6x16 crops, ${distilled.backbone}`;
+  if (name === 'swav') row.views = '2x32 + 6x16 crops, resnet18';
+  if (name === 'fastsiam') row.views = '4x32';
   return row;
 }
 

@@ -1,7 +1,9 @@
 // Loss functions against values computed by hand.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { barlowTwinsLoss, byolLoss, infoNceLoss, mocoV3Loss, negativeCosine, ntXentLoss, vicregLoss } from '../src/losses/index.js';
+import {
+  barlowTwinsLoss, byolLoss, fastSiamLoss, infoNceLoss, mocoV3Loss, nearestNeighbours, negativeCosine, nnclrLoss, ntXentLoss, sinkhornKnopp, swavLoss, vicregLoss,
+} from '../src/losses/index.js';
 import { Generator, randn, tensor } from '../src/tensor/index.js';
 import { assertClose, gradcheck } from './helpers/gradcheck.js';
 
@@ -105,5 +107,75 @@ describe('joint-embedding losses by hand', () => {
     };
     assertClose([out.invariance.item(), out.variance.item(), out.covariance.item()], [invariance, (hinge(z1) + hinge(z2)) / 2, covariance(z1) + covariance(z2)], 1e-5);
     assertClose([out.loss.item()], [25 * invariance + 25 * (hinge(z1) + hinge(z2)) / 2 + covariance(z1) + covariance(z2)], 1e-4);
+  });
+});
+
+describe('NNCLR, FastSiam and SwAV losses by hand', () => {
+  const cos = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0) / Math.hypot(...a) / Math.hypot(...b);
+  const unit = (a: number[]) => a.map((v) => v / Math.hypot(...a));
+
+  test('NNCLR: the nearest row of the support set is the positive, the other predictions the negatives', () => {
+    const support = [[1, 0], [0, 1], [-0.6, 0.8]].map(unit);
+    const z = [[2, 0.5], [-1, 1.2]];                    // nearest rows: 0, then 2
+    const p = [[0.3, 1], [1, -0.2]];
+    const neighbours = nearestNeighbours(tensor(z), tensor(support));
+    assertClose(Array.from(neighbours.data<Float32Array>()), [...support[0], ...support[2]], 1e-6);
+    const t = 0.1;
+    let expected = 0;
+    [support[0], support[2]].forEach((nn, i) => {
+      const logits = p.map((pk) => cos(nn, pk) / t);
+      expected += -logits[i] + Math.log(logits.reduce((s, v) => s + Math.exp(v), 0));
+    });
+    assertClose([nnclrLoss(neighbours, tensor(p), t).item()], [expected / 2], 1e-5);
+    const nn = tensor(support.slice(0, 2), { dtype: 'float64' });
+    gradcheck((x) => nnclrLoss(nn, x, 0.5), [randn([2, 2], { generator: new Generator(4), dtype: 'float64' })]);
+  });
+
+  test('FastSiam: each prediction against the mean of the other views\' projections', () => {
+    const p = [[[1, 0]], [[0, 1]], [[1, 1]]];
+    const z = [[[2, 0]], [[0, 3]], [[-1, 1]]];
+    let expected = 0;
+    for (let i = 0; i < 3; i++) {
+      const others = z.filter((_, j) => j !== i).map((v) => v[0]);
+      const mean = [0, 1].map((d) => (others[0][d] + others[1][d]) / 2);
+      expected -= cos(p[i][0], mean);
+    }
+    assertClose([fastSiamLoss(p.map((v) => tensor(v)), z.map((v) => tensor(v))).item()], [expected / 3], 1e-6);
+    const zs = [0, 1, 2].map((i) => randn([3, 4], { generator: new Generator(10 + i), dtype: 'float64' }));
+    gradcheck((a, b, c) => fastSiamLoss([a, b, c], zs), [0, 1, 2].map((i) => randn([3, 4], { generator: new Generator(20 + i), dtype: 'float64' })));
+    assert.throws(() => fastSiamLoss([tensor([[1, 0]])], [tensor([[1, 0]])]), /at least 2/);
+  });
+
+  test('SwAV: Sinkhorn-Knopp as the reference loop, and the swapped prediction', () => {
+    const scores = [[0.9, 0.1, -0.2], [0.8, 0.3, 0.1], [-0.5, 0.7, 0.2], [0.0, -0.3, 0.95]];
+    const [eps, iterations] = [0.05, 3];
+    // the reference: Q = exp(S / eps)^T, Q /= sum; 3 x (rows to 1/K, columns to 1/B); Q *= B; transposed
+    let q = scores[0].map((_, k) => scores.map((row) => Math.exp(row[k] / eps)));   // [K][B]
+    const [K, B] = [3, 4];
+    const total = q.flat().reduce((s, v) => s + v, 0);
+    q = q.map((row) => row.map((v) => v / total));
+    for (let it = 0; it < iterations; it++) {
+      q = q.map((row) => { const s = row.reduce((a, v) => a + v, 0); return row.map((v) => v / s / K); });
+      const columns = q[0].map((_, b) => q.reduce((a, row) => a + row[b], 0));
+      q = q.map((row) => row.map((v, b) => v / columns[b] / B));
+    }
+    const codes = scores.map((_, b) => q.map((row) => row[b] * B));                 // [B][K]
+    const ours = sinkhornKnopp(tensor(scores), { epsilon: eps, iterations });
+    assertClose(Array.from(ours.data<Float32Array>()), codes.flat(), 1e-5);
+    // swapped prediction over 3 crops, codes for the first 2
+    const crops = [scores, scores.map((r) => [r[1], r[2], r[0]]), scores.map((r) => [r[2], r[0], r[1]])];
+    const c = [codes, codes.map((r) => [r[2], r[0], r[1]])];
+    const t = 0.1;
+    const logSoftmax = (row: number[]) => { const m = Math.log(row.reduce((s, v) => s + Math.exp(v / t), 0)); return row.map((v) => v / t - m); };
+    let expected = 0;
+    for (let i = 0; i < 2; i++) {
+      for (let v = 0; v < 3; v++) {
+        if (v === i) continue;
+        expected -= crops[v].reduce((s, row, b) => s + logSoftmax(row).reduce((a, l, k) => a + c[i][b][k] * l, 0), 0) / B;
+      }
+    }
+    assertClose([swavLoss(crops.map((s) => tensor(s)), c.map((s) => tensor(s)), t).item()], [expected / 4], 1e-4);
+    const fixedCodes = [0, 1].map(() => tensor(codes, { dtype: 'float64' }));
+    gradcheck((a, b) => swavLoss([a, b], fixedCodes, 0.5), [0, 1].map((i) => randn([4, 3], { generator: new Generator(30 + i), dtype: 'float64' })));
   });
 });

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { ImageFolder } from '../src/data/index.js';
-import { BarlowTwins, buildMethod, BYOL, METHOD_NAMES, methodViews, MoCoV2, MoCoV3, SimSiam, VIT_ONLY_METHODS } from '../src/methods/index.js';
+import { BarlowTwins, buildMethod, BYOL, METHOD_NAMES, methodViews, MoCoV2, MoCoV3, NNCLR, SimSiam, SwAV, VIT_ONLY_METHODS } from '../src/methods/index.js';
 import { Linear } from '../src/nn/index.js';
 import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../src/optim/index.js';
 import { pretrain } from '../src/train/index.js';
-import { Generator, noGrad, rand, randn, tensor, tidy } from '../src/tensor/index.js';
+import { Generator, cat, noGrad, rand, randn, tensor, tidy } from '../src/tensor/index.js';
 import { KMeansTokenizer } from '../src/tokenizers/index.js';
 import { assertClose } from './helpers/gradcheck.js';
 
@@ -42,7 +42,7 @@ describe('methods', () => {
       const featureDim = backbone instanceof VisionTransformer ? backbone.dim : backbone.featureDim;
       const tokenizer = name === 'beit' ? new KMeansTokenizer(randn([16, 48], { generator: new Generator(4) }), 4, { mean: [0, 0, 0], std: [1, 1, 1] }) : undefined;
       const method = buildMethod(name, backbone, featureDim, { hiddenDim: 32, projectionDim: 16, prototypes: 16, queueSize: 32, decoderDim: 16, decoderDepth: 1, tokenizer, numClasses: 4 }, new Generator(3));
-      const out = method.step(views(), null, tensor([0, 1, 2, 3, 0, 1, 2, 3], { dtype: 'int64' })); // labels: supervised pretraining's, ignored by the others
+      const out = method.step(name === 'fastsiam' ? [...views(), ...views()] : views(), null, tensor([0, 1, 2, 3, 0, 1, 2, 3], { dtype: 'int64' })); // labels: supervised pretraining's, ignored by the others
       const loss = out.loss.item();
       assert.ok(Number.isFinite(loss), `${name}: loss ${loss}`);
       out.loss.backward();
@@ -71,6 +71,44 @@ describe('methods', () => {
     moco.afterStep();
     assertClose(key.toArray() as number[][], expected.toArray() as number[][], 1e-6);
     assert.ok(!key.equal(query), 'the key follows slowly, it is not the query');
+  });
+  test('NNCLR: the first view\'s unit embeddings join the support set, and the neighbours come from it', () => {
+    const nnclr = new NNCLR(tinyBackbone(), { featureDim: 64, hiddenDim: 32, projectionDim: 16, queueSize: 12, generator: new Generator(4) });
+    tidy(() => { nnclr.step(views()); });
+    assert.equal(nnclr.pointer.item(), 8);
+    const z1 = tidy(() => nnclr.encoder.forward(cat(views(), 0)).narrow(0, 0, 8));   // both views in one batch, as the step
+    assertClose(nnclr.support.narrow(0, 0, 8).toArray() as number[][], tidy(() => z1.div(z1.norm(2, 1, true))).toArray() as number[][], 1e-4);
+    tidy(() => { nnclr.step(views()); });
+    assert.equal(nnclr.pointer.item(), 4, 'wrapped around: (8 + 8) mod 12');
+  });
+  test('SwAV: unit prototypes, frozen at first; the queue fills from queueStart and joins Sinkhorn-Knopp once full', () => {
+    const swav = new SwAV(tinyBackbone(), { featureDim: 64, hiddenDim: 32, projectionDim: 16, prototypes: 10, queueSize: 16, queueStart: 0.1, freezePrototypes: 0.05, generator: new Generator(4) });
+    const crops = [...views(), rand([8, 3, 8, 8], { generator: new Generator(5) })];   // 2 global crops, 1 local
+    const step = (progress: number) => tidy(() => {
+      const out = swav.step(crops);
+      swav.zeroGrad();
+      out.loss.backward();
+      swav.beforeUpdate(progress);
+      const frozen = swav.prototypes.weight.grad === null || swav.prototypes.weight.grad.abs().max().item() === 0;
+      swav.afterStep(progress);
+      return { inUse: out.metrics!['swav/queue_in_use'], frozen, backboneGrad: swav.backbone.parameters()[0].grad!.abs().max().item() };
+    });
+    // a step sees the progress of the step before it (afterStep), as in the trainer
+    let r = step(0.01);
+    assert.ok(r.frozen && r.backboneGrad > 0, 'prototypes frozen in the first 5%, the backbone trains');
+    assertClose(swav.prototypes.weight.norm(2, 1).toArray() as number[], Array(10).fill(1), 1e-5);
+    r = step(0.2);
+    assert.ok(!r.frozen && r.inUse === 0);
+    assert.equal(swav.queued.item(), 0, 'no queue before queueStart');
+    step(0.3);
+    assert.equal(swav.queued.item(), 8, 'each global crop stored its 8 embeddings');
+    r = step(0.4);
+    assert.equal(r.inUse, 0);
+    assert.equal(swav.queued.item(), 16, 'full');
+    r = step(0.5);
+    assert.equal(r.inUse, 1, 'the full queue joins Sinkhorn-Knopp');
+    assertClose(swav.queue.select(0, 1).norm(2, 1).toArray() as number[], Array(16).fill(1), 1e-4);
+    assert.ok([...swav.stateDict().keys()].includes('queue'), 'a checkpoint holds the queue');
   });
   test('state dicts hold the momentum encoder and the queue, so a checkpoint resumes them', () => {
     assert.ok([...new BYOL(tinyBackbone(), { featureDim: 64, hiddenDim: 32 }).stateDict().keys()].some((k) => k.startsWith('target.')));

@@ -101,9 +101,15 @@ class Method(nn.Module):
         elif name == "byol":
             self.head = mlp([f, hidden or 4096, 256])
             self.predictor = mlp([256, hidden or 4096, 256])
-        elif name == "simsiam":
+        elif name in ("simsiam", "fastsiam"):
             self.head = mlp([f, 2048, 2048, 2048], last_norm=True)
             self.predictor = mlp([2048, 512, 2048])
+        elif name == "nnclr":
+            h = hidden or 2048
+            self.head = mlp([f, h, h, 256], last_norm=True)
+            self.predictor = mlp([256, 2 * h, 256])
+            self.register_buffer("support", F.normalize(torch.randn(65536, 256), dim=1))
+            self.ptr = 0
         elif name in ("barlow_twins", "vicreg"):
             d = hidden or 8192
             self.head = mlp([f, d, d, d])
@@ -118,7 +124,8 @@ class Method(nn.Module):
     def online(self, x):
         return self.head(self.backbone(x))
 
-    def loss(self, x1, x2, labels=None):
+    def loss(self, views, labels=None):
+        x1, x2 = views[0], views[1]
         n = x1.shape[0]
         if self.name == "supervised":
             return F.cross_entropy(self.online(x1), labels)
@@ -140,8 +147,31 @@ class Method(nn.Module):
                 self.queue[rows] = k.to(self.queue.dtype)   # bf16 keys under autocast into the float32 queue
                 self.ptr = int((self.ptr + 2 * n) % self.queue.shape[0])
             return loss
+        if self.name == "fastsiam":
+            k = len(views)
+            z = self.online(torch.cat(views))
+            p = self.predictor(z).chunk(k)
+            zs = torch.stack([t.detach().float() for t in z.chunk(k)])
+            total = zs.sum(0)
+            return sum(-F.cosine_similarity(p[i].float(), (total - zs[i]) / (k - 1)).mean() for i in range(k)) / k
         z = self.online(torch.cat([x1, x2]))
         z1, z2 = z[:n], z[n:]
+        if self.name == "nnclr":
+            p = self.predictor(z)
+            p1, p2 = p[:n], p[n:]
+
+            def neighbours(e):
+                with torch.no_grad():
+                    return self.support[(F.normalize(e.float(), dim=1) @ self.support.T).argmax(1)]
+
+            def contrast(nn_, q):
+                return F.cross_entropy(nn_ @ F.normalize(q.float(), dim=1).T / 0.1, torch.arange(n))
+            loss = (contrast(neighbours(z1), p2) + contrast(neighbours(z2), p1)) / 2
+            with torch.no_grad():
+                rows = (torch.arange(n) + self.ptr) % self.support.shape[0]
+                self.support[rows] = F.normalize(z1.detach().float(), dim=1)
+                self.ptr = int((self.ptr + n) % self.support.shape[0])
+            return loss
         if self.name == "simclr":
             return nt_xent(z1, z2, 0.5)
         if self.name in ("moco_v3", "byol", "simsiam"):
@@ -217,12 +247,12 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    scale = (0.2, 1.0) if a.method in ("moco_v2", "simsiam") else (0.08, 1.0)
-    jitter = (0.4, 0.4, 0.4, 0.1) if a.method in ("simclr", "moco_v2", "simsiam") else (0.4, 0.4, 0.2, 0.1)
+    scale = (0.2, 1.0) if a.method in ("moco_v2", "simsiam", "fastsiam") else (0.08, 1.0)
+    jitter = (0.4, 0.4, 0.4, 0.1) if a.method in ("simclr", "moco_v2", "simsiam", "fastsiam") else (0.4, 0.4, 0.2, 0.1)
     common = [T.RandomResizedCrop(32, scale=scale), T.RandomHorizontalFlip(), T.RandomApply([T.ColorJitter(*jitter)], p=0.8), T.RandomGrayscale(p=0.2)]
     tail = [T.ToTensor(), T.Normalize(MEAN, STD)]
     view1 = T.Compose(common + tail)
-    asymmetric = a.method in ("moco_v3", "byol", "barlow_twins", "vicreg")
+    asymmetric = a.method in ("moco_v3", "byol", "barlow_twins", "vicreg", "nnclr")
     view2 = T.Compose(common + ([T.RandomSolarize(128, p=0.2)] if asymmetric else []) + tail)
     supervised = T.Compose([T.RandomResizedCrop(32), T.RandomHorizontalFlip()] + tail)
 
@@ -231,6 +261,8 @@ def main():
         if a.method == "supervised":
             v = supervised(img)
             return v, v
+        if a.method == "fastsiam":   # 4 views of aug+
+            return tuple(view1(img) for _ in range(4))
         return view1(img), view2(img)
     folder = datasets.ImageFolder(a.data, transform=two_views)
     data = InMemory(folder, two_views) if a.in_memory else folder
@@ -243,8 +275,8 @@ def main():
     no_decay = [q for q in params if q.ndim <= 1]
     opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0}], lr=a.lr, momentum=0.9)
 
-    def step(x1, x2):
-        loss = method.loss(x1, x2)
+    def step(views):
+        loss = method.loss(views)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -263,9 +295,9 @@ def main():
                                          {"params": [q for q in trained if q.ndim <= 1], "weight_decay": 0}], lr=a.lr, momentum=0.9)
 
             def one():
-                (x1, x2), labels = next(it)
+                views, labels = next(it)
                 with autocast(mode):
-                    loss = model.loss(x1.contiguous(memory_format=fmt), x2.contiguous(memory_format=fmt), labels)
+                    loss = model.loss([v.contiguous(memory_format=fmt) for v in views], labels)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -280,11 +312,11 @@ def main():
     k, losses = 0, []
     start = time.perf_counter()
     for _ in range(a.epochs):
-        for (x1, x2), _ in loader:
+        for views, _ in loader:
             lr = a.lr * k / warm if k < warm else 0.5 * a.lr * (1 + math.cos(math.pi * (k - warm) / max(1, total - warm)))
             for g in opt.param_groups:
                 g["lr"] = lr
-            losses.append(step(x1, x2))
+            losses.append(step(views))
             k += 1
     seconds = time.perf_counter() - start
     evaluate = T.Compose([T.ToTensor(), T.Normalize(MEAN, STD)])

@@ -23,7 +23,7 @@ const USAGE = `usage: selfsup <command> [options]
 
 commands:
   info        the engine: libtorch version, threads, CUDA, allocator
-  pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg, DINO, iBOT, MAE, BEiT)
+  pretrain    self-supervised pretraining (SimCLR, MoCo v2/v3, BYOL, SimSiam, Barlow Twins, VICReg, NNCLR, FastSiam, SwAV, DINO, iBOT, MAE, BEiT)
   recipes     the methods' training recipes (views, optimizer, schedules, heads); show one as a config to edit
   pack        a photo folder as one memory-mapped file of resized photos, to train from (--data photos.pack)
   tokenizer   train BEiT's visual tokenizer (VQ-VAE or k-means over patches)

@@ -36,14 +36,17 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   every setting below overrides it:
   --optimizer <name>     sgd, lars, adamw; --base-lr (per 256 images) or --lr, --weight-decay, --final-weight-decay, --warmup-epochs
   --temperature <t>      SimCLR 0.5, MoCo v2 0.2, MoCo v3 0.2 (ViT) / 1.0 (ResNet); --projection-dim, --hidden-dim (the heads);
-                         --prototypes (DINO, iBOT: 4096)
-  --queue-size <k>  --ema-momentum <m>  --bn-splits <n>  (MoCo v2)   --lambda (Barlow Twins)
+                         --prototypes (DINO, iBOT: 4096; SwAV: 3000)
+  --queue-size <k>       MoCo v2's negatives (4096), NNCLR's support set (65536), SwAV's stored embeddings (3840)
+  --ema-momentum <m>  --bn-splits <n>  (MoCo v2)   --lambda (Barlow Twins)
   --freeze-patch-projection (MoCo v3 with a ViT)
   --mask-ratio <r>  --normalize-pixels false  --decoder-dim <d>  --decoder-depth <n>   (MAE; needs --backbone vit_*)
   --tokenizer <file>     BEiT's visual tokenizer (selfsup tokenizer train); --mask-ratio (default 0.4)
   --local-crops <n>  --teacher-temperature <t>   DINO, iBOT (6 local crops, 0.04 -> 0.07; iBOT needs --backbone vit_*);
                          ViT: AdamW 5e-4 x batch/256, weight decay 0.04 -> 0.4 (--final-weight-decay); ResNet: LARS
                          0.3 x batch/256 and a batch-norm head (solo-learn's CIFAR recipe); --clip-grad 3 by default
+  nnclr, fastsiam, swav  NNCLR: nearest neighbours from a support set (--queue-size); FastSiam: 4 views (small batches);
+                         SwAV: --prototypes, 6 --local-crops, a queue (--queue-size) from 5% of training
   supervised             the baseline: the backbone + a linear classifier trained with cross-entropy on the labels
                          of --data (random resized crop + flip, SGD 0.1 x batch/256); evaluate its backbone like any run
   --size <px>            view side (default: the images' side; 224 for streamed photos)

@@ -15,17 +15,20 @@ import { BarlowTwins } from './barlowTwins.js';
 import { BEiT } from './beit.js';
 import { BYOL } from './byol.js';
 import { DINO, DINO_RECIPE } from './dino.js';
+import { FastSiam } from './fastSiam.js';
 import { IBOT, IBOT_RECIPE } from './ibot.js';
 import { MAE } from './mae.js';
 import type { SSLMethod } from './method.js';
 import { MoCoV2 } from './mocoV2.js';
 import { MoCoV3 } from './mocoV3.js';
+import { NNCLR } from './nnclr.js';
 import { SimCLR } from './simclr.js';
 import { SimSiam } from './simsiam.js';
 import { SupervisedPretraining } from './supervised.js';
+import { SwAV } from './swav.js';
 import { VICReg } from './vicreg.js';
 
-export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'dino', 'ibot', 'mae', 'beit', 'supervised'] as const;
+export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'nnclr', 'fastsiam', 'swav', 'dino', 'ibot', 'mae', 'beit', 'supervised'] as const;
 export type MethodName = typeof METHOD_NAMES[number];
 /** Methods that mask patches, so need a ViT; they train with AdamW by default. */
 export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae', 'beit'];
@@ -39,8 +42,9 @@ export interface MethodOptions {
   /** the projection head's output (the projector's width for Barlow Twins and VICReg) */
   projectionDim?: number;
   hiddenDim?: number;
-  /** DINO / iBOT: prototypes, the head's output */
+  /** DINO / iBOT: prototypes, the head's output; SwAV: its prototypes */
   prototypes?: number;
+  /** MoCo v2's negatives, NNCLR's support set, SwAV's stored embeddings per global crop */
   queueSize?: number;
   /** EMA momentum (MoCo v2), or the start of the cosine schedule (MoCo v3, BYOL) */
   momentum?: number;
@@ -77,6 +81,10 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
     case 'simsiam': return new SimSiam(backbone, { ...common, projectionDim: o.projectionDim, predictorHiddenDim: o.hiddenDim, stopGradient: o.stopGradient });
     case 'barlow_twins': return new BarlowTwins(backbone, { ...common, hiddenDim: o.hiddenDim ?? o.projectionDim, lambda: o.lambda });
     case 'vicreg': return new VICReg(backbone, { ...common, hiddenDim: o.hiddenDim ?? o.projectionDim });
+    case 'nnclr': return new NNCLR(backbone, { ...common, temperature: o.temperature, projectionDim: o.projectionDim, hiddenDim: o.hiddenDim, queueSize: o.queueSize });
+    case 'fastsiam': return new FastSiam(backbone, { ...common, projectionDim: o.projectionDim, predictorHiddenDim: o.hiddenDim });
+    case 'swav': return new SwAV(backbone, { ...common, temperature: o.temperature, projectionDim: o.projectionDim, hiddenDim: o.hiddenDim,
+      prototypes: o.prototypes, queueSize: o.queueSize });
     case 'dino':
     case 'ibot': {
       // The head's norms as the recipe of the backbone family says (a ResNet: solo-learn's batch-norm head, a free last-layer norm).

@@ -20,6 +20,7 @@ import type { Layer } from '../nn/index.js';
 import { infoNceLoss } from '../losses/index.js';
 import { emaUpdate, momentumEncoder } from '../optim/index.js';
 import { type Generator, type Tensor, allGather, broadcast, cat, noGrad, normalize, randn, randperm, tensor, tidy, worldRank } from '../tensor/index.js';
+import { enqueueRows } from './featureQueue.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardSplit } from './twoViewEncoder.js';
 import { type MethodRecipes, anyBackbone } from './recipe.js';
@@ -96,21 +97,8 @@ export class MoCoV2 extends SSLMethod {
     const [k1, k2] = [this.keys(views[0]), this.keys(views[1])];
     const loss = infoNceLoss(q1, k2, this.queue, this.temperature).add(infoNceLoss(q2, k1, this.queue, this.temperature)).div(2);
     // every process's first-view keys, then their second-view keys: the order one process with the whole batch has
-    this.enqueue(noGrad(() => cat([allGather(k1), allGather(k2)], 0)));
+    enqueueRows(this.queue, this.pointer, noGrad(() => cat([allGather(k1), allGather(k2)], 0)));
     return { loss, embeddings: [q1.detach(), q2.detach()] };
-  }
-
-  /** Replaces the oldest keys of the queue with `keys` [M, D], every process's (a ring buffer; the queues stay equal). */
-  private enqueue(keys: Tensor): void {
-    noGrad(() => {
-      const size = this.queue.size(0);
-      const start = this.pointer.item();
-      const count = Math.min(keys.size(0), size);
-      const rows = tensor(Array.from({ length: count }, (_, i) => (start + i) % size), { dtype: 'int64' });
-      // the queue stays float32 when autocast made the keys bfloat16
-      this.queue.copy_(this.queue.indexPut([rows], keys.narrow(0, 0, count).to(this.queue.dtype)));
-      this.pointer.fill_((start + count) % size);
-    });
   }
 
   override afterStep(): void {

@@ -26,6 +26,15 @@ export function forwardSplit(net: Layer, x: Tensor, splits = 1): Tensor {
   return tidy(() => cat(x.chunk(splits, 0).map((part) => net.forward(part)), 0));
 }
 
+/** Views of one shape [N, ...] each through `net` in one pass (batch statistics over all of them): net(v) per view, [N, D]. */
+export function forwardMany(net: Layer, views: Tensor[]): Tensor[] {
+  return tidy(() => {
+    const n = views[0].size(0);
+    const out = net.forward(views.length === 1 ? views[0] : cat(views, 0));
+    return views.map((_, i) => out.narrow(0, i * n, n));
+  });
+}
+
 /** Both views through `net` together: returns [net(v1), net(v2)], each [N, D]. */
 export function forwardViews(net: Layer, views: Tensor[], splits = 1): [Tensor, Tensor] {
   if (views.length !== 2) throw new Error(`expected two views, got ${views.length}`);

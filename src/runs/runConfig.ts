@@ -90,12 +90,12 @@ export const PretrainSchema = z.strictObject({
   /** head sizes; each method's recipe when unset (SimCLR 2048 -> 128, BYOL 4096 -> 256, ...); Barlow Twins and VICReg: the projector's width */
   projectionDim: positiveInt.optional(),
   hiddenDim: positiveInt.optional(),
-  /** DINO / iBOT: prototypes, the head's output (default 4096) */
+  /** DINO / iBOT: prototypes, the head's output (default 4096); SwAV's prototypes (3000) */
   prototypes: positiveInt.optional(),
   /** DINO / iBOT head: batch norm in its hidden layers, the last layer's norm fixed at 1 (default: the recipe's, by backbone) */
   headBatchNorm: z.boolean().optional(),
   normLastLayer: z.boolean().optional(),
-  /** MoCo v2: negatives in the queue (default 4096) */
+  /** MoCo v2: negatives in the queue (default 4096); NNCLR's support set (65536); SwAV's stored embeddings per global crop (3840) */
   queueSize: positiveInt.optional(),
   /** MoCo v2: EMA momentum of the key encoder; MoCo v3 / BYOL: start of the cosine schedule */
   emaMomentum: z.number().min(0).max(1).optional(),

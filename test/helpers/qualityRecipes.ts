@@ -28,6 +28,8 @@ export const QUALITY_RECIPES: [MethodName, QualityRecipe][] = [
   ['simsiam', { size: 32, width: 0.125, steps: 300, optimizer: sgd(0.1), options: { projectionDim: 512 } }],
   // BYOL's target must move faster than its ImageNet schedule (0.996 -> 1) to teach anything this soon
   ['byol', { size: 32, width: 0.125, steps: 200, optimizer: sgd(0.1), options: { momentum: 0.9 } }],
+  ['nnclr', { size: 16, width: 0.25, steps: 100, optimizer: sgd(0.12) }],
+  ['fastsiam', { size: 32, width: 0.125, steps: 100, optimizer: sgd(0.1), options: { projectionDim: 512 } }],
   // solo-learn's CIFAR DINO (LARS 0.3, batch-norm head) with 1024 prototypes, a teacher at 0.99 -> 1 and 2 local crops
   ['dino', { size: 32, width: 0.25, steps: 120, optimizer: lars(0.3), options: { prototypes: 1024, momentum: 0.99 }, localCrops: 2, clipGrad: 3 }],
 ];
