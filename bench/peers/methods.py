@@ -217,6 +217,28 @@ class Method(nn.Module):
             t.copy_(o)
 
 
+def knn_top1(backbone, train_dir, test_dir, workers):
+    """Weighted kNN (k 200, T 0.1) top-1 of the backbone's unit features on test_dir, train_dir as the memory bank."""
+    evaluate = T.Compose([T.ToTensor(), T.Normalize(MEAN, STD)])
+    training = backbone.training
+    backbone.eval()
+
+    def features(folder):
+        xs, ys = [], []
+        with torch.no_grad():
+            for x, y in DataLoader(datasets.ImageFolder(folder, transform=evaluate), batch_size=256, num_workers=workers):
+                xs.append(F.normalize(backbone(x), dim=1))
+                ys.append(y)
+        return torch.cat(xs), torch.cat(ys)
+
+    bank, bank_y = features(train_dir)
+    query, query_y = features(test_dir)
+    sim, idx = (query @ bank.T).topk(200, dim=1)
+    votes = torch.zeros(query.shape[0], 10).scatter_add_(1, bank_y[idx], (sim / 0.1).exp())
+    backbone.train(training)
+    return (votes.argmax(1) == query_y).float().mean().item()
+
+
 def nt_xent(z1, z2, t):
     z = F.normalize(torch.cat([z1, z2]), dim=1)
     logits = z @ z.T / t
@@ -319,23 +341,7 @@ def main():
             losses.append(step(views))
             k += 1
     seconds = time.perf_counter() - start
-    evaluate = T.Compose([T.ToTensor(), T.Normalize(MEAN, STD)])
-    backbone.eval()
-
-    def features(folder):
-        ds = datasets.ImageFolder(folder, transform=evaluate)
-        xs, ys = [], []
-        with torch.no_grad():
-            for x, y in DataLoader(ds, batch_size=256, num_workers=a.workers):
-                xs.append(F.normalize(backbone(x), dim=1))
-                ys.append(y)
-        return torch.cat(xs), torch.cat(ys)
-
-    bank, bank_y = features(a.data)
-    query, query_y = features(a.test)
-    sim, idx = (query @ bank.T).topk(200, dim=1)
-    votes = torch.zeros(query.shape[0], 10).scatter_add_(1, bank_y[idx], (sim / 0.1).exp())
-    top1 = (votes.argmax(1) == query_y).float().mean().item()
+    top1 = knn_top1(backbone, a.data, a.test, a.workers)
     print(json.dumps({"knn_top1": top1, "first_loss": losses[0], "last_loss": losses[-1], "steps": k, "seconds": seconds, "torch": torch.__version__}))
 
 

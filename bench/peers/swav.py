@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader
 from torchvision import datasets, transforms as T
 
 sys.path.insert(0, os.path.dirname(__file__))
-from methods import MEAN, STD, ResNet18, mlp  # noqa: E402
+from methods import MEAN, STD, ResNet18, knn_top1, mlp  # noqa: E402
 from peer_modes import InMemory, add_mode_args, autocast, channels_last, endless, parse_modes, report, time_modes  # noqa: E402
 
 
@@ -68,25 +68,6 @@ def swav_loss(scores, temperature=0.1):
                 sub -= torch.mean(torch.sum(q * F.log_softmax(scores[v].float() / temperature, dim=1), dim=1))
         loss += sub / (len(scores) - 1)
     return loss / 2
-
-
-def knn(backbone, train_dir, test_dir, workers):
-    evaluate = T.Compose([T.ToTensor(), T.Normalize(MEAN, STD)])
-    backbone.eval()
-
-    def features(folder):
-        xs, ys = [], []
-        with torch.no_grad():
-            for x, y in DataLoader(datasets.ImageFolder(folder, transform=evaluate), batch_size=256, num_workers=workers):
-                xs.append(F.normalize(backbone(x), dim=1))
-                ys.append(y)
-        return torch.cat(xs), torch.cat(ys)
-    bank, bank_y = features(train_dir)
-    query, query_y = features(test_dir)
-    sim, idx = (query @ bank.T).topk(200, dim=1)
-    votes = torch.zeros(query.shape[0], 10).scatter_add_(1, bank_y[idx], (sim / 0.1).exp())
-    backbone.train()
-    return (votes.argmax(1) == query_y).float().mean().item()
 
 
 def main():
@@ -154,10 +135,10 @@ def main():
         report(time_modes(parse_modes(a.modes), make_step, a.batch, a.warmup, a.steps), method="swav", in_memory=a.in_memory)
         return
     model = SwAV(ResNet18(a.width), a.hidden, 128, a.prototypes)
-    random_top1 = knn(model.backbone, a.data, a.test, a.workers)
+    random_top1 = knn_top1(model.backbone, a.data, a.test, a.workers)
     step = make_step("fp32", model)
     losses = [step() for _ in range(a.train_steps)]
-    print(json.dumps({"random_top1": random_top1, "top1": knn(model.backbone, a.data, a.test, a.workers), "loss": [losses[0], losses[-1]], "torch": torch.__version__}))
+    print(json.dumps({"random_top1": random_top1, "top1": knn_top1(model.backbone, a.data, a.test, a.workers), "loss": [losses[0], losses[-1]], "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

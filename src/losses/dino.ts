@@ -12,6 +12,7 @@
  * ```
  */
 import { type Tensor, allReduce, cat } from '../tensor/index.js';
+import { crossViewCrossEntropy } from './crossViewCrossEntropy.js';
 import { inFloat32 } from './float32.js';
 
 export interface DinoTemperatures {
@@ -24,21 +25,11 @@ export function dinoLoss(student: Tensor[], teacher: Tensor[], center: Tensor, t
   if (teacher.length < 1 || student.length < teacher.length) {
     throw new Error(`dinoLoss: expected the teacher's global crops (got ${teacher.length}) to be the first of the student's crops (got ${student.length})`);
   }
+  if (student.length < 2) throw new Error('dinoLoss: need at least two crops');
   return inFloat32((f) => {
     const targets = teacher.map((g) => f(g.detach()).sub(center).div(t.teacherTemperature).softmax(-1)); // [B, K] each
     const logProbs = student.map((s) => f(s).div(t.studentTemperature).logSoftmax(-1));
-    let total: Tensor | null = null;
-    let pairs = 0;
-    for (let i = 0; i < targets.length; i++) {
-      for (let j = 0; j < logProbs.length; j++) {
-        if (i === j) continue;
-        const term = targets[i].mul(logProbs[j]).sum(-1).mean().neg();
-        total = total ? total.add(term) : term;
-        pairs++;
-      }
-    }
-    if (!total) throw new Error('dinoLoss: need at least two crops');
-    return total.div(pairs);
+    return crossViewCrossEntropy(targets, logProbs);
   });
 }
 

@@ -5,6 +5,7 @@ export * from './negativeCosine.js';
 export * from './barlowTwins.js';
 export * from './vicreg.js';
 export * from './maskedReconstruction.js';
+export * from './crossViewCrossEntropy.js';
 export * from './dino.js';
 export * from './nnclr.js';
 export * from './fastSiam.js';

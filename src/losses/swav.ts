@@ -15,6 +15,7 @@
  * ```
  */
 import { type Tensor, allReduce, noGrad, worldSize } from '../tensor/index.js';
+import { crossViewCrossEntropy } from './crossViewCrossEntropy.js';
 import { inFloat32 } from './float32.js';
 
 export interface SinkhornOptions {
@@ -53,14 +54,6 @@ export function swavLoss(scores: Tensor[], codes: Tensor[], temperature = 0.1): 
   if (!(temperature > 0)) throw new Error(`swavLoss: temperature must be positive, got ${temperature}`);
   return inFloat32((f) => {
     const logProbabilities = scores.map((s) => f(s).div(temperature).logSoftmax(1));   // [B, K] per crop
-    let total: Tensor | null = null;
-    codes.forEach((q, i) => {
-      for (let v = 0; v < scores.length; v++) {
-        if (v === i) continue;
-        const term = f(q).detach().mul(logProbabilities[v]).sum(1).mean().neg();
-        total = total === null ? term : total.add(term);
-      }
-    });
-    return total!.div(codes.length * (scores.length - 1));
+    return crossViewCrossEntropy(codes.map((q) => f(q).detach()), logProbabilities);
   });
 }

@@ -19,7 +19,7 @@ import { DINOHead } from '../models/index.js';
 import { cosineMomentum, emaUpdate, linearWarmup, momentumEncoder } from '../optim/index.js';
 import { type Generator, type Tensor, cat, keep, noGrad, tidy, zeros } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
-import { Encoder } from './twoViewEncoder.js';
+import { Encoder, forwardCrops } from './twoViewEncoder.js';
 import type { MethodRecipe, MethodRecipes } from './recipe.js';
 import type { ViewRecipe } from '../transforms/index.js';
 
@@ -80,22 +80,6 @@ export interface DINOOptions {
   /** number of global crops, the first views (default 2) */
   globalCrops?: number;
   generator?: Generator;
-}
-
-/** Runs `net` once per run of consecutive crops of the same size (DINO's multi-crop wrapper): [B, K] per crop. */
-export function forwardCrops(net: Layer, crops: Tensor[]): Tensor[] {
-  return tidy(() => {
-    const out: Tensor[] = [];
-    for (let i = 0; i < crops.length;) {
-      let j = i + 1;
-      while (j < crops.length && crops[j].size(2) === crops[i].size(2) && crops[j].size(3) === crops[i].size(3)) j++;
-      const b = crops[i].size(0);
-      const joint = net.forward(j - i === 1 ? crops[i] : cat(crops.slice(i, j), 0));
-      for (let k = 0; k < j - i; k++) out.push(joint.narrow(0, k * b, b));
-      i = j;
-    }
-    return out;
-  });
 }
 
 /** Mean entropy of softmax(logits / t) over the batch, divided by log K: 1 when the distribution is uniform (DINO's collapse). */

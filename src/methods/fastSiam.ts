@@ -9,47 +9,34 @@
  * const { loss } = fastsiam.step([v1, v2, v3, v4], null);
  * ```
  */
-import type { Layer } from '../nn/index.js';
 import { fastSiamLoss } from '../losses/index.js';
-import { predictionHead, simsiamProjection } from '../models/index.js';
-import { type Generator, type Tensor } from '../tensor/index.js';
-import { type MethodStep, SSLMethod } from './method.js';
+import type { Layer } from '../nn/index.js';
+import { type Tensor } from '../tensor/index.js';
+import type { MethodStep } from './method.js';
 import { AUG_PLUS_VIEW } from './mocoV2.js';
-import { Encoder, forwardMany } from './twoViewEncoder.js';
+import { SIMSIAM_DEFAULTS, SimSiam, type SimSiamOptions } from './simsiam.js';
+import { forwardCrops } from './twoViewEncoder.js';
 import { type MethodRecipes, anyBackbone } from './recipe.js';
-
-const DEFAULTS = { projectionDim: 2048 };
 
 export const FASTSIAM_RECIPE: MethodRecipes = anyBackbone({
   source: 'Pototzky et al., 2022 (FastSiam): 4 views of MoCo v2\'s aug+, SimSiam\'s heads; SGD 0.06 per 256, weight decay 5e-4 (SimSiam\'s CIFAR setting)',
   views: { views: [AUG_PLUS_VIEW, AUG_PLUS_VIEW, AUG_PLUS_VIEW, AUG_PLUS_VIEW] },
   optimizer: 'sgd', baseLr: 0.06, weightDecay: 5e-4, warmupEpochs: 10,
-  options: DEFAULTS,
+  options: SIMSIAM_DEFAULTS,
 });
 
-export interface FastSiamOptions {
-  featureDim: number;
-  projectionDim?: number;
-  predictorHiddenDim?: number;
-  generator?: Generator;
-}
+/** SimSiam's options; the stop-gradient is always on. */
+export type FastSiamOptions = Omit<SimSiamOptions, 'stopGradient'>;
 
-export class FastSiam extends SSLMethod {
-  readonly encoder: Encoder;
-  readonly predictor: Layer;
-  override readonly backboneKey = 'encoder.backbone';
-
-  constructor(readonly backbone: Layer, o: FastSiamOptions) {
-    super();
-    const dim = o.projectionDim ?? DEFAULTS.projectionDim;
-    this.encoder = this.registerModule('encoder', new Encoder(backbone, simsiamProjection(o.featureDim, dim, o.generator)));
-    this.predictor = this.registerModule('predictor', predictionHead(dim, o.predictorHiddenDim ?? Math.max(1, Math.round(dim / 4)), dim, o.generator));
+export class FastSiam extends SimSiam {
+  constructor(backbone: Layer, o: FastSiamOptions) {
+    super(backbone, o);
   }
 
-  step(views: Tensor[]): MethodStep {
+  override step(views: Tensor[]): MethodStep {
     if (views.length < 3) throw new Error(`FastSiam: expected at least three views (the paper's 4), got ${views.length}`);
-    const z = forwardMany(this.encoder, views);      // [N, D] per view
-    const p = forwardMany(this.predictor, z);
+    const z = forwardCrops(this.encoder, views);     // [N, D] per view
+    const p = forwardCrops(this.predictor, z);
     return { loss: fastSiamLoss(p, z), embeddings: [z[0].detach(), z[1].detach()] };
   }
 }

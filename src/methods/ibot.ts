@@ -17,7 +17,8 @@ import { VisionTransformer } from '../models/index.js';
 import { init } from '../nn/index.js';
 import { type Tensor, cat, empty, noGrad, tidy, zeros } from '../tensor/index.js';
 import { blockwiseMask, uniformStream } from '../transforms/index.js';
-import { DINO, type DINOOptions, DINO_VIT_RECIPE, forwardCrops } from './dino.js';
+import { DINO, type DINOOptions, DINO_VIT_RECIPE } from './dino.js';
+import { forwardCrops } from './twoViewEncoder.js';
 import type { MethodStep } from './method.js';
 import type { MethodRecipes } from './recipe.js';
 

@@ -18,14 +18,14 @@ import { Encoder, forwardViews } from './twoViewEncoder.js';
 import { AUG_PLUS_VIEW } from './mocoV2.js';
 import { type MethodRecipes, anyBackbone } from './recipe.js';
 
-/** Projection 2048 wide; the predictor's hidden layer a quarter of it (Sec. 3). */
-const DEFAULTS = { projectionDim: 2048 };
+/** Projection 2048 wide; the predictor's hidden layer a quarter of it (Sec. 3). FastSiam's network too. */
+export const SIMSIAM_DEFAULTS = { projectionDim: 2048 };
 
 export const SIMSIAM_RECIPE: MethodRecipes = anyBackbone({
   source: 'Chen & He, 2021 (SimSiam): MoCo v2\'s aug+ views, heads; SGD 0.06 per 256 with weight decay 5e-4 (the paper\'s CIFAR-10 setting: SGD 0.03 per 256)',
   views: { views: [AUG_PLUS_VIEW, AUG_PLUS_VIEW] },
   optimizer: 'sgd', baseLr: 0.06, weightDecay: 5e-4, warmupEpochs: 10,
-  options: DEFAULTS,
+  options: SIMSIAM_DEFAULTS,
 });
 
 export interface SimSiamOptions {
@@ -44,7 +44,7 @@ export class SimSiam extends SSLMethod {
 
   constructor(readonly backbone: Layer, o: SimSiamOptions) {
     super();
-    const dim = o.projectionDim ?? DEFAULTS.projectionDim;
+    const dim = o.projectionDim ?? SIMSIAM_DEFAULTS.projectionDim;
     this.encoder = this.registerModule('encoder', new Encoder(backbone, simsiamProjection(o.featureDim, dim, o.generator)));
     this.predictor = this.registerModule('predictor', predictionHead(dim, o.predictorHiddenDim ?? Math.max(1, Math.round(dim / 4)), dim, o.generator));
     this.stopGradient = o.stopGradient ?? true;

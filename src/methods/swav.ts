@@ -19,10 +19,9 @@ import { Linear, MLP } from '../nn/index.js';
 import type { Layer } from '../nn/index.js';
 import { sinkhornKnopp, swavLoss } from '../losses/index.js';
 import { type Generator, type Tensor, cat, noGrad, normalize, tensor, zeros } from '../tensor/index.js';
-import { forwardCrops } from './dino.js';
 import { enqueueRows } from './featureQueue.js';
 import { type MethodStep, SSLMethod } from './method.js';
-import { Encoder } from './twoViewEncoder.js';
+import { Encoder, forwardCrops } from './twoViewEncoder.js';
 import { type MethodRecipes, anyBackbone } from './recipe.js';
 import type { ViewRecipe, ViewTemplate } from '../transforms/index.js';
 

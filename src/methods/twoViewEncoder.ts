@@ -1,6 +1,6 @@
 /**
  * The pieces the joint-embedding methods share: an encoder = backbone + projection MLP (the
- * network a momentum copy follows), and running both views through a network in one pass, so
+ * network a momentum copy follows), and running the views through a network in one pass, so
  * that batch norm sees the 2N images together (as SimCLR, BYOL and the reference implementations
  * do), optionally in `splits` chunks (split batch norm: the MoCo CIFAR demo's single-process
  * substitute for per-GPU batch statistics).
@@ -26,12 +26,23 @@ export function forwardSplit(net: Layer, x: Tensor, splits = 1): Tensor {
   return tidy(() => cat(x.chunk(splits, 0).map((part) => net.forward(part)), 0));
 }
 
-/** Views of one shape [N, ...] each through `net` in one pass (batch statistics over all of them): net(v) per view, [N, D]. */
-export function forwardMany(net: Layer, views: Tensor[]): Tensor[] {
+/**
+ * Runs `net` once per run of consecutive inputs of one shape [B, ...] (DINO's multi-crop wrapper: the
+ * global crops together, then the local ones; FastSiam's views and their projections): net(x) per input.
+ */
+export function forwardCrops(net: Layer, crops: Tensor[]): Tensor[] {
   return tidy(() => {
-    const n = views[0].size(0);
-    const out = net.forward(views.length === 1 ? views[0] : cat(views, 0));
-    return views.map((_, i) => out.narrow(0, i * n, n));
+    const out: Tensor[] = [];
+    const shapeOf = (t: Tensor) => t.shape.slice(1).join();
+    for (let i = 0; i < crops.length;) {
+      let j = i + 1;
+      while (j < crops.length && shapeOf(crops[j]) === shapeOf(crops[i])) j++;
+      const b = crops[i].size(0);
+      const joint = net.forward(j - i === 1 ? crops[i] : cat(crops.slice(i, j), 0));
+      for (let k = 0; k < j - i; k++) out.push(joint.narrow(0, k * b, b));
+      i = j;
+    }
+    return out;
   });
 }
 
