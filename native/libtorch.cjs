@@ -67,19 +67,37 @@ function glooInclude(loc) {
   return [loc.include, '/usr/include'].find((dir) => fs.existsSync(path.join(dir, 'gloo', 'config.h')));
 }
 
-/** c10d's NCCL needs nccl.h: in the CUDA toolkit, or in the nvidia-nccl wheel beside a PyTorch install. */
-function ncclInclude(loc) {
+/** The folders of the nvidia-* wheels beside a PyTorch install (site-packages/nvidia/<name>/include). */
+function nvidiaWheelIncludes(loc) {
+  const root = path.join(loc.include, '..', '..', 'nvidia');
+  if (!fs.existsSync(root)) return [];
+  return fs.readdirSync(root).map((name) => path.join(root, name, 'include')).filter((dir) => fs.existsSync(dir));
+}
+
+/** The first folder holding `header`: this libtorch's, the nvidia wheels', the CUDA toolkit's, the system's. */
+function findInclude(loc, header) {
+  const toolkit = process.env.CUDA_HOME ? [path.join(process.env.CUDA_HOME, 'include')] : [];
+  const candidates = [loc.include, ...nvidiaWheelIncludes(loc), ...toolkit, '/usr/local/cuda/include', '/usr/include'];
+  return candidates.find((dir) => fs.existsSync(path.join(dir, header)));
+}
+
+/**
+ * c10d's NCCL needs nccl.h (the CUDA toolkit, or the nvidia-nccl wheel beside a PyTorch install) and
+ * the CUDA driver API's cuda.h, which ATen's CUDA headers include (a PyTorch wheel without the CUDA
+ * toolkit may lack it: then no NCCL, as on an H200 with PyTorch 2.11.0+cu130, 2026-12-04).
+ */
+function ncclIncludes(loc) {
   if (!has(loc, 'torch_cuda') || !fs.existsSync(path.join(loc.include, 'torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupNCCL.hpp'))) return undefined;
-  const candidates = [loc.include, path.join(loc.include, '..', '..', 'nvidia', 'nccl', 'include'), '/usr/include', '/usr/local/cuda/include'];
-  return candidates.find((dir) => fs.existsSync(path.join(dir, 'nccl.h')));
+  const nccl = findInclude(loc, 'nccl.h');
+  const cuda = findInclude(loc, 'cuda.h');
+  return nccl && cuda ? [nccl, cuda] : undefined;
 }
 
 if (what === 'includes') {
   const dirs = [loc.include, loc.api];
   const gloo = glooInclude(loc);
   if (gloo && !dirs.includes(gloo)) dirs.push(gloo);
-  const nccl = ncclInclude(loc);
-  if (nccl && !dirs.includes(nccl)) dirs.push(nccl);
+  for (const dir of ncclIncludes(loc) ?? []) if (!dirs.includes(dir)) dirs.push(dir);
   console.log(dirs.join(' '));
 } else if (what === 'libs') {
   const libs = ['-Wl,--no-as-needed', `-L${loc.lib}`];
@@ -91,7 +109,7 @@ if (what === 'includes') {
   const defs = [`_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(loc)}`];
   if (has(loc, 'torch_cuda')) defs.push('SELFSUP_WITH_CUDA=1');
   if (glooInclude(loc)) defs.push('USE_C10D_GLOO=1');
-  if (ncclInclude(loc)) defs.push('USE_C10D_NCCL=1', 'SELFSUP_WITH_NCCL=1');
+  if (ncclIncludes(loc)) defs.push('USE_C10D_NCCL=1', 'SELFSUP_WITH_NCCL=1');
   console.log(defs.join(' '));
 } else if (what === 'std') {
   console.log(`-std=${cxxStandard(loc)}`);

@@ -20,11 +20,12 @@ describe('engine', () => {
     if (process.env.SELFSUP_CPU_ALLOCATOR === 'default') return;
     const before = allocatorStats();
     assert.equal(before.caching, true);
-    for (let i = 0; i < 5; i++) tidy(() => { zeros([1 << 20]).add(1); }); // two 4 MiB buffers a round
+    // on the CPU whatever the default device (SELFSUP_DEVICE=cuda): this is the CPU allocator
+    for (let i = 0; i < 5; i++) tidy(() => { zeros([1 << 20], { device: 'cpu' }).add(1); }); // two 4 MiB buffers a round
     const after = allocatorStats();
     assert.ok(after.hits - before.hits >= 8, `hits ${after.hits - before.hits}`);
     assert.ok(after.cachedBytes >= 4 << 20);
-    const live: Tensor = ones([1 << 20]);
+    const live: Tensor = ones([1 << 20], { device: 'cpu' });
     assert.ok(allocatorStats().liveBytes >= 4 << 20);
     live.dispose();
     emptyCache();
