@@ -2,7 +2,7 @@
  * `npm run bench -- quality`: chooses the short-run recipes of test/methodQuality.test.ts honestly.
  * Each recipe (test/helpers/qualityRecipes.ts, or `--only <method>`) pretrains from `--seeds` random
  * encoders on 4,000 of the demo's 5,000 training images and measures weighted kNN (k 200, T 0.1) on the
- * other 1,000 (a seeded validation split), beside the same random encoder's. The demo's test images
+ * other 1,000 (a seeded validation split; a linear probe where the recipe says), beside the same random encoder's. The demo's test images
  * are touched only with `--split test`, for the numbers reported once for the recipes chosen.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,12 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ImageArray, ImageFolder } from '../src/data/index.js';
-import { backboneKnn } from '../src/eval/index.js';
 import { buildMethod, methodViews } from '../src/methods/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { Generator, randperm, tidy } from '../src/tensor/index.js';
 import { pretrain } from '../src/train/index.js';
-import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES } from '../test/helpers/qualityRecipes.js';
+import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES, qualityTop1 } from '../test/helpers/qualityRecipes.js';
 import { round } from './sideBySide.js';
 
 export interface QualityBenchOptions {
@@ -41,7 +40,7 @@ export async function qualityBench(o: QualityBenchOptions): Promise<Record<strin
   for (const [name, r] of QUALITY_RECIPES.filter(([n]) => !o.only || n === o.only)) {
     if (!sets.has(r.size)) sets.set(r.size, await splitAt(r.size, o.split));
     const [train, evaluation] = sets.get(r.size)!;
-    const top1 = (backbone: ReturnType<typeof resnet18>) => backboneKnn(backbone, train, evaluation, methodViews('eval', { size: r.size }).views[0]).top1;
+    const top1 = (backbone: ReturnType<typeof resnet18>) => qualityTop1(r, backbone, train, evaluation, methodViews('eval', { size: r.size }).views[0]);
     for (let seed = 0; seed < o.seeds; seed++) {
       const generator = new Generator(seed);
       const backbone = resnet18({ stem: 'cifar', width: r.width, generator });
@@ -55,7 +54,7 @@ export async function qualityBench(o: QualityBenchOptions): Promise<Record<strin
       const seconds = (performance.now() - start) / 1000;
       const trained = top1(backbone);
       const row = {
-        method: name, size: r.size, width: r.width, steps: r.steps, seed, split: o.split, random_top1: round(random, 3), top1: round(trained, 3),
+        method: name, size: r.size, width: r.width, steps: r.steps, seed, split: o.split, evaluation: r.evaluation ?? 'knn', random_top1: round(random, 3), top1: round(trained, 3),
         gain_points: round(100 * (trained - random), 1), loss: [round(summary.firstLoss, 3), round(summary.lastLoss, 3)], seconds: round(seconds, 1),
       };
       process.stderr.write(`${JSON.stringify(row)}\n`);

@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { type ImageArray, ImageFolder } from '../src/data/index.js';
-import { backboneKnn, extractFeatures, linearProbe } from '../src/eval/index.js';
+import { backboneKnn } from '../src/eval/index.js';
 import { BEiT, buildMethod, MAE, methodViews } from '../src/methods/index.js';
 import { type VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
-import { Generator, resolvePrecision, tidy } from '../src/tensor/index.js';
+import { Generator, resolvePrecision } from '../src/tensor/index.js';
 import { type OptimizerConfig, pretrain } from '../src/train/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../src/transforms/index.js';
 import { KMeansTokenizer, samplePatches } from '../src/tokenizers/index.js';
-import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES } from './helpers/qualityRecipes.js';
+import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES, type QualityRecipe, linearTop1, qualityTop1 } from './helpers/qualityRecipes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-quality-'));
 const demo = fileURLToPath(new URL('../../data/cifar10-demo', import.meta.url));
@@ -36,26 +36,27 @@ describe('methods on real images', async () => {
   // The demo's images at 32 px, and the same images at 16 px, where a step costs about a third: each
   // recipe's size and width were chosen on a validation split, 2 seeds (`npm run bench -- quality`).
   const sets = new Map([[16, await demoImages(16)], [32, await demoImages(32)]]);
-  const top1 = (backbone: ReturnType<typeof resnet18>, size: number) =>
-    backboneKnn(backbone, sets.get(size)!.train, sets.get(size)!.test, methodViews('eval', { size }).views[0], { precision }).top1;
-  // Every recipe starts from a random encoder of seed 0: its kNN accuracy is measured once per size and width.
+  const top1 = (r: QualityRecipe, backbone: ReturnType<typeof resnet18>) =>
+    qualityTop1(r, backbone, sets.get(r.size)!.train, sets.get(r.size)!.test, methodViews('eval', { size: r.size }).views[0], precision);
+  // Every recipe starts from a random encoder of seed 0: its accuracy is measured once per size, width and evaluation.
   const randomTop1 = new Map<string, number>();
 
   for (const [name, r] of QUALITY_RECIPES) {
+    const probe = r.evaluation === 'linear' ? 'a linear probe' : 'kNN';
     const claim = name === 'dino' ? 'the loss stays finite and off a single prototype and kNN beats the random encoder'
-      : 'the loss falls and kNN beats the random encoder';
+      : `the loss falls and ${probe} beats the random encoder`;
     test(`${name} (${r.size} px, width ${r.width}): ${claim}`, async () => {
       const generator = new Generator(0);
       const backbone = resnet18({ stem: 'cifar', width: r.width, generator });
       const method = buildMethod(name, backbone, backbone.featureDim, { ...QUALITY_BASE_OPTIONS, ...r.options }, generator);
-      const key = `${r.size}/${r.width}`;
-      if (!randomTop1.has(key)) randomTop1.set(key, top1(backbone, r.size));
+      const key = `${r.size}/${r.width}/${r.evaluation ?? 'knn'}`;
+      if (!randomTop1.has(key)) randomTop1.set(key, top1(r, backbone));
       const random = randomTop1.get(key)!;
       const summary = await pretrain(method, sets.get(r.size)!.train, methodViews(name, { size: r.size, localCrops: r.localCrops }), {
         out: join(dir, name), epochs: 100, maxSteps: r.steps, batchSize: 128, clipGrad: r.clipGrad,
         optimizer: r.optimizer, diagnosticsEvery: 1000, log: () => undefined,
       });
-      const trained = top1(backbone, r.size);
+      const trained = top1(r, backbone);
       if (name === 'dino') {
         // DINO's loss sits near log K (uniform teacher) early on; it must not have collapsed to one prototype
         assert.ok(summary.lastLoss > 0.5 * Math.log(1024) && Number.isFinite(summary.lastLoss), `${name}: final loss ${summary.lastLoss}`);
@@ -66,7 +67,7 @@ describe('methods on real images', async () => {
       } else {
         assert.ok(summary.lastLoss < summary.firstLoss, `${name}: loss ${summary.firstLoss} -> ${summary.lastLoss}`);
       }
-      assert.ok(trained > random + 0.015, `${name}: kNN top-1 random ${random}, trained ${trained}`);
+      assert.ok(trained > random + 0.015, `${name}: ${probe} top-1 random ${random}, trained ${trained}`);
       method.dispose();
     });
   }
@@ -79,18 +80,17 @@ describe('masked image modelling on real images', async () => {
   // ViT-Tiny/4 with fewer blocks keeps the budget of a test.
   const vit = (depth: number, o: { posEmbed?: 'sincos'; layerScale?: number; pool?: 'mean' }) => vitTiny({ imageSize: 32, patchSize: 4, depth, generator: new Generator(0), ...o });
   // MAE's features are made for linear probing (He et al., 2022, Sec. 4.3), not for kNN.
-  const linearTop1 = (backbone: VisionTransformer) => tidy(() => linearProbe(extractFeatures(backbone, train, { view, precision }), train.allLabels(),
-    extractFeatures(backbone, test_, { view, precision }), test_.allLabels(), { numClasses: 10, epochs: 30 }).report.top1);
+  const linearProbeTop1 = (backbone: VisionTransformer) => linearTop1(backbone, train, test_, view, precision);
   const adamw = (lr: number, beta2: number): OptimizerConfig => ({ name: 'adamw', lr, weightDecay: 0.05, betas: [0.9, beta2], warmupEpochs: 1 });
 
   test('MAE: the masked-patch loss falls and a linear probe on its cls token beats the random ViT', async () => {
     const backbone = vit(4, { posEmbed: 'sincos' });
     const method = new MAE(backbone, { generator: new Generator(0) });
-    const random = linearTop1(backbone);
+    const random = linearProbeTop1(backbone);
     const summary = await pretrain(method, train, methodViews('mae', { size: 32 }), {
       out: join(dir, 'mae'), epochs: 100, maxSteps: 150, batchSize: 128, optimizer: adamw(1.5e-3, 0.95), log: () => undefined,
     });
-    const trained = linearTop1(backbone);
+    const trained = linearProbeTop1(backbone);
     assert.ok(summary.lastLoss < 0.5 * summary.firstLoss, `loss ${summary.firstLoss} -> ${summary.lastLoss}`);
     assert.ok(trained > random + 0.02, `linear top-1 random ${random}, trained ${trained}`);
     method.dispose();

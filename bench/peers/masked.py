@@ -1,4 +1,4 @@
-"""Peer of the `mae` and `beit` rows of `npm run bench -- methods`: masked image modelling in
+"""Peer of the `mae`, `beit` and `simmim` rows of `npm run bench -- methods`: masked image modelling in
 PyTorch as the reference code writes it, ViT-Tiny/4 (tools/timm_vit.py, timm's structure) at 32x32
 on CIFAR-10 JPEGs in a torchvision ImageFolder DataLoader with worker processes, AdamW.
 
@@ -126,14 +126,33 @@ class Tokenizer(nn.Module):
         return d.argmin(1).reshape(x.shape[0], -1)
 
 
-class BEiT(nn.Module):
+class MaskedViT(nn.Module):
+    """The ViT of BEiT and SimMIM: LayerScale 0.1 on both residual branches, a mask token in place of
+    the masked patch embeddings; returns the patch tokens after the final norm."""
+
     def __init__(self):
         super().__init__()
         self.vit = VisionTransformer(PATCH, DIM, DEPTH, HEADS, GRID * GRID, 1)
-        for blk in self.vit.blocks:  # LayerScale 0.1 on both residual branches
+        for blk in self.vit.blocks:
             blk.gamma1 = nn.Parameter(torch.full((DIM,), 0.1))
             blk.gamma2 = nn.Parameter(torch.full((DIM,), 0.1))
         self.mask_token = nn.Parameter(torch.zeros(1, 1, DIM))
+
+    def forward(self, imgs, mask):
+        b, v = imgs.shape[0], self.vit
+        t = v.patch_embed(imgs)
+        t = torch.where(mask.unsqueeze(-1), self.mask_token.expand_as(t), t) + v.pos_embed[:, 1:]
+        h = torch.cat([(v.cls_token + v.pos_embed[:, :1]).expand(b, -1, -1), t], 1)
+        for blk in v.blocks:
+            h = h + blk.gamma1 * blk.attn(blk.norm1(h))
+            h = h + blk.gamma2 * blk.mlp(blk.norm2(h))
+        return v.norm(h)[:, 1:]
+
+
+class BEiT(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = MaskedViT()
         self.lm_head = nn.Linear(DIM, 8192)
         self.tokenizer = Tokenizer()
 
@@ -141,20 +160,33 @@ class BEiT(nn.Module):
         b = imgs.shape[0]
         mask = torch.stack([blockwise_mask(GRID, round(0.4 * GRID * GRID)) for _ in range(b)])
         ids = self.tokenizer(imgs)
-        v = self.vit
-        t = v.patch_embed(imgs)
-        t = torch.where(mask.unsqueeze(-1), self.mask_token.expand_as(t), t) + v.pos_embed[:, 1:]
-        h = torch.cat([(v.cls_token + v.pos_embed[:, :1]).expand(b, -1, -1), t], 1)
-        for blk in v.blocks:
-            h = h + blk.gamma1 * blk.attn(blk.norm1(h))
-            h = h + blk.gamma2 * blk.mlp(blk.norm2(h))
-        h = v.norm(h)[:, 1:]
+        h = self.encoder(imgs, mask)
         return F.cross_entropy(self.lm_head(h[mask]), ids[mask])
+
+
+class SimMIM(nn.Module):
+    """SimMIM's MaskGenerator (60% of 8-px squares, 2x2 patches each), a linear head to each patch's
+    pixels, L1 on the masked pixels."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = MaskedViT()
+        self.head = nn.Linear(DIM, PATCH * PATCH * 3)
+
+    def forward(self, imgs):
+        b, cells = imgs.shape[0], GRID // 2
+        count = math.ceil(cells * cells * 0.6)
+        mask = torch.zeros(b, cells * cells, dtype=torch.bool)
+        mask.scatter_(1, torch.rand(b, cells * cells).argsort(1)[:, :count], True)
+        mask = mask.reshape(b, cells, cells).repeat_interleave(2, 1).repeat_interleave(2, 2).reshape(b, GRID * GRID)
+        pred = self.head(self.encoder(imgs, mask))
+        error = (pred - patchify(imgs)).abs().mean(-1)
+        return (error * mask).sum() / mask.sum()
 
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--method", choices=["mae", "beit"], required=True)
+    p.add_argument("--method", choices=["mae", "beit", "simmim"], required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
@@ -170,6 +202,10 @@ def main():
         view = T.Compose([T.RandomResizedCrop(32, scale=(0.2, 1.0), interpolation=T.InterpolationMode.BICUBIC), T.RandomHorizontalFlip(),
                           T.ToTensor(), T.Normalize(MEAN, STD)])
         betas = (0.9, 0.95)
+    elif a.method == "simmim":
+        view = T.Compose([T.RandomResizedCrop(32, scale=(0.67, 1.0), ratio=(3 / 4, 4 / 3)), T.RandomHorizontalFlip(),
+                          T.ToTensor(), T.Normalize(MEAN, STD)])
+        betas = (0.9, 0.999)
     else:
         view = T.Compose([T.RandomResizedCrop(32, scale=(0.08, 1.0)), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4),
                           T.ToTensor(), T.Normalize(MEAN, STD)])
@@ -180,7 +216,7 @@ def main():
     it = endless(loader)
 
     def make_step(mode):
-        model = MAE() if a.method == "mae" else BEiT()
+        model = {"mae": MAE, "beit": BEiT, "simmim": SimMIM}[a.method]()
         params = [q for q in model.parameters() if q.requires_grad]
         opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim > 1], "weight_decay": 0.05},
                                  {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=1.5e-4, betas=betas)

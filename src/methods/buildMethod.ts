@@ -7,7 +7,7 @@
  * ```
  */
 import type { Layer } from '../nn/index.js';
-import { VisionTransformer } from '../models/index.js';
+import { ResNet, VisionTransformer } from '../models/index.js';
 import type { Generator } from '../tensor/index.js';
 import { type Normalization, type VisualTokenizer, loadTokenizer } from '../tokenizers/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../transforms/index.js';
@@ -23,15 +23,16 @@ import { MoCoV2 } from './mocoV2.js';
 import { MoCoV3 } from './mocoV3.js';
 import { NNCLR } from './nnclr.js';
 import { SimCLR } from './simclr.js';
+import { SimMIM } from './simmim.js';
 import { SimSiam } from './simsiam.js';
 import { SupervisedPretraining } from './supervised.js';
 import { SwAV } from './swav.js';
 import { VICReg } from './vicreg.js';
 
-export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'nnclr', 'fastsiam', 'swav', 'dino', 'ibot', 'mae', 'beit', 'supervised'] as const;
+export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'nnclr', 'fastsiam', 'swav', 'dino', 'ibot', 'mae', 'beit', 'simmim', 'supervised'] as const;
 export type MethodName = typeof METHOD_NAMES[number];
-/** Methods that mask patches, so need a ViT; they train with AdamW by default. */
-export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae', 'beit'];
+/** Methods that mask patches and reconstruct them; they train with AdamW by default (MAE and BEiT on a ViT only). */
+export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae', 'beit', 'simmim'];
 /** Self-distillation methods: multi-crop views, AdamW with a rising weight decay, clipped gradients. */
 export const SELF_DISTILLATION_METHODS: readonly MethodName[] = ['dino', 'ibot'];
 /** Methods whose backbone must be a ViT. */
@@ -53,7 +54,7 @@ export interface MethodOptions {
   lambda?: number;
   stopGradient?: boolean;
   freezePatchProjection?: boolean;
-  /** MAE: fraction of patches masked, per-patch normalised targets, decoder size */
+  /** MAE, BEiT, SimMIM: fraction of patches masked (when a step is given no mask); MAE: per-patch normalised targets, decoder size */
   maskRatio?: number;
   normalizePixels?: boolean;
   decoderDim?: number;
@@ -108,6 +109,9 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
       const tokenizer = typeof o.tokenizer === 'string' ? loadTokenizer(o.tokenizer) : o.tokenizer;
       return new BEiT(backbone, tokenizer, { viewNormalize: o.viewNormalize ?? { mean: IMAGENET_MEAN, std: IMAGENET_STD }, maskRatio: o.maskRatio, generator });
     }
+    case 'simmim':
+      if (!(backbone instanceof VisionTransformer || backbone instanceof ResNet)) throw new Error(`method 'simmim' needs a ViT or a ResNet backbone`);
+      return new SimMIM(backbone, { maskRatio: o.maskRatio, generator });
     case 'supervised':
       if (o.numClasses === undefined) throw new Error("method 'supervised' needs the number of classes of its labels");
       return new SupervisedPretraining(backbone, { ...common, numClasses: o.numClasses, labelSmoothing: o.labelSmoothing });

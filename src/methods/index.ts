@@ -18,6 +18,7 @@ export * from './supervised.js';
 export * from './nnclr.js';
 export * from './fastSiam.js';
 export * from './swav.js';
+export * from './simmim.js';
 export * from './featureQueue.js';
 export * from './recipe.js';
 export * from './recipes.js';

@@ -14,7 +14,7 @@
  * const map = net.forwardMap(images);            // [N, 512, 4, 4]
  * ```
  */
-import { type Generator, type MemoryFormat, type Tensor, adaptiveAvgPool2d, maxPool2d, pipe } from '../tensor/index.js';
+import { type Generator, type MemoryFormat, type Tensor, adaptiveAvgPool2d, maxPool2d, pipe, tidy, where } from '../tensor/index.js';
 import { BatchNorm2d, Conv2d, Layer, Linear, Sequential, init } from '../nn/index.js';
 
 export type Stem = 'imagenet' | 'cifar';
@@ -149,11 +149,49 @@ export class ResNet extends Layer {
     return super.toMemoryFormat(memoryFormat);
   }
 
-  /** The last feature map: [N, 3, H, W] -> [N, featureDim, H/32, W/32] (H/8 with the CIFAR stem). */
-  forwardMap(x: Tensor): Tensor {
+  /** Pixels per position of the last feature map: 32 with the ImageNet stem, 8 with the CIFAR stem. */
+  get outputStride(): number {
+    return this.stem === 'imagenet' ? 32 : 8;
+  }
+
+  /** Channels of the stem's output (the first stage's input). */
+  get stemChannels(): number {
+    return this.conv1.weight.shape[0];
+  }
+
+  /** The stem's steps: [N, 3, H, W] -> [N, stemChannels, H/4, W/4] (H with the CIFAR stem). */
+  private stemSteps(): ((t: Tensor) => Tensor)[] {
     const steps = [(t: Tensor) => t.contiguous(this.memoryFormat), (t: Tensor) => this.conv1.forward(t), (t: Tensor) => this.bn1.forward(t), (t: Tensor) => t.relu_()];
     if (this.stem === 'imagenet') steps.push((t) => maxPool2d(t, 3, { stride: 2, padding: 1 }));
-    return pipe(x, ...steps, ...this.layers.map((layer) => (t: Tensor) => layer.forward(t)));
+    return steps;
+  }
+
+  /** The four stages' steps: the stem's output -> [N, featureDim, H/32, W/32]. */
+  private stageSteps(): ((t: Tensor) => Tensor)[] {
+    return this.layers.map((layer) => (t: Tensor) => layer.forward(t));
+  }
+
+  /** The last feature map: [N, 3, H, W] -> [N, featureDim, H/32, W/32] (H/8 with the CIFAR stem). */
+  forwardMap(x: Tensor): Tensor {
+    return pipe(x, ...this.stemSteps(), ...this.stageSteps());
+  }
+
+  /**
+   * SimMIM on a ConvNet (Xie et al., 2022): after the stem, the positions under a masked cell of
+   * `mask` (bool [N, g, g], a grid that divides the stem's output) take `maskToken` ([1, stemChannels, 1, 1]);
+   * then the stages, as forwardMap: [N, featureDim, H/32, W/32].
+   */
+  forwardMaskedMap(x: Tensor, mask: Tensor, maskToken: Tensor): Tensor {
+    const replaceMasked = (stem: Tensor) => tidy(() => {
+      const [n, , h] = stem.shape;
+      if (mask.ndim !== 3 || mask.shape[0] !== n || mask.shape[1] !== mask.shape[2] || h % mask.shape[1] !== 0) {
+        throw new Error(`ResNet.forwardMaskedMap: expected a square mask [${n}, g, g] with g dividing the stem's output side ${h}, got [${mask.shape.join(', ')}]`);
+      }
+      const factor = h / mask.shape[1];
+      const cells = mask.repeatInterleave(factor, 1).repeatInterleave(factor, 2).unsqueeze(1); // [N, 1, h, w]
+      return where(cells, maskToken, stem).contiguous(this.memoryFormat);
+    });
+    return pipe(x, ...this.stemSteps(), replaceMasked, ...this.stageSteps());
   }
 
   /** Pooled features [N, featureDim], or class logits when built with numClasses. */

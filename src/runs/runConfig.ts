@@ -48,7 +48,7 @@ void viewTemplateMatches;
 export const ViewRecipeSchema = z.strictObject({
   views: z.array(ViewTemplateSchema).min(1),
   localViews: z.strictObject({ count: z.number().int().min(0), sideFraction: z.number().gt(0).max(1), view: ViewTemplateSchema }).optional(),
-  mask: z.strictObject({ kind: z.enum(['random', 'blockwise']), ratio: z.number().gt(0).lt(1) }).optional(),
+  mask: z.strictObject({ kind: z.enum(['random', 'blockwise']), ratio: z.number().gt(0).lt(1), cellPatches: z.number().int().positive().optional() }).optional(),
   smallImageColorStrength: z.number().min(0).optional(),
 });
 /** threads and loader workers: at most 4 per core (more only thrash; thousands hang or exhaust memory) */

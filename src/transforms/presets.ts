@@ -42,8 +42,11 @@ export interface ViewRecipe {
   views: ViewTemplate[];
   /** multi-crop (DINO, iBOT): `count` smaller views at `sideFraction` of the global side */
   localViews?: { count: number; sideFraction: number; view: ViewTemplate };
-  /** masked image modelling: random (MAE) or blockwise (BEiT) masks of `ratio` of the patches */
-  mask?: { kind: 'random' | 'blockwise'; ratio: number };
+  /**
+   * masked image modelling: random (MAE) or blockwise (BEiT) masks of `ratio` of the patches; with
+   * `cellPatches`, random masks of squares of that many patches a side (SimMIM: 32-px squares on 16-px patches)
+   */
+  mask?: { kind: 'random' | 'blockwise'; ratio: number; cellPatches?: number };
   /** at 64 px and less, the colour jitter's strength times this (SimCLR App. B.9: 0.5); default 1 */
   smallImageColorStrength?: number;
 }
@@ -107,7 +110,9 @@ export function buildViews(recipe: ViewRecipe, o: PresetOptions, name = 'views')
   let mask: MaskConfig | undefined;
   if (recipe.mask) {
     const ratio = o.maskRatio ?? recipe.mask.ratio;
-    mask = recipe.mask.kind === 'random' ? { kind: 'random', patchSize, ratio } : { kind: 'blockwise', patchSize, ratio, minPatches: small ? 4 : 16 };
+    mask = recipe.mask.kind === 'random'
+      ? { kind: 'random', patchSize: patchSize * (recipe.mask.cellPatches ?? 1), ratio }
+      : { kind: 'blockwise', patchSize, ratio, minPatches: small ? 4 : 16 };
   }
   const set: ViewSet = { views: views.map((v) => forDomain(v, o.domain ?? 'natural')), ...(mask ? { mask } : {}) };
   set.views.forEach((v, i) => checkViewConfig(v, `${name}.views[${i}]`));

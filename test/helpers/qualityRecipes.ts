@@ -1,7 +1,12 @@
 // The short-run recipes of test/methodQuality.test.ts, shared with `npm run bench -- quality`, which
 // chose them on a validation split of the demo's training images (README: "Short runs of every method").
+import type { ImageArray } from '../../src/data/index.js';
+import { backboneKnn, extractFeatures, linearProbe } from '../../src/eval/index.js';
 import type { MethodName, MethodOptions } from '../../src/methods/index.js';
+import type { Layer } from '../../src/nn/index.js';
+import { tidy } from '../../src/tensor/index.js';
 import type { OptimizerConfig } from '../../src/train/index.js';
+import type { ViewConfig } from '../../src/transforms/index.js';
 
 export interface QualityRecipe {
   /** image side: the demo's 32 px images, or the same at 16 px where a step costs about a third */
@@ -13,10 +18,25 @@ export interface QualityRecipe {
   options?: MethodOptions;
   localCrops?: number;
   clipGrad?: number;
+  /** how the features are judged: weighted kNN (default), or a linear probe for masked image modelling, whose
+   * features are made for it rather than for kNN (He et al., 2022, Sec. 4.3) */
+  evaluation?: 'knn' | 'linear';
+}
+
+/** Top-1 accuracy on `queries` of a linear probe (30 epochs) trained on the backbone's features of `bank`. */
+export function linearTop1(backbone: Layer, bank: ImageArray, queries: ImageArray, view: ViewConfig, precision?: 'fp32' | 'bf16'): number {
+  return tidy(() => linearProbe(extractFeatures(backbone, bank, { view, precision }), bank.allLabels(),
+    extractFeatures(backbone, queries, { view, precision }), queries.allLabels(), { numClasses: 10, epochs: 30 }).report.top1);
+}
+
+/** Top-1 accuracy on `queries` of the backbone's features, as the recipe judges them (kNN with `bank`, or a linear probe trained on it). */
+export function qualityTop1(r: QualityRecipe, backbone: Layer, bank: ImageArray, queries: ImageArray, view: ViewConfig, precision?: 'fp32' | 'bf16'): number {
+  return r.evaluation === 'linear' ? linearTop1(backbone, bank, queries, view, precision) : backboneKnn(backbone, bank, queries, view, { precision }).top1;
 }
 
 const sgd = (lr: number): OptimizerConfig => ({ name: 'sgd', lr, weightDecay: 5e-4, warmupEpochs: 0.5 });
 const lars = (lr: number): OptimizerConfig => ({ name: 'lars', lr, weightDecay: 1e-6, warmupEpochs: 0.5 });
+const adamw = (lr: number): OptimizerConfig => ({ name: 'adamw', lr, weightDecay: 0.05, warmupEpochs: 0.5 });
 
 /** ResNet-18 (CIFAR stem) at a quarter or an eighth of its width, heads 512 wide, batch 128; the cosine runs over 100 epochs, so the lr stays near its peak. */
 export const QUALITY_RECIPES: [MethodName, QualityRecipe][] = [
@@ -30,6 +50,8 @@ export const QUALITY_RECIPES: [MethodName, QualityRecipe][] = [
   ['byol', { size: 32, width: 0.125, steps: 200, optimizer: sgd(0.1), options: { momentum: 0.9 } }],
   ['nnclr', { size: 16, width: 0.25, steps: 100, optimizer: sgd(0.12) }],
   ['fastsiam', { size: 32, width: 0.125, steps: 100, optimizer: sgd(0.1), options: { projectionDim: 512 } }],
+  // SimMIM on a ResNet: the mask token at the stem's output, 60% of the 8-px squares, L1 on their pixels
+  ['simmim', { size: 32, width: 0.25, steps: 100, optimizer: adamw(2e-3), evaluation: 'linear' }],
   // solo-learn's CIFAR DINO (LARS 0.3, batch-norm head) with 1024 prototypes, a teacher at 0.99 -> 1 and 2 local crops
   ['dino', { size: 32, width: 0.25, steps: 120, optimizer: lars(0.3), options: { prototypes: 1024, momentum: 0.99 }, localCrops: 2, clipGrad: 3 }],
 ];
