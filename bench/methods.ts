@@ -49,11 +49,12 @@ const normalize = { mean: CIFAR10_MEAN, std: CIFAR10_STD };
 /** Projector width for Barlow Twins and VICReg in both (the papers' 8192 x 3 is ImageNet-sized). */
 const HIDDEN: Partial<Record<MethodName, number>> = { barlow_twins: 2048, vicreg: 2048 };
 
-/** DINO / iBOT rows: the backbone (bench/peers/dino.py is the peer of all three). */
+/** DINO / iBOT / DINOv2 rows: the backbone (bench/peers/dino.py is the peer of all four). */
 const SELF_DISTILLATION_ROWS: Record<string, { method: MethodName; backbone: 'vit_tiny' | 'resnet18' }> = {
   dino: { method: 'dino', backbone: 'vit_tiny' },
   dino_resnet18: { method: 'dino', backbone: 'resnet18' },
   ibot: { method: 'ibot', backbone: 'vit_tiny' },
+  dinov2: { method: 'dinov2', backbone: 'vit_tiny' },
 };
 
 /**

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ImageArray, ImageFolder } from '../src/data/index.js';
 import { buildMethod, methodViews } from '../src/methods/index.js';
-import { resnet18 } from '../src/models/index.js';
+import type { Layer } from '../src/nn/index.js';
 import { Generator, randperm, tidy } from '../src/tensor/index.js';
 import { pretrain } from '../src/train/index.js';
-import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES, qualityTop1 } from '../test/helpers/qualityRecipes.js';
+import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES, qualityBackbone, qualityTop1 } from '../test/helpers/qualityRecipes.js';
 import { round } from './sideBySide.js';
 
 export interface QualityBenchOptions {
@@ -40,11 +40,11 @@ export async function qualityBench(o: QualityBenchOptions): Promise<Record<strin
   for (const [name, r] of QUALITY_RECIPES.filter(([n]) => !o.only || n === o.only)) {
     if (!sets.has(r.size)) sets.set(r.size, await splitAt(r.size, o.split));
     const [train, evaluation] = sets.get(r.size)!;
-    const top1 = (backbone: ReturnType<typeof resnet18>) => qualityTop1(r, backbone, train, evaluation, methodViews('eval', { size: r.size }).views[0]);
+    const top1 = (backbone: Layer) => qualityTop1(r, backbone, train, evaluation, methodViews('eval', { size: r.size }).views[0]);
     for (let seed = 0; seed < o.seeds; seed++) {
       const generator = new Generator(seed);
-      const backbone = resnet18({ stem: 'cifar', width: r.width, generator });
-      const method = buildMethod(name, backbone, backbone.featureDim, { ...QUALITY_BASE_OPTIONS, ...r.options }, generator);
+      const { backbone, featureDim } = qualityBackbone(r, generator);
+      const method = buildMethod(name, backbone, featureDim, { ...QUALITY_BASE_OPTIONS, ...r.options }, generator);
       const random = top1(backbone);
       const start = performance.now();
       const summary = await pretrain(method, train, methodViews(name, { size: r.size, localCrops: r.localCrops }), {
@@ -54,7 +54,7 @@ export async function qualityBench(o: QualityBenchOptions): Promise<Record<strin
       const seconds = (performance.now() - start) / 1000;
       const trained = top1(backbone);
       const row = {
-        method: name, size: r.size, width: r.width, steps: r.steps, seed, split: o.split, evaluation: r.evaluation ?? 'knn', random_top1: round(random, 3), top1: round(trained, 3),
+        method: name, size: r.size, width: r.width, vit: r.vit, steps: r.steps, seed, split: o.split, evaluation: r.evaluation ?? 'knn', random_top1: round(random, 3), top1: round(trained, 3),
         gain_points: round(100 * (trained - random), 1), loss: [round(summary.firstLoss, 3), round(summary.lastLoss, 3)], seconds: round(seconds, 1),
       };
       process.stderr.write(`${JSON.stringify(row)}\n`);

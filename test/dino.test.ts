@@ -1,10 +1,10 @@
 // DINO: the self-distillation loss and the centre by hand, and one step of the method.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { dinoCenter, dinoLoss, ibotPatchCenter, ibotPatchLoss } from '../src/losses/index.js';
-import { DINO, IBOT, forwardCrops } from '../src/methods/index.js';
+import { dinoCenter, dinoLoss, ibotPatchCenter, ibotPatchLoss, koleoLoss, sinkhornKnopp, teacherTargets } from '../src/losses/index.js';
+import { DINO, DINOv2, IBOT, forwardCrops } from '../src/methods/index.js';
 import { vitTiny } from '../src/models/index.js';
-import { Generator, rand, tensor, zeros } from '../src/tensor/index.js';
+import { Generator, type Tensor, cat, noGrad, rand, randn, tensor, zeros } from '../src/tensor/index.js';
 import { assertClose, gradcheck } from './helpers/gradcheck.js';
 
 const softmax = (v: number[], t: number) => { const e = v.map((x) => Math.exp(x / t)); const s = e.reduce((a, b) => a + b); return e.map((x) => x / s); };
@@ -111,3 +111,58 @@ describe('DINO', () => {
   });
 });
 
+describe('DINOv2', () => {
+  test('Sinkhorn-Knopp targets: the codes of every global crop\'s rows together at the teacher temperature; the losses use them', () => {
+    const g = new Generator(7);
+    const teacher = [randn([3, 5], { generator: g }), randn([3, 5], { generator: g })];
+    const student = [randn([3, 5], { generator: g }), randn([3, 5], { generator: g }), randn([3, 5], { generator: g })];
+    const t = { studentTemperature: 0.1, teacherTemperature: 0.05 };
+    const codes = sinkhornKnopp(cat(teacher, 0), { epsilon: 0.05, iterations: 3 }); // [6, 5]
+    const targets = teacherTargets(teacher, 'sinkhorn', 0.05);
+    assertClose(cat(targets, 0).flatten().toArray() as number[], codes.flatten().toArray() as number[], 1e-6);
+    assertClose(codes.sum(1).toArray() as number[], [1, 1, 1, 1, 1, 1], 1e-5);
+    // the loss by hand with those targets: the mean over the 4 pairs (i global target, j != i)
+    const q = targets.map((x) => x.toArray() as number[][]);
+    const logp = student.map((x) => x.div(0.1).logSoftmax(-1).toArray() as number[][]);
+    let total = 0;
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) {
+      if (i !== j) total -= q[i].reduce((sum, row, b) => sum + row.reduce((a, v, k) => a + v * logp[j][b][k], 0), 0) / 3;
+    }
+    assertClose([dinoLoss(student, teacher, 'sinkhorn', t).item()], [total / 4], 1e-5);
+    // the patch loss: codes of the masked patches of both crops together (2 + 1 rows), nothing elsewhere
+    const patchesT = [randn([1, 4, 5], { generator: g }), randn([1, 4, 5], { generator: g })];
+    const patchesS = [randn([1, 4, 5], { generator: g }), randn([1, 4, 5], { generator: g })];
+    const masks = [tensor([[1, 0, 1, 0]], { dtype: 'bool' }), tensor([[0, 0, 0, 1]], { dtype: 'bool' })];
+    const rows = sinkhornKnopp(cat([patchesT[0].select(1, 0), patchesT[0].select(1, 2), patchesT[1].select(1, 3)], 0), { epsilon: 0.05 }).toArray() as number[][];
+    const ce = (row: number[], s: Tensor, n: number) => -row.reduce((a, v, k) => a + v * (s.select(1, n).div(0.1).logSoftmax(-1).toArray() as number[][])[0][k], 0);
+    const expected = ((ce(rows[0], patchesS[0], 0) + ce(rows[1], patchesS[0], 2)) / 2 + ce(rows[2], patchesS[1], 3)) / 2;
+    assertClose([ibotPatchLoss(patchesS, patchesT, masks, 'sinkhorn', t).item()], [expected], 1e-5);
+  });
+
+  test('a step: separate patch heads (the teacher\'s by EMA), KoLeo in the loss at 0.1, no centres moved', () => {
+    const g = new Generator(8);
+    const vit = vitTiny({ imageSize: 16, patchSize: 4, dim: 32, depth: 1, heads: 2, layerScale: 1e-5, generator: g });
+    const dinov2 = new DINOv2(vit, { featureDim: 32, outDim: 64, hiddenDim: 32, bottleneckDim: 16, generator: g, maskProbability: 1 });
+    assert.notEqual(dinov2.studentPatchHead, dinov2.student.projection);
+    assert.ok(dinov2.teacherPatchHead.parameters().every((p) => !p.requiresGrad));
+    const views = [rand([4, 3, 16, 16], { generator: g }), rand([4, 3, 16, 16], { generator: g }), rand([4, 3, 8, 8], { generator: g })];
+    const { loss, metrics } = dinov2.step(views);
+    loss.backward();
+    assertClose([loss.item()], [metrics!['ibot/cls_loss'] + metrics!['ibot/patch_loss'] + 0.1 * metrics!['dinov2/koleo_loss']], 1e-5);
+    assert.ok(dinov2.studentPatchHead.parameters().every((p) => p.grad !== null || !p.requiresGrad), 'the patch head learns from the patch loss');
+    assert.ok(dinov2.student.projection.parameters().every((p) => p.grad !== null || !p.requiresGrad));
+    assert.equal(dinov2.center.abs().sum().item() + dinov2.patchCenter.abs().sum().item(), 0, 'Sinkhorn-Knopp: the centres stay unused');
+    const before = dinov2.teacherPatchHead.parameters()[0].clone();
+    noGrad(() => { for (const p of dinov2.studentPatchHead.parameters()) p.add_(0.5); });
+    dinov2.afterStep(0.5);
+    assert.ok(dinov2.teacherPatchHead.parameters()[0].sub(before).abs().max().item() > 0, 'the teacher\'s patch head follows by EMA');
+    dinov2.dispose();
+    // unmasked images: KoLeo is that of the student's [CLS] features of each global crop, summed over the crops
+    const plain = new DINOv2(vitTiny({ imageSize: 16, patchSize: 4, dim: 32, depth: 1, heads: 2, generator: g }), { featureDim: 32, outDim: 64, hiddenDim: 32, bottleneckDim: 16, generator: g, maskProbability: 0 });
+    const step = plain.step(views);
+    const expected = noGrad(() => views.slice(0, 2).map((v) => koleoLoss(plain.vit.forwardTokens(v).select(1, 0)).item()));
+    assertClose([step.metrics!['dinov2/koleo_loss']], [expected[0] + expected[1]], 1e-5);
+    assert.equal(step.metrics!['ibot/patch_loss'], 0, 'no masked patch, no patch loss');
+    plain.dispose();
+  });
+});

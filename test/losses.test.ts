@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  barlowTwinsLoss, byolLoss, fastSiamLoss, infoNceLoss, mocoV3Loss, nearestNeighbours, negativeCosine, nnclrLoss, ntXentLoss, sinkhornKnopp, swavLoss, vicregLoss,
+  barlowTwinsLoss, byolLoss, fastSiamLoss, infoNceLoss, mocoV3Loss, nearestNeighbours, negativeCosine, nnclrLoss, ntXentLoss, sinkhornKnopp, swavLoss, vicregLoss, koleoLoss,
 } from '../src/losses/index.js';
 import { Generator, randn, tensor } from '../src/tensor/index.js';
 import { assertClose, gradcheck } from './helpers/gradcheck.js';
@@ -177,5 +177,20 @@ describe('NNCLR, FastSiam and SwAV losses by hand', () => {
     assertClose([swavLoss(crops.map((s) => tensor(s)), c.map((s) => tensor(s)), t).item()], [expected / 4], 1e-4);
     const fixedCodes = [0, 1].map(() => tensor(codes, { dtype: 'float64' }));
     gradcheck((a, b) => swavLoss([a, b], fixedCodes, 0.5), [0, 1].map((i) => randn([4, 3], { generator: new Generator(30 + i), dtype: 'float64' })));
+  });
+});
+
+describe('DINOv2\'s KoLeo regulariser by hand', () => {
+  test('minus the mean log distance of each normalised feature to its nearest neighbour; gradient checks', () => {
+    // on the unit circle at 0, 90 and 180 degrees (lengths 2, 3, 0.5: normalised first) every nearest neighbour is sqrt(2) away
+    const points = tensor([[2, 0], [0, 3], [-0.5, 0]]);
+    assertClose([koleoLoss(points).item()], [-Math.log(Math.SQRT2)], 1e-6);
+    // four points: at 0, 30, 90 and 180 degrees; neighbours 30 -> 0, 0 -> 30, 90 -> 30, 180 -> 90
+    const deg = [0, 30, 90, 180].map((d) => (d * Math.PI) / 180);
+    const chord = (a: number) => 2 * Math.sin(a / 2);
+    const expected = -[chord(deg[1]), chord(deg[1]), chord(deg[2] - deg[1]), chord(Math.PI / 2)].reduce((s, d) => s + Math.log(d), 0) / 4;
+    assertClose([koleoLoss(tensor(deg.map((a) => [Math.cos(a), Math.sin(a)]))).item()], [expected], 1e-5);
+    gradcheck((x) => koleoLoss(x), [randn([6, 4], { generator: new Generator(40), dtype: 'float64' })]);
+    assert.throws(() => koleoLoss(tensor([[1, 0]])), /B >= 2/);
   });
 });

@@ -7,6 +7,10 @@ torchvision ImageFolder DataLoader with worker processes: 2 global crops of 32 a
 in the data workers (half of the images, 10-50% of the patches), the student's global crops with a mask
 token at the masked patches, one head for the [CLS] and patch tokens, the patch loss at the masked
 patches against the teacher's unmasked crops with a patch centre of its own.
+--method dinov2 is iBOT with DINOv2's additions as its reference code (dinov2/train/ssl_meta_arch.py)
+writes them: Sinkhorn-Knopp targets (sinkhorn_knopp_teacher) for the [CLS] and masked-patch tokens instead
+of centres, a separate patch head (student and EMA teacher), KoLeo (weight 0.1) on the student's [CLS]
+features of each global crop.
 Prints one JSON line (peer_modes.py's report: img/s per mode of --modes, the best) over --steps steps after
 --warmup steps; --in-memory holds the decoded images as selfsup's side does.
 """
@@ -26,6 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 sys.path.insert(0, os.path.dirname(__file__))
 from timm_vit import VisionTransformer  # noqa: E402
 from methods import ResNet18  # noqa: E402
+from swav import sinkhorn  # noqa: E402  (SwAV's Sinkhorn-Knopp is DINOv2's sinkhorn_knopp_teacher on one process)
 from peer_modes import InMemory, add_mode_args, autocast, channels_last, endless, parse_modes, report, time_modes  # noqa: E402
 
 MEAN, STD = (0.4914, 0.4822, 0.4465), (0.247, 0.2435, 0.2616)
@@ -116,9 +121,19 @@ class MultiCrop(nn.Module):
         return self.head(torch.cat(out))
 
 
+def koleo(x, eps=1e-8):
+    """DINOv2's KoLeoLoss: minus the mean log distance of each normalised row to its nearest neighbour."""
+    x = F.normalize(x.float(), eps=eps, dim=-1)
+    with torch.no_grad():
+        dots = x @ x.t()
+        dots.view(-1)[:: x.shape[0] + 1].fill_(-1)
+        nearest = dots.argmax(dim=1)
+    return -torch.log(F.pairwise_distance(x, x[nearest], eps=eps) + eps).mean()
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--method", choices=["dino", "ibot"], default="dino")
+    p.add_argument("--method", choices=["dino", "ibot", "dinov2"], default="dino")
     p.add_argument("--backbone", choices=["vit_tiny", "resnet18"], default="vit_tiny")
     p.add_argument("--data", required=True)
     p.add_argument("--batch", type=int, default=128)
@@ -137,9 +152,10 @@ def main():
     global1 = T.Compose([T.RandomResizedCrop(32, scale=(0.4, 1), interpolation=bicubic)] + color + tail)
     global2 = T.Compose([T.RandomResizedCrop(32, scale=(0.4, 1), interpolation=bicubic)] + color + [T.RandomSolarize(128, p=0.2)] + tail)
     local = T.Compose([T.RandomResizedCrop(16, scale=(0.05, 0.4), interpolation=bicubic)] + color + tail)
-    ibot = a.method == "ibot"
+    ibot = a.method in ("ibot", "dinov2")
+    v2 = a.method == "dinov2"
     if ibot and a.backbone != "vit_tiny":
-        p.error("--method ibot needs --backbone vit_tiny")
+        p.error(f"--method {a.method} needs --backbone vit_tiny")
     rng = random.Random(0)
 
     def masks():
@@ -154,7 +170,10 @@ def main():
     loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0)
     def build():
         backbone = (MaskedViTBackbone() if ibot else ViTBackbone()) if a.backbone == "vit_tiny" else ResNet18()
-        return MultiCrop(backbone, DINOHead(backbone.feature_dim, bn=a.backbone == "resnet18"))
+        model = MultiCrop(backbone, DINOHead(backbone.feature_dim, bn=a.backbone == "resnet18"))
+        if v2:
+            model.patch_head = DINOHead(backbone.feature_dim)
+        return model
 
     it = endless(loader)
 
@@ -168,15 +187,25 @@ def main():
         params = [q for q in student.parameters() if q.requires_grad]
         opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim > 1]}, {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=2.5e-4, weight_decay=0.04)
 
+        def heads(model, tokens, mask):
+            """[CLS] and patch outputs of tokens [B, 1 + N, D]: one shared head on every token (iBOT), or
+            DINOv2's two, the patch head on the masked patches' rows only [M, K] (as ssl_meta_arch.py)."""
+            if v2:
+                return model.head(tokens[:, 0]), model.patch_head(tokens[:, 1:][mask])
+            out = model.head(tokens)                                                           # [B, 1 + N, K]
+            return out[:, 0], out[:, 1:]
+
         def ibot_forward(crops, masks):
             """main_ibot.py's forward: [CLS] outputs of all crops, patch outputs of the global ones."""
             with torch.no_grad():
-                t_all = [teacher.head(teacher.backbone.tokens(c)) for c in crops[:2]]        # [B, 1 + N, K] each
-            s_all = [student.head(student.backbone.tokens(c, m)) for c, m in zip(crops[:2], masks)]
+                t_all = [heads(teacher, teacher.backbone.tokens(c), m) for c, m in zip(crops[:2], masks)]
+            s_tokens = [student.backbone.tokens(c, m) for c, m in zip(crops[:2], masks)]
+            s_all = [heads(student, t, m) for t, m in zip(s_tokens, masks)]
             s_locals = student(crops[2:])
-            t_out = torch.cat([t[:, 0] for t in t_all])
-            s_out = torch.cat([s[:, 0] for s in s_all] + [s_locals])
-            return t_out, s_out, [t[:, 1:] for t in t_all], [s[:, 1:] for s in s_all]
+            t_out = torch.cat([t[0] for t in t_all])
+            s_out = torch.cat([s[0] for s in s_all] + [s_locals])
+            state["s_cls_features"] = [t[:, 0] for t in s_tokens]
+            return t_out, s_out, [t[1] for t in t_all], [s[1] for s in s_all]
 
         def step():
             crops, _ = next(it)
@@ -191,7 +220,7 @@ def main():
                         t_out = teacher(crops[:2])
                     s_out = student(crops)
             t_out, s_out = t_out.float(), s_out.float()
-            targets = F.softmax((t_out - state["center"]) / 0.04, dim=-1).chunk(2)
+            targets = (sinkhorn(t_out, 0.04) if v2 else F.softmax((t_out - state["center"]) / 0.04, dim=-1)).chunk(2)
             logs = F.log_softmax(s_out / 0.1, dim=-1).chunk(len(crops))
             loss, n = 0, 0
             for i, q in enumerate(targets):
@@ -202,19 +231,31 @@ def main():
             loss = loss / n
             if ibot:
                 patch_loss = 0
-                for tp, sp, m in zip(t_patches, s_patches, masks):
-                    q = F.softmax((tp.float() - state["patch_center"]) / 0.04, dim=-1)
-                    per_patch = torch.sum(-q * F.log_softmax(sp.float() / 0.1, dim=-1), dim=-1)     # [B, N]
-                    m = m.float()
-                    patch_loss = patch_loss + ((per_patch * m).sum(-1) / m.sum(-1).clamp(min=1)).mean()
+                if v2:  # ssl_meta_arch.py: the masked rows' Sinkhorn-Knopp codes, all crops together, each row
+                    # weighted 1 / (its image's masked patches), summed and divided by the batch
+                    rows = torch.cat([tp.float() for tp in t_patches])
+                    codes = (sinkhorn(rows, 0.04) if rows.shape[0] > 0 else rows).split([int(m.sum()) for m in masks])
+                    for q, sp, m in zip(codes, s_patches, masks):
+                        per_patch = torch.sum(-q * F.log_softmax(sp.float() / 0.1, dim=-1), dim=-1)  # [M]
+                        weight = (1 / m.sum(-1).clamp(min=1.0)).unsqueeze(-1).expand_as(m)[m]
+                        patch_loss = patch_loss + (per_patch * weight).sum() / m.shape[0]
+                else:
+                    for tp, sp, m in zip(t_patches, s_patches, masks):
+                        q = F.softmax((tp.float() - state["patch_center"]) / 0.04, dim=-1)
+                        per_patch = torch.sum(-q * F.log_softmax(sp.float() / 0.1, dim=-1), dim=-1)  # [B, N]
+                        m = m.float()
+                        patch_loss = patch_loss + ((per_patch * m).sum(-1) / m.sum(-1).clamp(min=1)).mean()
                 loss = loss + patch_loss / len(masks)
+            if v2:
+                loss = loss + 0.1 * sum(koleo(f) for f in state["s_cls_features"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(params, 3.0)
             opt.step()
             with torch.no_grad():
-                state["center"] = state["center"] * 0.9 + t_out.mean(0, keepdim=True) * 0.1
-                if ibot:
+                if not v2:  # DINOv2's Sinkhorn-Knopp needs no centres
+                    state["center"] = state["center"] * 0.9 + t_out.mean(0, keepdim=True) * 0.1
+                if ibot and not v2:
                     patches = torch.cat([tp.float() for tp in t_patches]).mean((0, 1), keepdim=True)
                     state["patch_center"] = state["patch_center"] * 0.9 + patches * 0.1
                 for ps, pt in zip(student.parameters(), teacher.parameters()):

@@ -10,6 +10,7 @@ export * from './dino.js';
 export * from './nnclr.js';
 export * from './fastSiam.js';
 export * from './swav.js';
+export * from './koleo.js';
 export * from './ibotPatch.js';
 export * from './centerNetFocal.js';
 export * from './float32.js';

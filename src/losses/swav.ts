@@ -14,7 +14,7 @@
  * const loss = swavLoss(scores, codes, 0.1);                             // scores: every crop's [B, K]
  * ```
  */
-import { type Tensor, allReduce, noGrad, worldSize } from '../tensor/index.js';
+import { type Tensor, allReduce, full, noGrad, worldSize } from '../tensor/index.js';
 import { crossViewCrossEntropy } from './crossViewCrossEntropy.js';
 import { inFloat32 } from './float32.js';
 
@@ -31,7 +31,8 @@ export function sinkhornKnopp(scores: Tensor, o: SinkhornOptions = {}): Tensor {
   if (!(epsilon > 0) || !(Number.isInteger(iterations) && iterations >= 1)) throw new Error(`sinkhornKnopp: expected epsilon > 0 and iterations >= 1, got ${epsilon} and ${iterations}`);
   return noGrad(() => inFloat32((f) => {
     const s = f(scores);
-    const [b, k] = [s.size(0) * worldSize(), s.size(1)];
+    // the rows of every process (DINOv2's masked patches differ in number between processes)
+    const [b, k] = [worldSize() > 1 ? allReduce(full([1], s.size(0))).item() : s.size(0), s.size(1)];
     // the largest score of every process subtracted first: it cancels in the normalisation and keeps exp finite
     let q = s.sub(allReduce(s.max(), 'max')).div(epsilon).exp().T;     // [K, B]
     q = q.div(allReduce(q.sum()));

@@ -16,6 +16,7 @@ import { BEiT } from './beit.js';
 import { BYOL } from './byol.js';
 import { DINO, DINO_RECIPE } from './dino.js';
 import { FastSiam } from './fastSiam.js';
+import { DINOv2, DINOV2_RECIPE } from './dinov2.js';
 import { IBOT, IBOT_RECIPE } from './ibot.js';
 import { MAE } from './mae.js';
 import type { SSLMethod } from './method.js';
@@ -29,21 +30,21 @@ import { SupervisedPretraining } from './supervised.js';
 import { SwAV } from './swav.js';
 import { VICReg } from './vicreg.js';
 
-export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'nnclr', 'fastsiam', 'swav', 'dino', 'ibot', 'mae', 'beit', 'simmim', 'supervised'] as const;
+export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'nnclr', 'fastsiam', 'swav', 'dino', 'ibot', 'dinov2', 'mae', 'beit', 'simmim', 'supervised'] as const;
 export type MethodName = typeof METHOD_NAMES[number];
 /** Methods that mask patches and reconstruct them; they train with AdamW by default (MAE and BEiT on a ViT only). */
 export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae', 'beit', 'simmim'];
 /** Self-distillation methods: multi-crop views, AdamW with a rising weight decay, clipped gradients. */
-export const SELF_DISTILLATION_METHODS: readonly MethodName[] = ['dino', 'ibot'];
+export const SELF_DISTILLATION_METHODS: readonly MethodName[] = ['dino', 'ibot', 'dinov2'];
 /** Methods whose backbone must be a ViT. */
-export const VIT_ONLY_METHODS: readonly MethodName[] = ['mae', 'beit', 'ibot'];
+export const VIT_ONLY_METHODS: readonly MethodName[] = ['mae', 'beit', 'ibot', 'dinov2'];
 
 export interface MethodOptions {
   temperature?: number;
   /** the projection head's output (the projector's width for Barlow Twins and VICReg) */
   projectionDim?: number;
   hiddenDim?: number;
-  /** DINO / iBOT: prototypes, the head's output; SwAV: its prototypes */
+  /** DINO / iBOT / DINOv2: prototypes, the head's output; SwAV: its prototypes */
   prototypes?: number;
   /** MoCo v2's negatives, NNCLR's support set, SwAV's stored embeddings per global crop */
   queueSize?: number;
@@ -87,9 +88,10 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
     case 'swav': return new SwAV(backbone, { ...common, temperature: o.temperature, projectionDim: o.projectionDim, hiddenDim: o.hiddenDim,
       prototypes: o.prototypes, queueSize: o.queueSize });
     case 'dino':
-    case 'ibot': {
+    case 'ibot':
+    case 'dinov2': {
       // The head's norms as the recipe of the backbone family says (a ResNet: solo-learn's batch-norm head, a free last-layer norm).
-      const recipe = (name === 'dino' ? DINO_RECIPE : IBOT_RECIPE)[backbone instanceof VisionTransformer ? 'vit' : 'resnet'];
+      const recipe = { dino: DINO_RECIPE, ibot: IBOT_RECIPE, dinov2: DINOV2_RECIPE }[name][backbone instanceof VisionTransformer ? 'vit' : 'resnet'];
       const options = {
         ...common, outDim: o.prototypes, hiddenDim: o.hiddenDim, momentum: o.momentum, teacherTemperature: o.teacherTemperature,
         warmupTeacherTemperature: o.warmupTeacherTemperature,
@@ -97,8 +99,8 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
         headBatchNorm: o.headBatchNorm ?? recipe?.options.headBatchNorm as boolean | undefined,
       };
       if (name === 'dino') return new DINO(backbone, options);
-      if (!(backbone instanceof VisionTransformer)) throw new Error(`method 'ibot' needs a ViT backbone (vit_tiny, vit_small, vit_base)`);
-      return new IBOT(backbone, options);
+      if (!(backbone instanceof VisionTransformer)) throw new Error(`method '${name}' needs a ViT backbone (vit_tiny, vit_small, vit_base)`);
+      return name === 'ibot' ? new IBOT(backbone, options) : new DINOv2(backbone, options);
     }
     case 'mae':
       if (!(backbone instanceof VisionTransformer)) throw new Error(`method 'mae' needs a ViT backbone (vit_tiny, vit_small, vit_base)`);

@@ -143,12 +143,22 @@ export class DINO extends SSLMethod {
     const temperature = this.teacherTemperature();
     return { 'dino/teacher_temperature': temperature, 'dino/teacher_entropy': relativeEntropy(noGrad(() => teacher.sub(this.center)), temperature) };
   }
+  /** Whether the heads' last layers are still frozen at `progress` (the first 1% of training by default). */
+  protected lastLayerFrozen(progress: number): boolean {
+    return progress < (this.o.freezeLastLayer ?? 0.01);
+  }
+
+  /** The teacher's EMA momentum at `progress`: a cosine from o.momentum (0.996) to 1. */
+  protected teacherMomentum(progress: number): number {
+    return cosineMomentum(this.o.momentum ?? DEFAULTS.emaMomentum, progress);
+  }
+
   override beforeUpdate(progress: number): void {
-    if (progress < (this.o.freezeLastLayer ?? 0.01)) (this.student.projection as DINOHead).dropLastLayerGradients();
+    if (this.lastLayerFrozen(progress)) (this.student.projection as DINOHead).dropLastLayerGradients();
   }
 
   override afterStep(progress: number): void {
     this.progress = progress;
-    emaUpdate(this.teacher, this.student, cosineMomentum(this.o.momentum ?? DEFAULTS.emaMomentum, progress));
+    emaUpdate(this.teacher, this.student, this.teacherMomentum(progress));
   }
 }

@@ -14,6 +14,7 @@ export * from './tokenizerTraining.js';
 export * from './beit.js';
 export * from './dino.js';
 export * from './ibot.js';
+export * from './dinov2.js';
 export * from './supervised.js';
 export * from './nnclr.js';
 export * from './fastSiam.js';

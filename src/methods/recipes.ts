@@ -14,6 +14,7 @@ import { BEIT_RECIPE } from './beit.js';
 import { METHOD_NAMES, type MethodName } from './buildMethod.js';
 import { BYOL_RECIPE } from './byol.js';
 import { DINO_RECIPE } from './dino.js';
+import { DINOV2_RECIPE } from './dinov2.js';
 import { FASTSIAM_RECIPE } from './fastSiam.js';
 import { IBOT_RECIPE } from './ibot.js';
 import { MAE_RECIPE } from './mae.js';
@@ -30,7 +31,7 @@ import { VICREG_RECIPE } from './vicreg.js';
 
 export const METHOD_RECIPES: Record<MethodName, MethodRecipes> = {
   simclr: SIMCLR_RECIPE, moco_v2: MOCO_V2_RECIPE, moco_v3: MOCO_V3_RECIPE, byol: BYOL_RECIPE, simsiam: SIMSIAM_RECIPE,
-  barlow_twins: BARLOW_TWINS_RECIPE, vicreg: VICREG_RECIPE, nnclr: NNCLR_RECIPE, fastsiam: FASTSIAM_RECIPE, swav: SWAV_RECIPE, dino: DINO_RECIPE, ibot: IBOT_RECIPE, mae: MAE_RECIPE, beit: BEIT_RECIPE, simmim: SIMMIM_RECIPE,
+  barlow_twins: BARLOW_TWINS_RECIPE, vicreg: VICREG_RECIPE, nnclr: NNCLR_RECIPE, fastsiam: FASTSIAM_RECIPE, swav: SWAV_RECIPE, dino: DINO_RECIPE, ibot: IBOT_RECIPE, dinov2: DINOV2_RECIPE, mae: MAE_RECIPE, beit: BEIT_RECIPE, simmim: SIMMIM_RECIPE,
   supervised: SUPERVISED_RECIPE,
 };
 

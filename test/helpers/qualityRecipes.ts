@@ -3,16 +3,19 @@
 import type { ImageArray } from '../../src/data/index.js';
 import { backboneKnn, extractFeatures, linearProbe } from '../../src/eval/index.js';
 import type { MethodName, MethodOptions } from '../../src/methods/index.js';
+import { type ResNet, type VisionTransformer, resnet18, vitTiny } from '../../src/models/index.js';
 import type { Layer } from '../../src/nn/index.js';
-import { tidy } from '../../src/tensor/index.js';
+import { type Generator, tidy } from '../../src/tensor/index.js';
 import type { OptimizerConfig } from '../../src/train/index.js';
 import type { ViewConfig } from '../../src/transforms/index.js';
 
 export interface QualityRecipe {
   /** image side: the demo's 32 px images, or the same at 16 px where a step costs about a third */
   size: 16 | 32;
-  /** ResNet-18 width multiplier */
-  width: number;
+  /** ResNet-18 width multiplier (the ResNet recipes) */
+  width?: number;
+  /** a small ViT with 4-px patches instead of the ResNet-18 (the ViT-only methods) */
+  vit?: { dim: number; depth: number; heads: number };
   steps: number;
   optimizer: OptimizerConfig;
   options?: MethodOptions;
@@ -21,6 +24,21 @@ export interface QualityRecipe {
   /** how the features are judged: weighted kNN (default), or a linear probe for masked image modelling, whose
    * features are made for it rather than for kNN (He et al., 2022, Sec. 4.3) */
   evaluation?: 'knn' | 'linear';
+}
+
+/** The recipe's backbone at seed `generator`: ResNet-18 (CIFAR stem) at its width, or its small ViT/4; and its feature width. */
+export function qualityBackbone(r: QualityRecipe, generator: Generator): { backbone: ResNet | VisionTransformer; featureDim: number } {
+  if (r.vit) {
+    const vit = vitTiny({ imageSize: r.size, patchSize: 4, ...r.vit, generator });
+    return { backbone: vit, featureDim: vit.dim };
+  }
+  const resnet = resnet18({ stem: 'cifar', width: r.width ?? 1, generator });
+  return { backbone: resnet, featureDim: resnet.featureDim };
+}
+
+/** How a recipe reads in a test's name: its size and backbone. */
+export function qualityRecipeName(r: QualityRecipe): string {
+  return r.vit ? `${r.size} px, ViT ${r.vit.dim} x ${r.vit.depth}` : `${r.size} px, width ${r.width ?? 1}`;
 }
 
 /** Top-1 accuracy on `queries` of a linear probe (30 epochs) trained on the backbone's features of `bank`. */
@@ -54,6 +72,9 @@ export const QUALITY_RECIPES: [MethodName, QualityRecipe][] = [
   ['simmim', { size: 32, width: 0.25, steps: 100, optimizer: adamw(2e-3), evaluation: 'linear' }],
   // solo-learn's CIFAR DINO (LARS 0.3, batch-norm head) with 1024 prototypes, a teacher at 0.99 -> 1 and 2 local crops
   ['dino', { size: 32, width: 0.25, steps: 120, optimizer: lars(0.3), options: { prototypes: 1024, momentum: 0.99 }, localCrops: 2, clipGrad: 3 }],
+  // DINOv2 (ViT only) on a ViT/4 of width 96 and 2 blocks: AdamW with DINO's rising weight decay, 1024 prototypes, a teacher at 0.99 -> 1, 2 local crops
+  ['dinov2', { size: 32, vit: { dim: 96, depth: 2, heads: 3 }, steps: 60, optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 0.04, finalWeightDecay: 0.4, warmupEpochs: 0.5 },
+    options: { prototypes: 1024, momentum: 0.99 }, localCrops: 2, clipGrad: 3 }],
 ];
 
 /** The method options every recipe shares. */
