@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { maskedReconstructionLoss } from '../src/losses/index.js';
 import { SimMIM, methodViews } from '../src/methods/index.js';
-import { patchify, resnet18, unpatchify, vitTiny } from '../src/models/index.js';
+import { patchify, resnet18, spreadCells, unpatchify, vitTiny } from '../src/models/index.js';
 import { AdamW } from '../src/optim/index.js';
 import { Generator, noGrad, rand, tensor, tidy, where, zeros } from '../src/tensor/index.js';
 import { masksFor } from '../src/transforms/index.js';
@@ -23,6 +23,12 @@ describe('SimMIM', () => {
     const p64 = rand([2, 3, 4], { generator: g, dtype: 'float64' });
     const t64 = rand([2, 3, 4], { generator: g, dtype: 'float64' });
     gradcheck((a) => maskedReconstructionLoss(a, t64, tensor([[1, 0, 1], [0, 0, 1]], { dtype: 'bool' }), { distance: 'absolute' }), [p64]);
+  });
+
+  test('a grid of squares spreads over a finer grid, each square over factor x factor cells', () => {
+    const cells = tensor([[[1, 0], [0, 1]]], { dtype: 'bool' });
+    assert.deepEqual(spreadCells(cells, 2).toArray(), [[[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]]]); // bool read back as 0 / 1
+    assert.throws(() => spreadCells(cells, 1.5), /a whole factor/);
   });
 
   test('its recipe masks 60% of the squares of 2x2 patches: 10 of 16 8-px squares at 32 px, 30 of 49 32-px squares at 224 px', () => {

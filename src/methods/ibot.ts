@@ -68,6 +68,11 @@ export class IBOT extends DINO {
     this.uniform = uniformStream(ibot.generator);
   }
 
+  /** Whether the patch loss has heads of its own (DINOv2), or goes through the [CLS] heads (iBOT). */
+  private get separatePatchHead(): boolean {
+    return this.studentPatchHead !== this.student.projection;
+  }
+
   private get centerings(): { cls: TeacherCentering; patch: TeacherCentering } {
     return this.ibot.centering === 'sinkhorn' ? { cls: 'sinkhorn', patch: 'sinkhorn' } : { cls: this.center, patch: this.patchCenter };
   }
@@ -89,7 +94,7 @@ export class IBOT extends DINO {
    */
   private scores(tokens: Tensor, mask: Tensor, clsHead: Layer, patchHead: Layer): { cls: Tensor; patches: Tensor } {
     const [b, n, dim] = tokens.shape;
-    if (clsHead === patchHead) {
+    if (!this.separatePatchHead) {
       const out = clsHead.forward(tokens.reshape(-1, dim)).reshape(b, n, -1); // [B, 1 + N, K]
       return { cls: out.select(1, 0), patches: out.slice(1, 1) };
     }
@@ -117,7 +122,7 @@ export class IBOT extends DINO {
     const teacherPatches = teacher.map((t) => t.patches);
     const centering = this.centerings;
     const clsLoss = dinoLoss([...studentCls, ...locals], teacherCls, centering.cls, this.temperatures);
-    const patchLoss = this.studentPatchHead !== this.student.projection
+    const patchLoss = this.separatePatchHead
       ? maskedPatchLoss(studentPatches, teacherPatches, masks, centering.patch, this.temperatures)
       : ibotPatchLoss(studentPatches, teacherPatches, masks, centering.patch, this.temperatures);
     const metrics: Record<string, number> = {
@@ -141,11 +146,11 @@ export class IBOT extends DINO {
 
   override beforeUpdate(progress: number): void {
     super.beforeUpdate(progress);
-    if (this.studentPatchHead !== this.student.projection && this.lastLayerFrozen(progress)) (this.studentPatchHead as DINOHead).dropLastLayerGradients();
+    if (this.separatePatchHead && this.lastLayerFrozen(progress)) (this.studentPatchHead as DINOHead).dropLastLayerGradients();
   }
 
   override afterStep(progress: number): void {
     super.afterStep(progress);
-    if (this.studentPatchHead !== this.student.projection) emaUpdate(this.teacherPatchHead, this.studentPatchHead, this.teacherMomentum(progress));
+    if (this.separatePatchHead) emaUpdate(this.teacherPatchHead, this.studentPatchHead, this.teacherMomentum(progress));
   }
 }

@@ -13,7 +13,7 @@
  * ```
  */
 import { maskedReconstructionLoss } from '../losses/index.js';
-import { ResNet, VisionTransformer, patchify, unpatchify } from '../models/index.js';
+import { ResNet, VisionTransformer, patchify, spreadCells, unpatchify } from '../models/index.js';
 import { Linear, init } from '../nn/index.js';
 import { type Generator, type Tensor, empty } from '../tensor/index.js';
 import { randomPatchMask } from '../transforms/index.js';
@@ -99,7 +99,7 @@ export class SimMIM extends SSLMethod {
       const grid = this.backbone.gridSize;
       if (grid % g !== 0) throw new Error(`SimMIM: the mask's ${g}x${g} squares must each cover whole ${this.unit}-px patches (the ViT's grid is ${grid}x${grid})`);
       const factor = grid / g;
-      const patchMask = cells.repeatInterleave(factor, 1).repeatInterleave(factor, 2).reshape(b, grid * grid); // [B, N]
+      const patchMask = spreadCells(cells, factor).reshape(b, grid * grid); // [B, N]
       positions = this.backbone.forwardMasked(images, patchMask, this.maskToken).slice(1, 1); // [B, N, dim]
     } else {
       const map = this.backbone.forwardMaskedMap(images, cells, this.maskToken); // [B, C, h, w]

@@ -5,6 +5,7 @@
  * ```ts
  * const rows = patchify(images, 4);        // [B, 3, 32, 32] -> [B, 64, 48]
  * const back = unpatchify(rows, 4, 3);     // [B, 64, 48] -> [B, 3, 32, 32]
+ * const fine = spreadCells(mask, 2);       // bool [B, 4, 4] -> [B, 8, 8]: each cell over 2x2 finer ones
  * ```
  */
 import { type Tensor, tidy } from '../tensor/index.js';
@@ -29,4 +30,12 @@ export function unpatchify(rows: Tensor, patchSize: number, channels = 3): Tenso
   return tidy(() => rows.reshape(b, grid, grid, patchSize, patchSize, channels)
     .permute(0, 5, 1, 3, 2, 4) // [B, C, h, p, w, p]
     .reshape(b, channels, grid * patchSize, grid * patchSize));
+}
+
+/** A grid of cells [B, g, g] on a finer grid [B, g * factor, g * factor]: each cell covers factor x factor (SimMIM's masked squares). */
+export function spreadCells(cells: Tensor, factor: number): Tensor {
+  if (cells.ndim !== 3 || !(Number.isInteger(factor) && factor >= 1)) {
+    throw new Error(`spreadCells: expected cells [B, g, g] and a whole factor, got [${cells.shape.join(', ')}] and ${factor}`);
+  }
+  return tidy(() => cells.repeatInterleave(factor, 1).repeatInterleave(factor, 2));
 }

@@ -16,6 +16,7 @@
  */
 import { type Generator, type MemoryFormat, type Tensor, adaptiveAvgPool2d, maxPool2d, pipe, tidy, where } from '../tensor/index.js';
 import { BatchNorm2d, Conv2d, Layer, Linear, Sequential, init } from '../nn/index.js';
+import { spreadCells } from './patches.js';
 
 export type Stem = 'imagenet' | 'cifar';
 
@@ -188,7 +189,7 @@ export class ResNet extends Layer {
         throw new Error(`ResNet.forwardMaskedMap: expected a square mask [${n}, g, g] with g dividing the stem's output side ${h}, got [${mask.shape.join(', ')}]`);
       }
       const factor = h / mask.shape[1];
-      const cells = mask.repeatInterleave(factor, 1).repeatInterleave(factor, 2).unsqueeze(1); // [N, 1, h, w]
+      const cells = spreadCells(mask, factor).unsqueeze(1); // [N, 1, h, w]
       return where(cells, maskToken, stem).contiguous(this.memoryFormat);
     });
     return pipe(x, ...this.stemSteps(), replaceMasked, ...this.stageSteps());
