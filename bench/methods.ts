@@ -2,8 +2,9 @@
  * `npm run bench -- methods [--only <row>]`: end-to-end training throughput (data + step) of each
  * method against the same method in PyTorch + torchvision at its best (bench/peers/methods.py; every
  * mode of peer_modes.py measured in each round, the fastest median taken), ResNet-18 with the CIFAR
- * stem on real CIFAR-10 JPEGs, batch 256, 2 threads. MAE and BEiT train ViT-Tiny/4 with AdamW against
- * bench/peers/masked.py (BEiT with an 8192-code VQ-VAE tokenizer on both sides). DINO trains ViT-Tiny/4
+ * stem on real CIFAR-10 JPEGs, batch 256, 2 threads. MAE, BEiT, SimMIM and I-JEPA train ViT-Tiny/4 with AdamW against
+ * bench/peers/masked.py (BEiT with an 8192-code VQ-VAE tokenizer on both sides; I-JEPA's peer draws its masks in
+ * its loader's worker processes, as the reference's collator, selfsup in the training step). DINO trains ViT-Tiny/4
  * (row dino) and ResNet-18 (dino_resnet18) on 2 global crops of 32 and 6 local crops of 16 against
  * bench/peers/dino.py, and iBOT (ViT-Tiny/4) against its --method ibot; SwAV (ResNet-18, the same crops) against
  * bench/peers/swav.py; FastSiam on 4 views of 32; supervised is ResNet-18 + a linear classifier.

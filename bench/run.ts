@@ -10,7 +10,8 @@
  *   methods  end-to-end training img/s of each method vs PyTorch + torchvision (--only <method>)
  *   parity   the same SimCLR run in both, kNN accuracy compared
  *   distributed  2 processes x 1 thread vs 1 process x 2 threads (c10d Gloo data parallelism)
- *   quality  the quality tests' short-run recipes on a validation split of the demo's training images
+ *   quality  the quality tests' short-run recipes on a validation split of the demo's training images (--only <method>,
+ *            --override '<json>' to try a variant of its recipe, --threads as the tests: 1)
  */
 import { methodsBench, parityBench } from './methods.js';
 import { augmentBench } from './augment.js';
@@ -77,7 +78,11 @@ if (name === 'engine') {
   result = distributedBench({ steps: flag(args, '--steps', 12), batch: flag(args, '--batch', 128), perClass: flag(args, '--per-class', 256) });
 } else if (name === 'quality') {
   const only = args.indexOf('--only');
-  result = await qualityBench({ seeds: flag(args, '--seeds', 2), split: args.includes('--split') && args[args.indexOf('--split') + 1] === 'test' ? 'test' : 'validation', only: only >= 0 ? args[only + 1] : undefined });
+  const override = args.indexOf('--override');
+  result = await qualityBench({
+    seeds: flag(args, '--seeds', 2), split: args.includes('--split') && args[args.indexOf('--split') + 1] === 'test' ? 'test' : 'validation',
+    only: only >= 0 ? args[only + 1] : undefined, threads: flag(args, '--threads', 1), override: override >= 0 ? args[override + 1] : undefined,
+  });
 } else {
   console.error('usage: npm run bench -- engine|models|ops|memory|augment|photos|datawait|methods|parity|distributed|quality [--json] [options]');
   process.exit(2);

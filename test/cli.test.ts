@@ -198,7 +198,7 @@ describe('masked image modelling from the command line', () => {
     assert.ok(metrics.every((m) => m['tokenizer/perplexity'] >= 1), 'codebook perplexity on every step');
 
     const refused: [string[], RegExp][] = [
-      [['--method', 'mae'], /backbone: mae, beit, ibot, dinov2 need a ViT backbone/],
+      [['--method', 'mae'], /backbone: mae, beit, ibot, dinov2, ijepa need a ViT backbone/],
       [['--method', 'beit', '--backbone', 'vit_tiny'], /tokenizer: beit needs a visual tokenizer/],
     ];
     for (const [args, message] of refused) {
@@ -242,7 +242,7 @@ describe('self-distillation, attention maps and retrieval from the command line'
     assert.equal(resnet.status, 0, resnet.stderr);
     const refused = selfsup('pretrain', '--method', 'ibot', '--data', mini, '--out', join(dir, 'never'));
     assert.equal(refused.status, 2);
-    assert.match(refused.stderr, /backbone: mae, beit, ibot, dinov2 need a ViT backbone/);
+    assert.match(refused.stderr, /backbone: mae, beit, ibot, dinov2, ijepa need a ViT backbone/);
     const ibot = selfsup('pretrain', '--method', 'ibot', '--backbone', 'vit_tiny', '--data', mini, '--epochs', '1', '--batch-size', '16', '--local-crops', '2', '--prototypes', '256', '--out', join(dir, 'ibot'));
     assert.equal(ibot.status, 0, ibot.stderr);
     assert.match(readFileSync(join(dir, 'ibot', 'metrics.jsonl'), 'utf8'), /"ibot\/patch_loss":/);

@@ -337,7 +337,7 @@ describe('every method, backbone and size the CLI accepts', () => {
       }
     }
     // refused: only the ViT-only methods on a ResNet (every size here is a multiple of both patches)
-    assert.deepEqual(refused.sort(), ['beit', 'dinov2', 'ibot', 'mae'].flatMap((m) => [32, 64, 96, 128, 224].map((s) => `${m}/resnet18/undefined/${s}`)).sort());
+    assert.deepEqual(refused.sort(), ['beit', 'dinov2', 'ibot', 'ijepa', 'mae'].flatMap((m) => [32, 64, 96, 128, 224].map((s) => `${m}/resnet18/undefined/${s}`)).sort());
     assert.equal(ran, METHOD_NAMES.length * 15 - refused.length);
   });
 });

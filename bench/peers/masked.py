@@ -8,10 +8,16 @@ on CIFAR-10 JPEGs in a torchvision ImageFolder DataLoader with worker processes,
   beit: blockwise masking of 40% (BEiT's MaskingGenerator), mask token in place of the masked patch
         embeddings, LayerScale 0.1, tokens of the original image from a VQ-VAE encoder (selfsup's
         architecture, 8192 codes, frozen), cross-entropy at masked positions.
+  ijepa: I-JEPA's multi-block masks made in the DataLoader's collate function (as the reference's
+        MaskCollator: 4 target blocks of 15-20%, a context block of 85-100% without them), the
+        encoder (fixed sin-cos positions) on the context patches, a predictor of 2 blocks 192 wide
+        with a mask token per target patch, an EMA target encoder on the whole image (its tokens
+        layer-normalised), the squared L2 distance.
 Prints one JSON line (peer_modes.py's report: img/s per mode of --modes, the best) over --steps steps after
 --warmup steps; --in-memory holds the decoded images as selfsup's side does.
 """
 import argparse
+import copy
 import math
 import os
 import random
@@ -184,9 +190,93 @@ class SimMIM(nn.Module):
         return (error * mask).sum() / mask.sum()
 
 
+def multiblock_masks(batch, npred=4, min_keep=10):
+    """I-JEPA's MaskCollator on the GRID x GRID patches: block sizes per batch, positions per image,
+    contexts cut to the batch's smallest (a random subset). Returns ctx [B, C] and tgt [M, B, T]."""
+    def size(scale, aspect):
+        area = int(GRID * GRID * random.uniform(*scale))
+        r = random.uniform(*aspect)
+        return (min(max(1, round(math.sqrt(area * r))), GRID - 1), min(max(1, round(math.sqrt(area / r))), GRID - 1))
+
+    def place(h, w):
+        top, left = random.randint(0, GRID - h), random.randint(0, GRID - w)
+        m = torch.zeros(GRID, GRID, dtype=torch.bool)
+        m[top:top + h, left:left + w] = True
+        return m.flatten()
+
+    target, context = size((0.15, 0.2), (0.75, 1.5)), size((0.85, 1.0), (1.0, 1.0))
+    tgt, ctx = [], []
+    for _ in range(batch):
+        blocks = [place(*target) for _ in range(npred)]
+        tgt.append(torch.stack([blk.nonzero().squeeze(1) for blk in blocks]))
+        for tries in range(1000):  # after 20 short draws, one target block fewer constrains the context
+            excluded = max(0, npred - tries // 20)
+            hidden = torch.stack(blocks[:excluded]).any(0) if excluded else torch.zeros(GRID * GRID, dtype=torch.bool)
+            kept = place(*context) & ~hidden
+            if kept.sum() > min_keep or excluded == 0:
+                break
+        ctx.append(kept.nonzero().squeeze(1))
+    keep = min(len(c) for c in ctx)
+    ctx = torch.stack([c[torch.randperm(len(c))[:keep]].sort().values for c in ctx])
+    return ctx, torch.stack(tgt, 1)
+
+
+class MultiBlockCollate:
+    """default_collate plus a batch's I-JEPA masks, made in the loader's worker processes (as the reference)."""
+
+    def __call__(self, items):
+        x, y = torch.utils.data.default_collate(items)
+        return x, multiblock_masks(x.shape[0])
+
+
+class IJEPA(nn.Module):
+    PRED = DIM  # selfsup's default: the encoder's width up to 384, 2 blocks on an 8 x 8 grid
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = VisionTransformer(PATCH, DIM, DEPTH, HEADS, GRID * GRID, 1, pool="mean")
+        self.encoder.pos_embed.data.copy_(sincos(GRID, DIM))
+        self.encoder.pos_embed.requires_grad = False
+        self.target = copy.deepcopy(self.encoder)
+        for q in self.target.parameters():
+            q.requires_grad = False
+        self.predictor_embed = nn.Linear(DIM, self.PRED)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, self.PRED))
+        self.register_buffer("predictor_pos", sincos(GRID, self.PRED)[:, 1:])
+        self.predictor_blocks = nn.Sequential(*[Block(self.PRED, HEADS) for _ in range(2)])
+        self.predictor_norm = nn.LayerNorm(self.PRED, eps=1e-6)
+        self.predictor_proj = nn.Linear(self.PRED, DIM)
+
+    @staticmethod
+    def tokens(vit, imgs, keep=None):
+        t = vit.patch_embed(imgs) + vit.pos_embed[:, 1:]
+        if keep is not None:
+            t = torch.gather(t, 1, keep.unsqueeze(-1).expand(-1, -1, t.shape[-1]))
+        cls = (vit.cls_token + vit.pos_embed[:, :1]).expand(t.shape[0], -1, -1)
+        return vit.norm(vit.blocks(torch.cat([cls, t], 1)))[:, 1:]
+
+    def forward(self, imgs, ctx, tgt):
+        m, b, t = tgt.shape
+        gather = lambda x, ids: torch.gather(x, 1, ids.unsqueeze(-1).expand(-1, -1, x.shape[-1]))  # noqa: E731
+        with torch.no_grad():
+            h = self.tokens(self.target, imgs)
+            wanted = gather(F.layer_norm(h, (DIM,)).repeat(m, 1, 1), tgt.reshape(m * b, t))
+        z = self.tokens(self.encoder, imgs, ctx)
+        pos = self.predictor_pos.expand(b, -1, -1)
+        x = self.predictor_embed(z) + gather(pos, ctx)
+        queries = self.mask_token + gather(pos.repeat(m, 1, 1), tgt.reshape(m * b, t))
+        h = self.predictor_norm(self.predictor_blocks(torch.cat([x.repeat(m, 1, 1), queries], 1)))
+        return F.mse_loss(self.predictor_proj(h[:, x.shape[1]:]).float(), wanted.float())
+
+    @torch.no_grad()
+    def after_step(self, momentum=0.998):
+        for q, k in zip(self.target.parameters(), self.encoder.parameters()):
+            q.mul_(momentum).add_(k.detach(), alpha=1 - momentum)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--method", choices=["mae", "beit", "simmim"], required=True)
+    p.add_argument("--method", choices=["mae", "beit", "simmim", "ijepa"], required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=2)
@@ -202,6 +292,9 @@ def main():
         view = T.Compose([T.RandomResizedCrop(32, scale=(0.2, 1.0), interpolation=T.InterpolationMode.BICUBIC), T.RandomHorizontalFlip(),
                           T.ToTensor(), T.Normalize(MEAN, STD)])
         betas = (0.9, 0.95)
+    elif a.method == "ijepa":
+        view = T.Compose([T.RandomResizedCrop(32, scale=(0.3, 1.0)), T.ToTensor(), T.Normalize(MEAN, STD)])
+        betas = (0.9, 0.999)
     elif a.method == "simmim":
         view = T.Compose([T.RandomResizedCrop(32, scale=(0.67, 1.0), ratio=(3 / 4, 4 / 3)), T.RandomHorizontalFlip(),
                           T.ToTensor(), T.Normalize(MEAN, STD)])
@@ -212,23 +305,26 @@ def main():
         betas = (0.9, 0.999)
     folder = datasets.ImageFolder(a.data, transform=view)
     data = InMemory(folder, view) if a.in_memory else folder
-    loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0)
+    loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0,
+                        collate_fn=MultiBlockCollate() if a.method == "ijepa" else None)
     it = endless(loader)
 
     def make_step(mode):
-        model = {"mae": MAE, "beit": BEiT, "simmim": SimMIM}[a.method]()
+        model = {"mae": MAE, "beit": BEiT, "simmim": SimMIM, "ijepa": IJEPA}[a.method]()
         params = [q for q in model.parameters() if q.requires_grad]
         opt = torch.optim.AdamW([{"params": [q for q in params if q.ndim > 1], "weight_decay": 0.05},
                                  {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=1.5e-4, betas=betas)
         model.train()
 
         def step():
-            x, _ = next(it)
+            x, extra = next(it)
             with autocast(mode):
-                loss = model(x)
+                loss = model(x, *extra) if a.method == "ijepa" else model(x)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if a.method == "ijepa":
+                model.after_step()
         return step
 
     report(time_modes(parse_modes(a.modes), make_step, a.batch, a.warmup, a.steps), method=a.method, in_memory=a.in_memory)

@@ -41,6 +41,8 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   --ema-momentum <m>  --bn-splits <n>  (MoCo v2)   --lambda (Barlow Twins)
   --freeze-patch-projection (MoCo v3 with a ViT)
   --mask-ratio <r>  --normalize-pixels false  --decoder-dim <d>  --decoder-depth <n>   (MAE; needs --backbone vit_*)
+  ijepa                  I-JEPA (needs --backbone vit_*): predicts the EMA target encoder's representations of 4
+                         blocks from a context block; --decoder-dim/--decoder-depth size its predictor, --ema-momentum
   --tokenizer <file>     BEiT's visual tokenizer (selfsup tokenizer train); --mask-ratio (default 0.4)
   --local-crops <n>  --teacher-temperature <t>   DINO, iBOT (6 local crops, 0.04 -> 0.07; iBOT needs --backbone vit_*);
                          ViT: AdamW 5e-4 x batch/256, weight decay 0.04 -> 0.4 (--final-weight-decay); ResNet: LARS

@@ -14,3 +14,4 @@ export * from './koleo.js';
 export * from './ibotPatch.js';
 export * from './centerNetFocal.js';
 export * from './float32.js';
+export * from './jepa.js';

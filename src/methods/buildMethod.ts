@@ -18,6 +18,7 @@ import { DINO, DINO_RECIPE } from './dino.js';
 import { FastSiam } from './fastSiam.js';
 import { DINOv2, DINOV2_RECIPE } from './dinov2.js';
 import { IBOT, IBOT_RECIPE } from './ibot.js';
+import { IJEPA } from './ijepa.js';
 import { MAE } from './mae.js';
 import type { SSLMethod } from './method.js';
 import { MoCoV2 } from './mocoV2.js';
@@ -30,14 +31,14 @@ import { SupervisedPretraining } from './supervised.js';
 import { SwAV } from './swav.js';
 import { VICReg } from './vicreg.js';
 
-export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'nnclr', 'fastsiam', 'swav', 'dino', 'ibot', 'dinov2', 'mae', 'beit', 'simmim', 'supervised'] as const;
+export const METHOD_NAMES = ['simclr', 'moco_v2', 'moco_v3', 'byol', 'simsiam', 'barlow_twins', 'vicreg', 'nnclr', 'fastsiam', 'swav', 'dino', 'ibot', 'dinov2', 'mae', 'beit', 'simmim', 'ijepa', 'supervised'] as const;
 export type MethodName = typeof METHOD_NAMES[number];
-/** Methods that mask patches and reconstruct them; they train with AdamW by default (MAE and BEiT on a ViT only). */
-export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae', 'beit', 'simmim'];
+/** Methods that mask patches and predict them (pixels, visual tokens, or I-JEPA's representations); they train with AdamW by default. */
+export const MASKED_IMAGE_METHODS: readonly MethodName[] = ['mae', 'beit', 'simmim', 'ijepa'];
 /** Self-distillation methods: multi-crop views, AdamW with a rising weight decay, clipped gradients. */
 export const SELF_DISTILLATION_METHODS: readonly MethodName[] = ['dino', 'ibot', 'dinov2'];
 /** Methods whose backbone must be a ViT. */
-export const VIT_ONLY_METHODS: readonly MethodName[] = ['mae', 'beit', 'ibot', 'dinov2'];
+export const VIT_ONLY_METHODS: readonly MethodName[] = ['mae', 'beit', 'ibot', 'dinov2', 'ijepa'];
 
 export interface MethodOptions {
   temperature?: number;
@@ -48,7 +49,7 @@ export interface MethodOptions {
   prototypes?: number;
   /** MoCo v2's negatives, NNCLR's support set, SwAV's stored embeddings per global crop */
   queueSize?: number;
-  /** EMA momentum (MoCo v2), or the start of the cosine schedule (MoCo v3, BYOL) */
+  /** EMA momentum (MoCo v2), or the start of the cosine schedule (MoCo v3, BYOL) or of I-JEPA's linear one */
   momentum?: number;
   /** MoCo v2's split batch norm in one process */
   splits?: number;
@@ -58,6 +59,7 @@ export interface MethodOptions {
   /** MAE, BEiT, SimMIM: fraction of patches masked (when a step is given no mask); MAE: per-patch normalised targets, decoder size */
   maskRatio?: number;
   normalizePixels?: boolean;
+  /** MAE's decoder, or I-JEPA's predictor: width and depth */
   decoderDim?: number;
   decoderDepth?: number;
   /** BEiT: the visual tokenizer (or its file), and the normalisation of the views (default ImageNet's) */
@@ -114,6 +116,9 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
     case 'simmim':
       if (!(backbone instanceof VisionTransformer || backbone instanceof ResNet)) throw new Error(`method 'simmim' needs a ViT or a ResNet backbone`);
       return new SimMIM(backbone, { maskRatio: o.maskRatio, generator });
+    case 'ijepa':
+      if (!(backbone instanceof VisionTransformer)) throw new Error(`method 'ijepa' needs a ViT backbone (vit_tiny, vit_small, vit_base)`);
+      return new IJEPA(backbone, { momentum: o.momentum, predictorDim: o.decoderDim, predictorDepth: o.decoderDepth, generator });
     case 'supervised':
       if (o.numClasses === undefined) throw new Error("method 'supervised' needs the number of classes of its labels");
       return new SupervisedPretraining(backbone, { ...common, numClasses: o.numClasses, labelSmoothing: o.labelSmoothing });

@@ -20,6 +20,7 @@ export * from './nnclr.js';
 export * from './fastSiam.js';
 export * from './swav.js';
 export * from './simmim.js';
+export * from './ijepa.js';
 export * from './featureQueue.js';
 export * from './recipe.js';
 export * from './recipes.js';

@@ -38,7 +38,7 @@ export interface RecipeOptions {
   /** DINO on a ResNet: batch norm in the head's hidden layers, and the last layer's norm left free */
   headBatchNorm?: boolean;
   normLastLayer?: boolean;
-  /** MAE: per-patch normalised pixel targets; decoder width and depth (by default sized to the patch grid) */
+  /** MAE: per-patch normalised pixel targets; MAE's decoder or I-JEPA's predictor: width and depth (by default sized to the patch grid) */
   normalizePixels?: boolean;
   decoderDim?: number;
   decoderDepth?: number;

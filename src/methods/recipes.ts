@@ -24,6 +24,7 @@ import { NNCLR_RECIPE } from './nnclr.js';
 import { type BackboneFamily, type MethodRecipe, type MethodRecipes, OPTIMIZER_DEFAULTS, type OptimizerName, backboneFamily } from './recipe.js';
 import { SIMCLR_RECIPE } from './simclr.js';
 import { SIMMIM_RECIPE } from './simmim.js';
+import { IJEPA_RECIPE } from './ijepa.js';
 import { SIMSIAM_RECIPE } from './simsiam.js';
 import { SUPERVISED_RECIPE } from './supervised.js';
 import { SWAV_RECIPE } from './swav.js';
@@ -31,7 +32,7 @@ import { VICREG_RECIPE } from './vicreg.js';
 
 export const METHOD_RECIPES: Record<MethodName, MethodRecipes> = {
   simclr: SIMCLR_RECIPE, moco_v2: MOCO_V2_RECIPE, moco_v3: MOCO_V3_RECIPE, byol: BYOL_RECIPE, simsiam: SIMSIAM_RECIPE,
-  barlow_twins: BARLOW_TWINS_RECIPE, vicreg: VICREG_RECIPE, nnclr: NNCLR_RECIPE, fastsiam: FASTSIAM_RECIPE, swav: SWAV_RECIPE, dino: DINO_RECIPE, ibot: IBOT_RECIPE, dinov2: DINOV2_RECIPE, mae: MAE_RECIPE, beit: BEIT_RECIPE, simmim: SIMMIM_RECIPE,
+  barlow_twins: BARLOW_TWINS_RECIPE, vicreg: VICREG_RECIPE, nnclr: NNCLR_RECIPE, fastsiam: FASTSIAM_RECIPE, swav: SWAV_RECIPE, dino: DINO_RECIPE, ibot: IBOT_RECIPE, dinov2: DINOV2_RECIPE, mae: MAE_RECIPE, beit: BEIT_RECIPE, simmim: SIMMIM_RECIPE, ijepa: IJEPA_RECIPE,
   supervised: SUPERVISED_RECIPE,
 };
 

@@ -8,3 +8,4 @@ export * from './patches.js';
 export * from './beitHead.js';
 export * from './buildBackbone.js';
 export * from './centerNetHead.js';
+export * from './jepaPredictor.js';

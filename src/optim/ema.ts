@@ -3,7 +3,8 @@
  * target network of BYOL, the teacher of DINO. `momentumEncoder` makes the frozen copy;
  * `emaUpdate` moves it towards the online network, target = m * target + (1 - m) * online, and
  * copies the buffers (batch-norm statistics); `cosineMomentum` is BYOL's schedule
- * m = 1 - (1 - base) (cos(pi progress) + 1) / 2, from base to 1 (Grill et al., 2020, Sec. 3.2).
+ * m = 1 - (1 - base) (cos(pi progress) + 1) / 2, from base to 1 (Grill et al., 2020, Sec. 3.2);
+ * `linearMomentum` is I-JEPA's straight line from base to 1.
  *
  * ```ts
  * const target = momentumEncoder(online);
@@ -34,4 +35,9 @@ export function emaUpdate(target: Module, online: Module, momentum: number): voi
 
 export function cosineMomentum(base: number, progress: number): number {
   return 1 - ((1 - base) * (Math.cos(Math.PI * Math.min(1, Math.max(0, progress))) + 1)) / 2;
+}
+
+/** I-JEPA's schedule (Assran et al., 2023, Sec. 4): the momentum rises linearly from base to 1 over the run. */
+export function linearMomentum(base: number, progress: number): number {
+  return base + (1 - base) * Math.min(1, Math.max(0, progress));
 }

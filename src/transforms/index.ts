@@ -1,5 +1,6 @@
 /** Augmentations, view and mask generators. */
 export * from './masking.js';
+export * from './multiBlockMask.js';
 export * from './applyRandomly.js';
 export * from './colorOps.js';
 export * from './uniformStream.js';
