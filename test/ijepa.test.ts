@@ -122,6 +122,24 @@ describe('I-JEPA', () => {
     ijepa.dispose();
   });
 
+  test('the masks follow the seed and the batches drawn, which the state dict keeps: a restored method draws what the original draws next', () => {
+    const vit = tinyVit();
+    const original = new IJEPA(vit, { generator: new Generator(3) });
+    const masks = (m: MultiBlockMask) => { const text = JSON.stringify([m.context.toArray(), m.targets.toArray()]); m.context.dispose(); m.targets.dispose(); return text; };
+    const first = masks(original.drawMasks(4));
+    assert.notEqual(masks(original.drawMasks(4)), first, 'each batch its own masks');
+    const state = new Map([...original.stateDict()].map(([k, t]) => [k, t.clone()])); // as a checkpoint holds it
+    assert.deepEqual(state.get('masks_drawn')?.toArray(), [2]);
+    const next = masks(original.drawMasks(4));
+    const restored = new IJEPA(tinyVit(), { generator: new Generator(3) });
+    assert.equal(masks(restored.drawMasks(4)), first, 'the same seed draws the same first masks');
+    restored.loadStateDict(state);
+    assert.equal(masks(restored.drawMasks(4)), next);
+    const otherSeed = new IJEPA(tinyVit(), { generator: new Generator(4) });
+    assert.notEqual(masks(otherSeed.drawMasks(4)), first);
+    for (const m of [original, restored, otherSeed]) m.dispose();
+  });
+
   test('its recipe: one view without pixel augmentations, a sin-cos ViT pooled by the mean; ViT only; 30 AdamW steps lower the loss', () => {
     const recipe = methodRecipe('ijepa', 'vit_tiny');
     assert.deepEqual(recipe.vitOptions, { posEmbed: 'sincos', pool: 'mean' });

@@ -19,7 +19,7 @@
 import { jepaLoss } from '../losses/index.js';
 import { JEPAPredictor, VisionTransformer, gatherBlocks } from '../models/index.js';
 import { emaUpdate, linearMomentum, momentumEncoder } from '../optim/index.js';
-import { type Generator, type Tensor, layerNorm, noGrad } from '../tensor/index.js';
+import { Generator, type Tensor, layerNorm, noGrad, tensor } from '../tensor/index.js';
 import { type MultiBlockMask, multiBlockMask } from '../transforms/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import type { MethodRecipes } from './recipe.js';
@@ -60,7 +60,10 @@ export class IJEPA extends SSLMethod {
   readonly target: VisionTransformer;
   readonly predictor: JEPAPredictor;
   readonly targetBlocks: number;
+  /** int64 [1]: the batches of masks drawn so far, saved with the method, so that a resumed run draws the masks it would have */
+  readonly masksDrawn: Tensor;
   private readonly momentum: number;
+  private readonly maskSeed: number;
 
   constructor(readonly backbone: VisionTransformer, private readonly o: IJEPAOptions = {}) {
     super();
@@ -72,6 +75,8 @@ export class IJEPA extends SSLMethod {
     // the reference gives the predictor the encoder's heads; its width must divide among them
     const dim = o.predictorDim ?? Math.min(DEFAULTS.predictorDim, backbone.dim);
     if (dim % heads !== 0) throw new Error(`I-JEPA: the predictor's width ${dim} must divide among the encoder's ${heads} heads`);
+    this.maskSeed = o.generator?.seed ?? 0;
+    this.masksDrawn = this.registerBuffer('masks_drawn', tensor([0], { dtype: 'int64' }));
     this.registerModule('backbone', backbone);
     this.target = this.registerModule('target', momentumEncoder(backbone));
     this.predictor = this.registerModule('predictor', new JEPAPredictor({
@@ -92,9 +97,16 @@ export class IJEPA extends SSLMethod {
     return { loss: jepaLoss(predicted, wanted, this.o.distance), metrics: { context_patches: context.size(1), target_patches: targets.size(2) } };
   }
 
-  /** A batch's context and target blocks on the ViT's patch grid (the method's generator). */
+  /**
+   * The next batch's context and target blocks on the ViT's patch grid, from a generator seeded by the
+   * method's seed and the batches drawn before (a checkpoint holds that count: a run resumed from it
+   * draws the same masks as one never stopped).
+   */
   drawMasks(batch: number): MultiBlockMask {
-    return multiBlockMask(batch, this.backbone.gridSize, this.backbone.gridSize, { targets: this.targetBlocks }, this.o.generator);
+    const drawn = this.masksDrawn.item();
+    this.masksDrawn.fill_(drawn + 1);
+    const generator = new Generator(this.maskSeed * 1_000_003 + drawn);
+    return multiBlockMask(batch, this.backbone.gridSize, this.backbone.gridSize, { targets: this.targetBlocks }, generator);
   }
 
   override afterStep(progress: number): void {
