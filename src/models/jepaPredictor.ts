@@ -13,7 +13,7 @@
  * ```
  */
 import { LayerNorm, Linear, Module, ModuleList, init } from '../nn/index.js';
-import { type Generator, type Tensor, arange, cat, empty, noGrad, pipe, tidy } from '../tensor/index.js';
+import { type Generator, type Tensor, cat, empty, noGrad, pipe, tidy } from '../tensor/index.js';
 import { Block, sincosPositionEmbedding } from './vit.js';
 
 export interface JEPAPredictorOptions {
@@ -26,19 +26,6 @@ export interface JEPAPredictorOptions {
   heads?: number;
   mlpRatio?: number;
   generator?: Generator;
-}
-
-/** The rows `ids` [B, K] (int64) of `table` [B, N, D]: [B, K, D]. */
-export function gatherTokens(table: Tensor, ids: Tensor): Tensor {
-  return table.gather(1, ids.unsqueeze(-1).expand(ids.size(0), ids.size(1), table.size(2)));
-}
-
-/** Each image's target blocks `ids` [M, B, T] (int64) from `table` [B, N, D]: [M * B, T, D], block-major, without copying the table M times. */
-export function gatherBlocks(table: Tensor, ids: Tensor): Tensor {
-  const [m, b, t] = ids.shape;
-  const [, n, d] = table.shape;
-  const rows = ids.add(arange(0, b * n, n, { dtype: 'int64' }).view(1, b, 1)); // row of each patch in table [B * N, D]
-  return table.reshape(b * n, d).indexSelect(0, rows.flatten()).reshape(m * b, t, d);
 }
 
 export class JEPAPredictor extends Module {

@@ -12,6 +12,7 @@
  */
 import { type Generator, type Tensor, cat, empty, pipe } from '../tensor/index.js';
 import { LayerNorm, Linear, Module, ModuleList, init } from '../nn/index.js';
+import { gatherTokens } from './patches.js';
 import { Block, sincosPositionTable } from './vit.js';
 
 export interface MAEDecoderOptions {
@@ -63,8 +64,7 @@ export class MAEDecoder extends Module {
     const visible = tokens - 1;
     const masks = this.maskToken.expand(b, this.o.patches - visible, this.dim);
     const shuffled = cat([x.slice(1, 1), masks], 1); // [B, patches, dim] in shuffled order
-    const index = idsRestore.unsqueeze(-1).expand(b, this.o.patches, this.dim);
-    const restored = shuffled.gather(1, index); // back to patch order
+    const restored = gatherTokens(shuffled, idsRestore); // back to patch order
     let h = cat([x.slice(1, 0, 1), restored], 1).add(this.posEmbed);
     h = pipe(h, ...this.blocks.map((blk) => (t: Tensor) => blk.forward(t)));
     return this.pred.forward(this.norm.forward(h)).slice(1, 1); // [B, patches, p*p*C], cls dropped

@@ -16,6 +16,7 @@ import {
   type Generator, type Tensor, cat, empty, full, interpolate, keep, noGrad, pipe, tidy, zeros, arange, where,
 } from '../tensor/index.js';
 import { Conv2d, DropPath, GELU, Identity, Layer, LayerNorm, Linear, Module, ModuleList, MultiheadSelfAttention, init } from '../nn/index.js';
+import { gatherTokens } from './patches.js';
 
 export interface ViTOptions {
   imageSize?: number;
@@ -225,9 +226,7 @@ export class VisionTransformer extends Module {
 
   /** MAE: encodes only the patches in `keepIds` [B, V] (int64): [B, 1 + V, dim]. */
   forwardVisible(x: Tensor, keepIds: Tensor): Tensor {
-    const tokens = this.embed(x); // [B, N, dim]
-    const index = keepIds.unsqueeze(-1).expand(keepIds.size(0), keepIds.size(1), this.dim);
-    return this.encode(tokens.gather(1, index)); // [B, V, dim] -> [B, 1 + V, dim]
+    return this.encode(gatherTokens(this.embed(x), keepIds)); // [B, N, dim] -> [B, V, dim] -> [B, 1 + V, dim]
   }
 
   /** BEiT/iBOT: patches where `mask` [B, N] (bool) is true are replaced by `maskToken` [1, 1, dim]. */
