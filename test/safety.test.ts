@@ -91,7 +91,7 @@ describe('run folders are owned', () => {
     assert.ok(!existsSync(join(copy, 'run.lock')), 'the lock goes with the process');
   });
 
-  test('a second process on a run folder is refused while the first trains; a dead process\'s lock is taken over', async () => {
+  test('a second process on a run folder is refused while the first trains; a dead process\'s lock is taken over and its half-written files removed', async () => {
     const out = join(dir, 'busy');
     const first: ChildProcess = spawn(process.execPath, [cli, 'pretrain', ...tiny, '--epochs', '200', '--out', out], { stdio: 'ignore' });
     const exited = new Promise<number | null>((done) => first.on('exit', (code) => done(code)));
@@ -107,8 +107,12 @@ describe('run folders are owned', () => {
     await exited;
     // killed: its lock stays behind, naming a process that no longer runs
     assert.equal(JSON.parse(readFileSync(join(out, 'run.lock'), 'utf8')).pid, first.pid);
+    // and, had it been killed mid-write, the half-written copies of its files: taking over removes them
+    const halfWritten = ['checkpoint.safetensors', 'metrics.jsonl', 'config.json', 'summary.json'].map((name) => `.${name}.tmp-${first.pid}`);
+    for (const name of [...halfWritten, '.notes.txt.tmp-1']) writeFileSync(join(out, name), '{"ste');
     const lock = claimRunFolder(out, { resume: true });
     assert.equal(JSON.parse(readFileSync(join(out, 'run.lock'), 'utf8')).pid, process.pid);
+    assert.deepEqual(readdirSync(out).filter((name) => name.includes('.tmp-')), ['.notes.txt.tmp-1'], 'a run file\'s copy is removed, a user\'s file kept');
     lock.release();
     assert.ok(!existsSync(join(out, 'run.lock')));
   });

@@ -1,9 +1,11 @@
 // The trainer's parts, each alone (src/train/): the run log, the bad-step guard, the cost monitor.
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { claimRunFolder } from '../src/io/index.js';
 import { SimCLR } from '../src/methods/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { SGD } from '../src/optim/index.js';
@@ -17,7 +19,7 @@ const read = (path: string) => readFileSync(path, 'utf8').trim().split('\n').fil
 describe('trainer parts', () => {
   test('RunLog: a new run empties metrics.jsonl; a resumed one keeps its checkpoint\'s steps and drops later and half-written lines; only the lead writes', () => {
     const out = join(dir, 'log');
-    mkdirSync(out);
+    const lock = claimRunFolder(out);   // the trainer holds its run folder while it logs
     const first = new RunLog(out, true);
     first.begin();
     for (const step of [1, 2, 3]) first.step(record(step));
@@ -34,6 +36,7 @@ describe('trainer parts', () => {
     fresh.begin();
     fresh.close();
     assert.equal(readFileSync(fresh.metricsPath, 'utf8'), '');
+    lock.release();
     const other = join(dir, 'rank1');
     mkdirSync(other);
     const follower = new RunLog(other, false);
@@ -41,6 +44,24 @@ describe('trainer parts', () => {
     follower.step(record(1));
     follower.close();
     assert.deepEqual(readdirSync(other), []);
+  });
+
+  test('RunLog: a resume whose rewrite of metrics.jsonl fails part-way (here: a file size limit) leaves the log whole', () => {
+    // Before the rewrite was atomic it truncated the log and wrote it again in place: a run killed
+    // in between (the crash-resume test caught one) lost its first steps' lines for good.
+    const out = join(dir, 'limited');
+    mkdirSync(out);
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify(record(i + 1)) + '\n').join('');
+    writeFileSync(join(out, 'metrics.jsonl'), lines);   // ~270 kB, over the 100 kB limit below
+    const io = new URL('../src/io/index.js', import.meta.url).href;
+    const train = new URL('../src/train/index.js', import.meta.url).href;
+    const script = `import { claimRunFolder } from '${io}'; import { RunLog } from '${train}';
+      claimRunFolder(process.argv[1], { resume: true }); new RunLog(process.argv[1], true).begin(3000);`;
+    const child = spawnSync('bash', ['-c', 'ulimit -f 100 && exec "$0" --input-type=module -e "$1" "$2"', process.execPath, script, out], { encoding: 'utf8' });
+    assert.notEqual(child.status, 0, 'the rewrite must fail under the limit');
+    assert.match(child.stderr, /could not write .*metrics\.jsonl/);
+    assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), lines, 'every line still there');
+    assert.deepEqual(readdirSync(out).filter((name) => name.includes('.tmp-')), [], 'no temporary file left');
   });
 
   test('BadStepGuard: each bad step skipped and logged; after maxBadSteps in a row the checkpoint is restored and the count starts again', () => {

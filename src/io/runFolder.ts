@@ -6,6 +6,8 @@
  *   refuses a folder that holds a run unless `resume` (continue it) or `overwrite` (its run files are
  *   removed first) says so, and takes `<out>/run.lock` (pid and host; a lock left by a dead process on
  *   this host is taken over; a live one, or one from another host, refuses with its owner named).
+ *   Taking it removes the half-written copies (`.checkpoint.safetensors.tmp-<pid>`, ...) that an owner
+ *   killed mid-write left beside the run's files.
  * - `refuseRunFile(path)`: called by every atomic write; a run's own files (checkpoint, metrics,
  *   config, ...) may be written only by the process holding that run's lock.
  *
@@ -17,6 +19,7 @@
 import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { basename, dirname, join, parse, resolve } from 'node:path';
+import { removeStaleTemporaries } from './atomicWrite.js';
 import { isProcessRunning } from './processes.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
@@ -100,6 +103,7 @@ export function claimRunFolder(out: string, o: ClaimOptions = {}): RunLock {
       }
       for (const name of RUN_FILES) if (name !== LOCK_FILE) rmSync(join(dir, name), { recursive: true, force: true });
     }
+    for (const name of RUN_FILES) removeStaleTemporaries(join(dir, name));
   } catch (error) {
     releaseClaim(dir);
     throw error;

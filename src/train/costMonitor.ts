@@ -3,8 +3,8 @@
  * shorter): parameters, forward GFLOPs per image, training GFLOPs per step, images/s, the engine's
  * peak memory and the time left. Written to `cost.json` and printed (see costEstimate.ts).
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeTextFile } from '../io/index.js';
 import { allocatorStats } from '../tensor/index.js';
 import { type CostEstimate, formatCost } from './costEstimate.js';
 import type { StepRecord } from './runLog.js';
@@ -28,7 +28,7 @@ export class CostMonitor implements TrainerCallback {
       imagesPerSecond: measured, peakEngineMB: allocatorStats().peakLiveBytes / 2 ** 20,
       etaSeconds: ((context.totalSteps - record.step) * this.imagesPerStep) / measured,
     };
-    if (context.lead) writeFileSync(join(context.out, 'cost.json'), JSON.stringify(this.estimate, null, 2) + '\n');
+    if (context.lead) writeTextFile(join(context.out, 'cost.json'), JSON.stringify(this.estimate, null, 2) + '\n');
     context.print(`cost: ${formatCost(this.estimate)}`);
   }
 }

@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataLoader } from '../data/index.js';
-import { CHECKPOINT_FILE, loadCheckpoint, readCheckpointMetadata, removeStaleTemporaries, saveCheckpoint } from '../io/index.js';
+import { CHECKPOINT_FILE, loadCheckpoint, readCheckpointMetadata, saveCheckpoint } from '../io/index.js';
 import type { SSLMethod } from '../methods/index.js';
 import type { Optimizer } from '../optim/index.js';
 import { cat, tidy } from '../tensor/index.js';
@@ -47,8 +47,6 @@ export class RunCheckpointing {
 
   constructor(private readonly o: RunCheckpointingOptions) {
     this.path = join(o.out, CHECKPOINT_FILE);
-    // A run killed while writing its checkpoint leaves the temporary copy (the checkpoint itself is whole).
-    if (o.lead && removeStaleTemporaries(this.path) > 0) o.log(`removed the partial checkpoint a killed run left in ${o.out}`);
   }
 
   /**

@@ -3,7 +3,8 @@
  * evaluation, a skipped step, a callback's metric) and the same scalars in TensorBoard event files
  * (`tensorboard/`). Only the lead process (rank 0) writes; on the others every call does nothing.
  * A resumed run keeps the lines of the steps its checkpoint covers and drops the later ones (the
- * killed run's), so the log reads as one run.
+ * killed run's), so the log reads as one run; that rewrite is atomic (a run killed during it keeps
+ * its whole log; claimRunFolder removes the half-written copy).
  *
  * ```ts
  * const runLog = new RunLog('runs/a', true);
@@ -14,7 +15,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { METRICS_FILE } from '../io/index.js';
+import { atomicWriteFile, METRICS_FILE } from '../io/index.js';
 import { TensorBoardWriter } from './tensorboard.js';
 
 /** One line of metrics.jsonl for a trained step: the loop's numbers and every part's metrics. */
@@ -37,7 +38,10 @@ export class RunLog {
     this.metricsPath = join(out, METRICS_FILE);
   }
 
-  /** A new run (no `resumedStep`): an empty metrics.jsonl; a resumed one: the lines up to `resumedStep` kept. */
+  /**
+   * A new run (no `resumedStep`): an empty metrics.jsonl; a resumed one: the lines up to
+   * `resumedStep` kept, written beside the log and renamed over it (never truncated in place).
+   */
   begin(resumedStep?: number): void {
     if (!this.lead) return;
     if (resumedStep === undefined) {
@@ -46,7 +50,7 @@ export class RunLog {
       const kept = readFileSync(this.metricsPath, 'utf8').split('\n').filter((line) => {
         try { return (JSON.parse(line) as { step: number }).step <= resumedStep; } catch { return false; }
       });
-      writeFileSync(this.metricsPath, kept.map((l) => l + '\n').join(''));
+      atomicWriteFile(this.metricsPath, [Buffer.from(kept.map((l) => l + '\n').join(''), 'utf8')]);
     }
     this.tensorboard = new TensorBoardWriter(join(this.out, 'tensorboard'));
   }

@@ -28,10 +28,9 @@
  *   out: 'runs/simclr', epochs: 100, batchSize: 256, optimizer: { name: 'sgd', lr: 0.06, weightDecay: 5e-4 } });
  * ```
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataLoader, type ImageSet } from '../data/index.js';
-import { claimRunFolder } from '../io/index.js';
+import { claimRunFolder, writeTextFile } from '../io/index.js';
 import type { SSLMethod } from '../methods/index.js';
 import { AdamW, LARS, type Optimizer, SGD, clipGradNorm, warmupCosine } from '../optim/index.js';
 import {
@@ -170,7 +169,7 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
   startTogether(method, start, rank, world, checkpoints.path);
   // a new run starts an empty log (claimRunFolder refused or removed an earlier run); a resumed one keeps its checkpoint's steps
   runLog.begin(resumedFrom);
-  if (lead) writeFileSync(join(o.out, 'config.json'), JSON.stringify(o.config ?? {}, null, 2) + '\n');
+  if (lead) writeTextFile(join(o.out, 'config.json'), JSON.stringify(o.config ?? {}, null, 2) + '\n');
   const imagesPerStep = o.batchSize * accumulate;
   const progress = new Progress('pretrain', totalSteps, imagesPerStep, lead ? {} : { stream: { write: () => undefined } });
   const flops = forwardFlops(method.backbone, [1, 3, views.views[0].size, views.views[0].size]);
