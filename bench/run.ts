@@ -10,6 +10,9 @@
  *   methods  end-to-end training img/s of each method vs PyTorch + torchvision (--only <method>)
  *   parity   the same SimCLR run in both, kNN accuracy compared
  *   distributed  2 processes x 1 thread vs 1 process x 2 threads (c10d Gloo data parallelism)
+ *   speedrun time to accuracy: a whole-run recipe (--recipe cpu-30min) for --minutes on 48,000 CIFAR-10 training images,
+ *            kNN on a validation split every --curve-every minutes and on the test images (--split validation: never
+ *            read), beside PyTorch running the same recipe (--override '<json>' changes its keys; --no-peer)
  *   quality  the quality tests' short-run recipes on a validation split of the demo's training images (--only <method>,
  *            --override '<json>' to try a variant of its recipe, --threads as the tests: 1)
  */
@@ -24,6 +27,7 @@ import { modelsBench } from './models.js';
 import { opProfileBench } from './opProfile.js';
 import { photosBench } from './photos.js';
 import { qualityBench } from './quality.js';
+import { speedrunBench } from './speedrun.js';
 
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
@@ -83,8 +87,15 @@ if (name === 'engine') {
     seeds: flag(args, '--seeds', 2), split: args.includes('--split') && args[args.indexOf('--split') + 1] === 'test' ? 'test' : 'validation',
     only: only >= 0 ? args[only + 1] : undefined, threads: flag(args, '--threads', 1), override: override >= 0 ? args[override + 1] : undefined,
   });
+} else if (name === 'speedrun') {
+  const option = (flagName: string) => (args.includes(flagName) ? args[args.indexOf(flagName) + 1] : undefined);
+  result = await speedrunBench({
+    recipe: option('--recipe') ?? 'cpu-30min', override: option('--override'), minutes: option('--minutes') !== undefined ? Number(option('--minutes')) : undefined,
+    split: option('--split') === 'validation' ? 'validation' : 'test', curveEvery: flag(args, '--curve-every', 5), threads: flag(args, '--threads', 2),
+    peer: !args.includes('--no-peer'),
+  });
 } else {
-  console.error('usage: npm run bench -- engine|models|ops|memory|augment|photos|datawait|methods|parity|distributed|quality [--json] [options]');
+  console.error('usage: npm run bench -- engine|models|ops|memory|augment|photos|datawait|methods|parity|distributed|quality|speedrun [--json] [options]');
   process.exit(2);
 }
 // selfsup's side runs under tcmalloc when started by `npm run bench` (bin/node-with-tcmalloc), as the peers do.

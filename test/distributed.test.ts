@@ -143,6 +143,16 @@ describe('distributed (c10d Gloo, two processes on loopback)', { skip: noGloo },
     assert.deepEqual(after, [1, 2, 3, 4, 5, 6]);
   });
 
+  test('on a time budget the ranks stop at the same step (rank 0\'s clock), not one waiting for the other', () => {
+    const run = join(dir, 'budget');
+    const budgeted = spawnSync(process.execPath, [cli, 'pretrain', '--method', 'simclr', '--data', mini, '--out', run, '--batch-size', '16', '--width', '0.125',
+      '--hidden-dim', '32', '--workers', '0', '--minutes', '0.05', '--nproc', '2', '--dist-timeout', '20'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(budgeted.status, 0, budgeted.stderr);
+    const steps = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss?: number }).filter((l) => 'loss' in l);
+    assert.ok(steps.length >= 3, `${steps.length} steps in 3 s`);
+    assert.match(budgeted.stdout, new RegExp(`for ${steps.length} steps`));
+  });
+
   test('a failed rank fails the launcher: its exit status is the rank\'s, not 0', () => {
     const failed = spawnSync(process.execPath, [cli, 'pretrain', '--method', 'simclr', '--data', join(dir, 'absent'), '--out', join(dir, 'never'), '--nproc', '2'], { encoding: 'utf8' });
     assert.match(failed.stderr, /absent: no such folder or file/);

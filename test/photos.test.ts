@@ -320,7 +320,9 @@ describe('every method, backbone and size the CLI accepts', () => {
           const batch = await loader.next();
           await loader.close();
           const generator = new Generator(0);
-          const { backbone: net, featureDim } = buildBackbone(pretrainBackboneSpec(config, size), generator);
+          // one block: a ViT's shapes are the same at any depth (twelve take 90 s here, one 12 s)
+          const spec = pretrainBackboneSpec(config, size);
+          const { backbone: net, featureDim } = buildBackbone(patch ? { ...spec, depth: 1 } : spec, generator);
           const p = patch ?? 4;
           const tokenizer = method === 'beit' ? new KMeansTokenizer(randn([8, 3 * p * p], { generator }), p, normalize) : undefined;
           const model = buildMethod(method, net, featureDim, { ...methodOptions(config, normalize), tokenizer, hiddenDim: 32, projectionDim: 16, prototypes: 16, queueSize: 8, numClasses: 2 }, generator);

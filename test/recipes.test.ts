@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readCheckpointMetadata } from '../src/io/index.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ import { ImageFolder } from '../src/data/index.js';
 import {
   METHOD_NAMES, METHOD_RECIPES, type MethodName, type MethodRecipe, type MethodStep, SSLMethod, methodRecipe, methodViews, recipeTraining,
 } from '../src/methods/index.js';
-import { PretrainSchema, methodOptions, migrateRunConfig } from '../src/runs/index.js';
+import { BUDGET_RECIPES, PretrainSchema, methodOptions, migrateRunConfig } from '../src/runs/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { type Layer, MLP } from '../src/nn/index.js';
 import { Generator, type Tensor, cat, normalize } from '../src/tensor/index.js';
@@ -169,5 +170,34 @@ describe('recipes', () => {
     const refused = spawnSync(process.execPath, [cli, 'recipes', 'show', 'mae', '--backbone', 'resnet18'], { encoding: 'utf8' });
     assert.equal(refused.status, 2);
     assert.match(refused.stderr, /--backbone resnet18: method 'mae' has no recipe for a ResNet/);
+  });
+
+  test('a whole-run recipe (--recipe cpu-30min): its keys, under a file\'s and the flags\'; shown as a config that reads back the same', () => {
+    const recipe = BUDGET_RECIPES['cpu-30min'].config;
+    const config = readPretrainConfig({ recipe: 'cpu-30min', ...place });
+    for (const [k, v] of Object.entries(recipe)) assert.deepEqual(config[k as keyof typeof config], v, k);
+    assert.equal(readPretrainConfig({ recipe: 'cpu-30min', ...place, minutes: '5', width: '0.5' }).minutes, 5);
+    assert.equal(fromFile('recipe: cpu-30min\nbatchSize: 128\n', { 'batch-size': '64' }).batchSize, 64, 'flags over the file');
+    assert.equal(fromFile('recipe: cpu-30min\nbatchSize: 128\n').batchSize, 128, 'the file over the recipe');
+    assert.throws(() => readPretrainConfig({ recipe: 'constructor', ...place }), /recipe 'constructor': unknown \(expected one of cpu-30min\)/);
+    const shown = spawnSync(process.execPath, [cli, 'recipes', 'show', 'cpu-30min'], { encoding: 'utf8' });
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.deepEqual(fromFile(shown.stdout), config);
+    assert.match(spawnSync(process.execPath, [cli, 'recipes'], { encoding: 'utf8' }).stdout, /^ {2}cpu-30min {2}simclr, resnet18, 30 minutes: /m);
+    // bad values refused before any work, naming the key
+    assert.throws(() => readPretrainConfig({ method: 'simclr', ...place, minutes: '0' }), /minutes: Too small: expected number to be >0/);
+    assert.throws(() => readPretrainConfig({ method: 'simclr', ...place, depth: '4' }), /depth: depth is the number of ViT blocks/);
+    assert.equal(readPretrainConfig({ method: 'mae', backbone: 'vit_tiny', ...place, depth: '4' }).depth, 4);
+  });
+
+  test('selfsup pretrain --minutes: trains for the budget, its checkpoint keeps the time trained', () => {
+    const out = join(dir, 'minutes');
+    const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
+    const run = spawnSync(process.execPath, [cli, 'pretrain', '--recipe', 'cpu-30min', '--data', mini, '--out', out, '--minutes', '0.03',
+      '--batch-size', '16', '--width', '0.125', '--hidden-dim', '32', '--projection-dim', '16', '--workers', '0'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /SimCLR: 2s of training of 16 images/);
+    const trained = readCheckpointMetadata(join(out, 'checkpoint.safetensors')).extra.trainedSeconds as number;
+    assert.ok(trained >= 1.8 && trained < 4, `trained ${trained} s of a 1.8 s budget`);
   });
 });

@@ -13,6 +13,8 @@ import { type MethodStep, methodViews, SimCLR, SSLMethod } from '../src/methods/
 import { Linear } from '../src/nn/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { Generator, type Tensor, autocast, randn, tidy } from '../src/tensor/index.js';
+import { readCheckpointMetadata } from '../src/io/index.js';
+import { warmupCosine } from '../src/optim/index.js';
 import { Progress, type TrainerCallback, crc32c, forwardFlops, maskedCrc32c, pretrain, trainFlopsPerImage } from '../src/train/index.js';
 
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
@@ -152,6 +154,45 @@ describe('pretrain', async () => {
     assert.ok(Number.isFinite(summary.lastLoss));
     const metrics = lines(join(dir, 'accumulate', 'metrics.jsonl'));
     assert.deepEqual(metrics.map((m) => m.epoch), [0, 0, 1, 1]);
+  });
+
+  test('a time budget: the schedules run over the time spent, callbacks\' time is not counted, and a resumed run spends what is left', async () => {
+    /** SimCLR whose every step takes at least 40 ms more, so that the budget holds a known few steps */
+    class Slow extends SSLMethod {
+      readonly backbone;
+      constructor(readonly inner: SimCLR) { super(); this.backbone = inner.backbone; this.registerModule('inner', inner); }
+      step(v: Tensor[]): MethodStep {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 40);
+        return this.inner.step(v);
+      }
+    }
+    const out = join(dir, 'budget');
+    const minutes = 0.02;   // 1.2 s
+    const pausing: TrainerCallback = { onStep: () => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60); } };
+    const options = {
+      out, epochs: 4, batchSize: 16, workers: 0, minutes, checkpointEvery: 1000, callbacks: [pausing],
+      optimizer: { name: 'sgd' as const, lr: 0.1, weightDecay: 0, warmupEpochs: 1 }, log: () => undefined,
+    };
+    // a first part stopped after 5 steps, then resumed to the end of the budget
+    const first = await pretrain(new Slow(small()), images, views, { ...options, maxSteps: 5 });
+    assert.equal(first.steps, 5);
+    const saved = readCheckpointMetadata(join(out, 'checkpoint.safetensors')).extra.trainedSeconds as number;
+    assert.equal(saved, first.trainedSeconds);
+    assert.ok(saved > 5 * 0.04 && saved < 1.2, `5 steps in ${saved} s`);
+    const started = performance.now();
+    const rest = await pretrain(new Slow(small()), images, views, { ...options, resume: true });
+    const wall = (performance.now() - started) / 1000;
+    assert.ok(rest.trainedSeconds >= 60 * minutes, `stopped at ${rest.trainedSeconds} s of ${60 * minutes}`);
+    assert.ok(rest.trainedSeconds < 60 * minutes + 0.5, `one step past the budget at most: ${rest.trainedSeconds} s`);
+    // the callbacks' 60 ms a step came on top of the budget's time
+    assert.ok(wall > rest.trainedSeconds - saved + 0.9 * 0.06 * rest.steps, `${rest.steps} steps: ${wall} s of wall time, ${rest.trainedSeconds - saved} s trained`);
+    // the learning rate: warm-up over the first quarter of the budget (1 of 4 epochs), then cosine to 0 at its end
+    const lr = warmupCosine({ base: 0.1, final: 0, totalSteps: 60 * minutes, warmupSteps: 60 * minutes / 4 });
+    const metrics = lines(join(out, 'metrics.jsonl')).filter((m) => 'loss' in m);
+    assert.equal(metrics.length, 5 + rest.steps);
+    assert.ok(Math.abs(metrics[5].lr - lr(saved)) < 1e-12, `step 6 starts where the first part stopped: ${metrics[5].lr} vs ${lr(saved)}`);
+    assert.ok(metrics[0].lr === 0 && metrics.some((m) => m.lr > 0.09), 'the warm-up rose to the base rate');
+    assert.ok(metrics.at(-1)!.lr < 0.02, `near the end of the cosine: ${metrics.at(-1)!.lr}`);
   });
 
   test('a NaN loss skips the step, logs it, and after 2 in a row restores the last checkpoint', async () => {

@@ -91,14 +91,15 @@ describe('trainer parts', () => {
     method.dispose();
   });
 
-  test('CostMonitor: measured after the third step of the run (or of its resumed part), written by the lead only', () => {
+  test('CostMonitor: measured after the third step of the run (or of its resumed part), written by the lead only; the time left of a budget', () => {
     const out = join(dir, 'cost');
     mkdirSync(out);
     const g = new Generator(0);
     const method = new SimCLR(resnet18({ stem: 'cifar', width: 0.125, generator: g }), { featureDim: 64, hiddenDim: 16, projectionDim: 8, generator: g });
     const printed: string[] = [];
-    const context = (lead: boolean, startStep: number): StepContext => ({
-      method, totalSteps: 100, stepsPerEpoch: 10, startStep, epochEnded: false, lead, out, log: () => undefined, print: (l) => printed.push(l),
+    const context = (lead: boolean, startStep: number, budget?: { trained: number; seconds: number }): StepContext => ({
+      method, totalSteps: budget ? Infinity : 100, stepsPerEpoch: 10, startStep, epochEnded: false, lastStep: false, lead, out,
+      trainedSeconds: budget?.trained ?? 0, budgetSeconds: budget?.seconds, log: () => undefined, print: (l) => printed.push(l),
     });
     const follower = new CostMonitor(2e9, 6e9, 32);
     for (const step of [1, 2, 3]) follower.onStep(record(step), context(false, 0));
@@ -111,6 +112,10 @@ describe('trainer parts', () => {
     const written = JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8'));
     assert.deepEqual([written.forwardGflopsPerImage, written.imagesPerSecond, written.etaSeconds], [2, 100, (57 * 32) / 100]);
     assert.equal(printed.length, 2);
+    // on a time budget: the time left of it
+    const budgeted = new CostMonitor(2e9, 6e9, 32);
+    for (const step of [1, 2, 3]) budgeted.onStep(record(step), context(true, 0, { trained: 2.5, seconds: 60 }));
+    assert.equal(budgeted.estimate?.etaSeconds, 57.5);
     method.dispose();
   });
 });

@@ -1,7 +1,7 @@
 // ViT: timm's parameter counts and names, sin-cos embeddings, and the masked forwards.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { sincosPositionEmbedding, vitBase, vitSmall, vitTiny } from '../src/models/index.js';
+import { buildBackbone, sincosPositionEmbedding, VisionTransformer, vitBase, vitSmall, vitTiny } from '../src/models/index.js';
 import { Generator, arange, crossEntropy, liveTensors, noGrad, ones, randint, randn, tidy, zeros, tensor } from '../src/tensor/index.js';
 import { assertClose } from './helpers/gradcheck.js';
 
@@ -55,6 +55,20 @@ describe('VisionTransformer', () => {
     });
     vit.dispose();
   });
+  test('buildBackbone: depth sets a ViT\'s blocks (12 by default); a ResNet\'s or a fractional one is refused', () => {
+    const blocks = (depth?: number) => {
+      const { backbone } = buildBackbone({ name: 'vit_tiny', imageSize: 32, patchSize: 8, depth });
+      assert.ok(backbone instanceof VisionTransformer);
+      const n = backbone.blocks.length;
+      backbone.dispose();
+      return n;
+    };
+    assert.equal(blocks(), 12);
+    assert.equal(blocks(2), 2);
+    assert.throws(() => buildBackbone({ name: 'vit_tiny', imageSize: 32, depth: 1.5 }), /depth 1\.5: expected a whole number of blocks, at least 1/);
+    assert.throws(() => buildBackbone({ name: 'resnet18', imageSize: 32, depth: 2 }), /depth 2: a ResNet's depth is in its name/);
+  });
+
   test('position embeddings interpolate to another resolution', () => {
     const vit = vitTiny({ imageSize: 32, patchSize: 4, depth: 1 }).eval();
     vit.interpolatePositionEmbedding(48);

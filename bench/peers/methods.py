@@ -8,6 +8,9 @@ DataLoader with worker processes.
   speed:  one JSON line {"modes": {mode: img_per_s}, "img_per_s" (the best), ...} over --steps steps after --warmup
           steps in each of --modes (peer_modes.py: fp32, channels_last, bf16, bf16+channels_last), --in-memory data
   parity: SimCLR for --epochs with warm-up + cosine, then weighted kNN (k 200, T 0.1) top-1 on --test
+  speedrun: the method for --minutes of wall-clock time, decoding --data into memory counted (npm run bench --
+          speedrun): the fastest of --modes chosen first on a few steps (not counted), then warm-up + cosine over
+          the fraction of the budget spent, kNN on --val every --curve-every minutes (not counted) and on --test
 """
 import copy
 import argparse
@@ -89,6 +92,7 @@ class Method(nn.Module):
         super().__init__()
         f = backbone.feature_dim
         self.name, self.backbone = name, backbone
+        self.temperature = 0.5   # SimCLR's
         if name == "simclr":
             self.head = mlp([f, hidden or 2048, 128])
         elif name == "moco_v2":
@@ -173,7 +177,7 @@ class Method(nn.Module):
                 self.ptr = int((self.ptr + n) % self.support.shape[0])
             return loss
         if self.name == "simclr":
-            return nt_xent(z1, z2, 0.5)
+            return nt_xent(z1, z2, self.temperature)
         if self.name in ("moco_v3", "byol", "simsiam"):
             p = self.predictor(z)
             p1, p2 = p[:n], p[n:]
@@ -227,14 +231,15 @@ def knn_top1(backbone, train_dir, test_dir, workers):
         xs, ys = [], []
         with torch.no_grad():
             for x, y in DataLoader(datasets.ImageFolder(folder, transform=evaluate), batch_size=256, num_workers=workers):
-                xs.append(F.normalize(backbone(x), dim=1))
+                xs.append(F.normalize(backbone(x).float(), dim=1))
                 ys.append(y)
         return torch.cat(xs), torch.cat(ys)
 
     bank, bank_y = features(train_dir)
     query, query_y = features(test_dir)
-    sim, idx = (query @ bank.T).topk(200, dim=1)
-    votes = torch.zeros(query.shape[0], 10).scatter_add_(1, bank_y[idx], (sim / 0.1).exp())
+    with torch.autocast("cpu", enabled=False):   # features may come from autocast (speedrun); the vote in float32
+        sim, idx = (query @ bank.T).topk(200, dim=1)
+        votes = torch.zeros(query.shape[0], 10).scatter_add_(1, bank_y[idx], (sim / 0.1).exp())
     backbone.train(training)
     return (votes.argmax(1) == query_y).float().mean().item()
 
@@ -248,11 +253,81 @@ def nt_xent(z1, z2, t):
     return F.cross_entropy(logits, targets)
 
 
+def speedrun(a, two_views):
+    """The method for a.minutes of wall-clock time, the decoding of a.data into memory included."""
+    started = time.perf_counter()
+    data = InMemory(datasets.ImageFolder(a.data), two_views)
+    prep = time.perf_counter() - started
+    loader = DataLoader(data, batch_size=a.batch, shuffle=True, num_workers=a.workers, drop_last=True, persistent_workers=a.workers > 0)
+    it = endless(loader)
+
+    def build():
+        torch.manual_seed(a.seed)
+        method = Method(a.method, ResNet18(a.width), a.hidden)
+        method.temperature = a.temperature
+        params = [q for q in method.parameters() if q.requires_grad]
+        opt = torch.optim.SGD([{"params": [q for q in params if q.ndim > 1], "weight_decay": a.weight_decay},
+                               {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=a.lr, momentum=0.9)
+        return method, opt
+
+    def train_step(method, opt, mode, fmt):
+        views, _ = next(it)
+        with autocast(mode):
+            loss = method.loss([v.contiguous(memory_format=fmt) for v in views])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        method.after_step(0.99)
+        return loss.item()
+
+    # PyTorch at its best: the fastest mode on a few steps of a throwaway model (not counted)
+    rates = {}
+    for mode in parse_modes(a.modes):
+        fmt = torch.channels_last if channels_last(mode) else torch.contiguous_format
+        method, opt = build()
+        method = method.to(memory_format=fmt)
+        for _ in range(a.warmup):
+            train_step(method, opt, mode, fmt)
+        t = time.perf_counter()
+        for _ in range(a.steps):
+            train_step(method, opt, mode, fmt)
+        rates[mode] = a.steps * a.batch / (time.perf_counter() - t)
+    mode = max(rates, key=rates.get)
+    fmt = torch.channels_last if channels_last(mode) else torch.contiguous_format
+    method, opt = build()
+    method = method.to(memory_format=fmt)
+    budget = 60 * a.minutes - prep
+    warm = a.warmup_share * budget
+    curve, trained, paused, steps, losses = [], 0.0, 0.0, 0, []
+    clock = time.perf_counter()
+    next_mark = 60 * a.curve_every
+    while trained < budget:
+        lr = a.lr * trained / warm if trained < warm else 0.5 * a.lr * (1 + math.cos(math.pi * (trained - warm) / max(1e-9, budget - warm)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        losses.append(train_step(method, opt, mode, fmt))
+        steps += 1
+        trained = time.perf_counter() - clock - paused
+        if a.val and (prep + trained >= next_mark or trained >= budget):
+            t = time.perf_counter()
+            with autocast(mode):
+                curve.append({"minutes": round((prep + trained) / 60, 2), "knn_top1": knn_top1(method.backbone, a.data, a.val, a.workers)})
+            paused += time.perf_counter() - t
+            next_mark += 60 * a.curve_every
+    result = {"mode": mode, "modes": rates, "prep_seconds": prep, "trained_seconds": trained, "steps": steps,
+              "images_seen": steps * a.batch, "img_per_s": steps * a.batch / trained, "first_loss": losses[0], "last_loss": losses[-1],
+              "curve": curve, "torch": torch.__version__}
+    if a.test:
+        with autocast(mode):
+            result["knn_top1"] = knn_top1(method.backbone, a.data, a.test, a.workers)
+    print(json.dumps(result))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", required=True)
     p.add_argument("--test")
-    p.add_argument("--mode", choices=["speed", "parity"], default="speed")
+    p.add_argument("--mode", choices=["speed", "parity", "speedrun"], default="speed")
     p.add_argument("--method", default="simclr")
     p.add_argument("--hidden", type=int, default=0)
     p.add_argument("--batch", type=int, default=256)
@@ -265,6 +340,12 @@ def main():
     p.add_argument("--lr", type=float, default=0.12)
     p.add_argument("--warmup-epochs", type=float, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--minutes", type=float, default=30)
+    p.add_argument("--warmup-share", type=float, default=0.05)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--val")
+    p.add_argument("--curve-every", type=float, default=5)
+    p.add_argument("--temperature", type=float, default=0.5)
     add_mode_args(p, default="fp32")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -327,6 +408,10 @@ def main():
             return one
 
         report(time_modes(parse_modes(a.modes), make_step, a.batch, a.warmup, a.steps), method=a.method, in_memory=a.in_memory)
+        return
+
+    if a.mode == "speedrun":
+        speedrun(a, two_views)
         return
 
     total = a.epochs * len(loader)

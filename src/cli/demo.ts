@@ -1,7 +1,8 @@
 /**
- * `selfsup demo` (`npm run demo`), the main job on a fresh machine: SimCLR on the bundled CIFAR-10
- * subset (data/cifar10-demo: 5,000 training images, 1,000 test images) for a few minutes, then the
- * kNN accuracy of the pretrained backbone against the same backbone at random initialisation.
+ * `selfsup demo` (`npm run demo`), the main job on a fresh machine: the cpu-30min recipe (SimCLR,
+ * chosen for a time budget on 2 CPU cores: runs/budgetRecipes.ts) on the bundled CIFAR-10 subset
+ * (data/cifar10-demo: 5,000 training images, 1,000 test images) for two minutes, then the kNN
+ * accuracy of the pretrained backbone against the same backbone at random initialisation.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,17 +13,18 @@ import { buildBackbone } from '../models/index.js';
 import type { Layer } from '../nn/index.js';
 import { Generator, PRECISIONS, resolvePrecision } from '../tensor/index.js';
 import { methodViews } from '../methods/index.js';
-import { UsageError, choiceOption, integerOption, parseOptions } from './options.js';
+import { UsageError, choiceOption, numberOption, parseOptions } from './options.js';
 import { pretrainCommand } from './pretrain.js';
 import { type RunDescription, loadRunBackbone } from '../runs/index.js';
 
 export const DEMO_DATA = fileURLToPath(new URL('../../../data/cifar10-demo', import.meta.url));
 
-export const DEMO_USAGE = `usage: selfsup demo [--epochs 10] [--out runs/demo] [--precision auto|fp32|bf16]
+export const DEMO_USAGE = `usage: selfsup demo [--minutes 2] [--out runs/demo] [--precision auto|fp32|bf16]
 
-SimCLR (ResNet-18 at quarter width, CIFAR stem) on ${DEMO_DATA}, then kNN accuracy
-(k = 200, T = 0.1) on its test images against the same backbone at random initialisation.
-The run lands in --out, replacing the run an earlier demo left there.`;
+The cpu-30min recipe (SimCLR, ResNet-18 at quarter width, CIFAR stem; selfsup recipes show cpu-30min)
+on ${DEMO_DATA} for --minutes of training, then kNN accuracy (k = 200, T = 0.1) on its test
+images against the same backbone at random initialisation. The run lands in --out, replacing the
+run an earlier demo left there.`;
 
 /** kNN top-1 with features at the run's precision (as its kNN monitor). */
 function knnTop1(backbone: Layer, train: ImageArray, test: ImageArray, run: RunDescription, precision: 'fp32' | 'bf16'): number {
@@ -30,8 +32,8 @@ function knnTop1(backbone: Layer, train: ImageArray, test: ImageArray, run: RunD
 }
 
 export async function demoCommand(argv: string[]): Promise<void> {
-  const v = parseOptions(argv, { epochs: { type: 'string' }, out: { type: 'string' }, precision: { type: 'string' } });
-  const epochs = integerOption(v, 'epochs', 10);
+  const v = parseOptions(argv, { minutes: { type: 'string' }, out: { type: 'string' }, precision: { type: 'string' } });
+  const minutes = numberOption(v, 'minutes', 2);
   const out = typeof v.out === 'string' ? v.out : join('runs', 'demo');
   const [trainSpec, testSpec] = [join(DEMO_DATA, 'train'), join(DEMO_DATA, 'test')];
   if (!existsSync(trainSpec)) {
@@ -39,10 +41,10 @@ export async function demoCommand(argv: string[]): Promise<void> {
     throw new UsageError(`selfsup demo: its images (${DEMO_DATA}) come with a clone of the repository, not with the npm package; `
       + 'pretrain on your own folder instead: selfsup pretrain --data <folder> --out <run>');
   }
-  console.log(`selfsup demo: SimCLR on ${trainSpec} for ${epochs} epochs, then kNN on ${testSpec}`);
+  console.log(`selfsup demo: the cpu-30min recipe (SimCLR) on ${trainSpec} for ${minutes} minutes, then kNN on ${testSpec}`);
   await pretrainCommand([
-    '--method', 'simclr', '--data', trainSpec, '--out', out, '--overwrite', '--epochs', String(epochs), '--batch-size', '128',
-    '--width', '0.25', '--lr', '0.12', '--warmup-epochs', '1', '--knn-train', trainSpec, '--knn-test', testSpec, '--knn-every', String(epochs),
+    '--recipe', 'cpu-30min', '--data', trainSpec, '--out', out, '--overwrite', '--minutes', String(minutes),
+    '--knn-train', trainSpec, '--knn-test', testSpec, '--knn-every', '1000',
     ...(typeof v.precision === 'string' ? ['--precision', v.precision] : []),
   ]);
   const { backbone, run } = loadRunBackbone(join(out, 'checkpoint.safetensors'));
@@ -52,6 +54,6 @@ export async function demoCommand(argv: string[]): Promise<void> {
   const random = knnTop1(buildBackbone(run.backboneSpec, new Generator(0)).backbone, train, test, run, precision);
   console.log(`\nkNN top-1 on ${test.length} CIFAR-10 test images (bank: ${train.length} training images):`);
   console.log(`  random initialisation  ${(100 * random).toFixed(2)}%`);
-  console.log(`  SimCLR, ${epochs} epochs       ${(100 * pretrained).toFixed(2)}%   (${pretrained > random ? '+' : ''}${(100 * (pretrained - random)).toFixed(2)} points)`);
+  console.log(`  SimCLR, ${minutes} minutes${' '.repeat(Math.max(0, 7 - String(minutes).length))}${(100 * pretrained).toFixed(2)}%   (${pretrained > random ? '+' : ''}${(100 * (pretrained - random)).toFixed(2)} points)`);
   console.log(`run folder: ${out} (metrics.jsonl, tensorboard/, checkpoint.safetensors, cost.json)`);
 }

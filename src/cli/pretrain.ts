@@ -32,6 +32,10 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
                          --in-memory decodes them all into memory at --size instead (squashed; for small images)
   --backbone <name>      resnet18 (default), resnet34, resnet50, vit_tiny, vit_small, vit_base
   --epochs <n>           (default 100)        --batch-size <n>   (default 256)
+  --minutes <m>          a budget of training time instead of epochs: the schedules run over it (warm-up: warmup
+                         epochs / epochs of it); kNN evaluations are not counted, a resumed run spends what is left
+  --recipe cpu-30min     a whole run chosen for a small machine (selfsup recipes show cpu-30min); other options override it
+  --depth <n>            ViT blocks (default 12)
   Each method trains with its recipe (selfsup recipes; selfsup recipes show <method> prints it as a config);
   every setting below overrides it:
   --optimizer <name>     sgd, lars, adamw; --base-lr (per 256 images) or --lr, --weight-decay, --final-weight-decay, --warmup-epochs
@@ -133,7 +137,7 @@ export function pretrainViews(config: PretrainConfig, size: number, normalize?: 
 /** The backbone a configuration trains at `size` (MAE: fixed sin-cos positions; BEiT: layer scale and mean pooling). */
 export function pretrainBackboneSpec(config: PretrainConfig, size: number): BackboneSpec {
   return { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
-    ...methodRecipe(config.method, config.backbone).vitOptions };
+    ...(config.depth !== undefined ? { depth: config.depth } : {}), ...methodRecipe(config.method, config.backbone).vitOptions };
 }
 
 async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
@@ -184,7 +188,7 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
     clipGrad: training.clipGrad, precision: config.precision, mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
     checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume, overwrite: config.overwrite,
     identity: runIdentity(config), allowChanged: config.allowChanged,
-    maxSteps: config.maxSteps, maxBadSteps: config.maxBadSteps, config: { ...config, run },
+    maxSteps: config.maxSteps, minutes: config.minutes, maxBadSteps: config.maxBadSteps, config: { ...config, run },
   });
   if (rank !== 0) return;
   writeTextFile(join(config.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { type PretrainConfig, PretrainSchema, RUN_IDENTITY_KEYS } from '../runs/index.js';
+import { BUDGET_RECIPE_NAMES, BUDGET_RECIPES, type PretrainConfig, PretrainSchema, RUN_IDENTITY_KEYS } from '../runs/index.js';
 import { UsageError } from './options.js';
 
 /** One line per problem, naming the key. */
@@ -39,7 +39,10 @@ function flagValue(v: string | boolean): unknown {
 
 const camel = (kebab: string) => kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** The config from `--config file` (YAML or JSON) overridden by flags (`--batch-size 128`). */
+/**
+ * The config from a whole-run recipe (`--recipe cpu-30min`, runs/budgetRecipes.ts), overridden by
+ * `--config file` (YAML or JSON), overridden by flags (`--batch-size 128`).
+ */
 export function readPretrainConfig(flags: Record<string, string | boolean | undefined>): PretrainConfig {
   let fromFile: Record<string, unknown> = {};
   const file = flags.config;
@@ -59,6 +62,11 @@ export function readPretrainConfig(flags: Record<string, string | boolean | unde
   }
   const merged: Record<string, unknown> = { ...fromFile };
   for (const [k, v] of Object.entries(flags)) if (k !== 'config' && v !== undefined) merged[camel(k)] = flagValue(v);
+  if (merged.recipe !== undefined) {
+    const recipe = Object.hasOwn(BUDGET_RECIPES, String(merged.recipe)) ? BUDGET_RECIPES[String(merged.recipe)] : undefined;
+    if (!recipe) throw new UsageError(`recipe '${String(merged.recipe)}': unknown (expected one of ${BUDGET_RECIPE_NAMES.join(', ')})`);
+    for (const [k, v] of Object.entries(recipe.config)) if (!(k in merged)) merged[k] = v;
+  }
   const parsed = PretrainSchema.safeParse(merged);
   if (!parsed.success) throw new UsageError(`bad configuration${typeof file === 'string' ? ` (${file} and flags)` : ''}:\n${formatIssues(parsed.error)}`);
   const unknown = parsed.data.allowChanged.filter((k) => !RUN_IDENTITY_KEYS.includes(k));

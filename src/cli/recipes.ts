@@ -6,10 +6,12 @@
 import { Document, visit } from 'yaml';
 import { METHOD_NAMES, METHOD_RECIPES, type MethodName, type MethodRecipe, methodRecipe } from '../methods/index.js';
 import { BACKBONES } from '../models/index.js';
+import { BUDGET_RECIPE_NAMES, BUDGET_RECIPES } from '../runs/index.js';
 import { UsageError, parseOptions } from './options.js';
 
 export const RECIPES_USAGE = `usage: selfsup recipes                                  every method's recipe, one line per backbone family
        selfsup recipes show <method> [--backbone <name>]  one recipe as a config for selfsup pretrain --config
+       selfsup recipes show <whole-run recipe>           ${BUDGET_RECIPE_NAMES.join(', ')}: a run for a time budget
 
   <method>            ${METHOD_NAMES.join(', ')}
   --backbone <name>   ${BACKBONES.join(', ')} (default resnet18, vit_tiny for ViT-only methods)
@@ -56,7 +58,9 @@ function listRecipes(): string {
     }
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
+  const budgets = Object.entries(BUDGET_RECIPES).map(([name, r]) => `  ${name}  ${r.config.method}, ${r.config.backbone}, ${r.config.minutes} minutes: ${r.source}`);
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n')
+    + `\n\nwhole-run recipes (selfsup pretrain --recipe <name>; selfsup recipes show <name>):\n${budgets.join('\n')}`;
 }
 
 export async function recipesCommand(argv: string[]): Promise<void> {
@@ -66,8 +70,15 @@ export async function recipesCommand(argv: string[]): Promise<void> {
   }
   const [action, method, ...rest] = argv;
   if (action !== 'show') throw new UsageError(`unknown action '${action}' (expected show, or nothing to list them)`);
+  if (method !== undefined && Object.hasOwn(BUDGET_RECIPES, method)) {
+    const recipe = BUDGET_RECIPES[method];
+    const source = recipe.source.match(/.{1,96}(\s|$)/g)?.map((line) => `# ${line.trim()}`).join('\n') ?? '';
+    console.log(`# selfsup pretrain --recipe ${method} --data <images> --out <run folder> (or --config <this file>)\n${source}\n`
+      + yamlWithInlineLists({ recipe: method, ...recipe.config }).trimEnd());
+    return;
+  }
   if (method === undefined || !(METHOD_NAMES as readonly string[]).includes(method)) {
-    throw new UsageError(`${method === undefined ? 'which method?' : `unknown method '${method}'`} (expected one of ${METHOD_NAMES.join(', ')})`);
+    throw new UsageError(`${method === undefined ? 'which method?' : `unknown method '${method}'`} (expected one of ${METHOD_NAMES.join(', ')}, or a whole-run recipe: ${BUDGET_RECIPE_NAMES.join(', ')})`);
   }
   const values = parseOptions(rest, { backbone: { type: 'string' } });
   const name = method as MethodName;

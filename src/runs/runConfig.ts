@@ -16,6 +16,7 @@ import { METHOD_NAMES, type MethodOptions, SELF_DISTILLATION_METHODS, VIT_ONLY_M
 import { BACKBONES } from '../models/index.js';
 import { PRECISIONS, maxThreads } from '../tensor/index.js';
 import type { RunIdentity } from '../train/index.js';
+import { BUDGET_RECIPE_NAMES } from './budgetRecipes.js';
 import type { ViewTemplate } from '../transforms/index.js';
 
 const positiveInt = z.number().int().positive();
@@ -63,12 +64,19 @@ export const PretrainSchema = z.strictObject({
   stem: z.enum(['cifar', 'imagenet']).optional(),
   width: z.number().positive().default(1),
   patchSize: positiveInt.optional(),
+  /** ViT blocks (default the model's 12): fewer for a small budget */
+  depth: positiveInt.optional(),
   /** view side in pixels (default: the images' side); image folders are resized to it when loaded */
   size: positiveInt.optional(),
   domain: z.enum(['natural', 'grayscale', 'aerial']).default('natural'),
   /** per-channel statistics: measured on the data (default), or ImageNet's / CIFAR-10's */
   normalize: z.enum(['data', 'imagenet', 'cifar10']).default('data'),
   epochs: positiveInt.default(100),
+  /** a budget of training time instead of epochs: the run stops when it is spent, and its schedules run over the
+   * budget (the warm-up takes warmupEpochs / epochs of it); `epochs` then only sets that share */
+  minutes: z.number().positive().optional(),
+  /** the whole-run recipe the configuration started from (runs/budgetRecipes.ts: cpu-30min) */
+  recipe: z.enum(BUDGET_RECIPE_NAMES as [string, ...string[]]).optional(),
   batchSize: z.number().int().min(2).default(256),
   /** the views the method trains on (default: its recipe's; `selfsup recipes show <method>` prints them) */
   views: ViewRecipeSchema.optional(),
@@ -168,6 +176,8 @@ export const PretrainSchema = z.strictObject({
   message: `${VIT_ONLY_METHODS.join(', ')} need a ViT backbone: vit_tiny, vit_small or vit_base`, path: ['backbone'],
 }).refine((c) => !c.backbone.startsWith('vit_') || c.size === undefined || c.size % (c.patchSize ?? (c.size <= 64 ? 4 : 16)) === 0, {
   message: 'the ViT cuts the image into square patches: size must be a multiple of the patch size (patchSize, default 16; 4 up to 64 px)', path: ['size'],
+}).refine((c) => c.depth === undefined || c.backbone.startsWith('vit_'), {
+  message: 'depth is the number of ViT blocks: a ResNet\'s depth is in its name (resnet18, resnet34, resnet50)', path: ['depth'],
 }).refine((c) => c.method !== 'beit' || c.tokenizer !== undefined, {
   message: "beit needs a visual tokenizer: make one with 'selfsup tokenizer train' and give its file", path: ['tokenizer'],
 }).refine((c) => !(SELF_DISTILLATION_METHODS.includes(c.method) && c.projectionDim !== undefined), {

@@ -20,13 +20,14 @@ export class CostMonitor implements TrainerCallback {
 
   onStep(record: StepRecord, context: StepContext): void {
     this.images += this.imagesPerStep;
-    if (!(record.step === context.startStep + 3 || (record.step === context.totalSteps && !this.estimate))) return;
+    if (!(record.step === context.startStep + 3 || (context.lastStep && !this.estimate))) return;
     const measured = Number.isFinite(record.img_per_s) ? record.img_per_s : this.images / ((performance.now() - this.started) / 1000);
     this.estimate = {
       parameters: context.method.parameterCount(), forwardGflopsPerImage: this.forwardFlops / 1e9,
       trainGflopsPerStep: (this.trainFlops * this.imagesPerStep) / 1e9,
       imagesPerSecond: measured, peakEngineMB: allocatorStats().peakLiveBytes / 2 ** 20,
-      etaSeconds: ((context.totalSteps - record.step) * this.imagesPerStep) / measured,
+      etaSeconds: context.budgetSeconds !== undefined ? Math.max(0, context.budgetSeconds - context.trainedSeconds)
+        : ((context.totalSteps - record.step) * this.imagesPerStep) / measured,
     };
     if (context.lead) writeTextFile(join(context.out, 'cost.json'), JSON.stringify(this.estimate, null, 2) + '\n');
     context.print(`cost: ${formatCost(this.estimate)}`);

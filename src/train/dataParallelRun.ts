@@ -19,6 +19,16 @@ export function startTogether(method: SSLMethod, start: number, rank: number, wo
   broadcast([...method.parameters(), ...method.buffers()], 0);
 }
 
+/** Rank 0's count of the seconds a run on a time budget has trained, on every rank (so that all stop at the same step). */
+export function agreedSeconds(seconds: number, world: number): number {
+  if (world <= 1) return seconds;
+  return tidy(() => {
+    const t = tensor([seconds], { dtype: 'float64' });
+    broadcast([t], 0);
+    return t.item();
+  });
+}
+
 /** The step's loss over all ranks: the mean, NaN when any rank's was not finite (one process: its own). */
 export function meanLoss(loss: number, finite: boolean, world: number): number {
   if (world <= 1) return loss;

@@ -26,7 +26,7 @@ export class KnnMonitor implements TrainerCallback {
   constructor(private readonly o: KnnMonitorOptions, private readonly precision: 'bf16' | 'fp32') {}
 
   async onStep(record: StepRecord, context: StepContext): Promise<void> {
-    const due = (context.epochEnded && (record.step / context.stepsPerEpoch) % this.o.every === 0) || record.step === context.totalSteps;
+    const due = (context.epochEnded && (record.step / context.stepsPerEpoch) % this.o.every === 0) || context.lastStep;
     if (!due || !context.lead) return;
     const knn = await setKnn(context.method.backbone, this.o.train, this.o.test, this.o.view, { k: this.o.k, temperature: this.o.temperature, precision: this.precision });
     this.last = knn;

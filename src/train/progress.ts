@@ -1,6 +1,7 @@
 /**
  * Progress of a long loop on stderr: on a terminal, one line rewritten in place with a bar,
- * images/s and the ETA; elsewhere (logs, CI) a plain line every `interval` seconds.
+ * images/s and the ETA; elsewhere (logs, CI) a plain line every `interval` seconds. A loop on a
+ * time budget (`budgetSeconds`) shows the time spent of it instead of the steps of a total.
  *
  * ```ts
  * const progress = new Progress('pretrain', totalSteps, batchSize);
@@ -27,7 +28,7 @@ export class Progress {
     readonly label: string,
     readonly total: number,
     readonly imagesPerStep: number,
-    readonly o: { interval?: number; stream?: NodeJS.WriteStream | { write(s: string): void; isTTY?: boolean } } = {},
+    readonly o: { interval?: number; budgetSeconds?: number; stream?: NodeJS.WriteStream | { write(s: string): void; isTTY?: boolean } } = {},
   ) {
     this.tty = Boolean((o.stream ?? process.stderr).isTTY);
   }
@@ -38,24 +39,27 @@ export class Progress {
     return ((step - this.firstStep) * this.imagesPerStep) / ((performance.now() - this.firstTime) / 1000);
   }
 
-  /** `step` steps are done. */
-  update(step: number, metrics: Record<string, number> = {}): void {
+  /** `step` steps are done (in `seconds` of the budget, for a loop on one). */
+  update(step: number, metrics: Record<string, number> = {}, seconds = NaN): void {
     const now = performance.now();
     if (this.firstStep === null) {
       this.firstStep = step;
       this.firstTime = now;
     }
     const interval = (this.o.interval ?? (this.tty ? 0.2 : 10)) * 1000;
-    if (now - this.lastPrint < interval && step < this.total) return;
+    const budget = this.o.budgetSeconds;
+    const finished = budget !== undefined ? seconds >= budget : step >= this.total;
+    if (now - this.lastPrint < interval && !finished) return;
     this.lastPrint = now;
     const rate = this.rate(step);
-    const eta = ((this.total - step) * this.imagesPerStep) / rate;
+    const eta = budget !== undefined ? Math.max(0, budget - seconds) : ((this.total - step) * this.imagesPerStep) / rate;
     const shown = Object.entries(metrics).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`).join('  ');
-    const stats = `${step}/${this.total}  ${Number.isFinite(rate) ? rate.toFixed(1) : '?'} img/s  ETA ${formatDuration(eta)}  ${shown}`;
+    const position = budget !== undefined ? `step ${step}, ${formatDuration(seconds)}/${formatDuration(budget)}` : `${step}/${this.total}`;
+    const stats = `${position}  ${Number.isFinite(rate) ? rate.toFixed(1) : '?'} img/s  ETA ${formatDuration(eta)}  ${shown}`;
     const stream = this.o.stream ?? process.stderr;
     if (this.tty) {
       const width = 24;
-      const filled = Math.round((width * step) / Math.max(1, this.total));
+      const filled = Math.min(width, Math.round(width * (budget !== undefined ? seconds / budget : step / Math.max(1, this.total))));
       stream.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${stats}\x1b[K`);
     } else {
       stream.write(`${this.label} ${stats}\n`);

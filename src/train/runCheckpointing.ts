@@ -1,6 +1,7 @@
 /**
  * A run's checkpoint: written atomically every `checkpointEvery` steps and at the end (the method,
- * the optimizer's state, the step, the loader's position, the run's configuration and identity),
+ * the optimizer's state, the step, the loader's position, the seconds trained, the run's configuration
+ * and identity),
  * never with non-finite weights; read back on `resume` after checking it is the same run
  * (runIdentity.ts) and consistent (its step and the loader position agree); restored after too many
  * bad steps. Only the lead process writes; every process reads.
@@ -8,7 +9,7 @@
  * ```ts
  * const checkpoints = new RunCheckpointing({ out, method, optimizer, loader, identity, config, lead: true, log });
  * const step = checkpoints.resume(plannedSteps, accumulate) ?? 0;   // undefined: nothing to resume
- * checkpoints.save(step + 1);
+ * checkpoints.save(step + 1, trainedSeconds);
  * ```
  */
 import { existsSync } from 'node:fs';
@@ -44,6 +45,8 @@ export class RunCheckpointing {
   readonly path: string;
   /** the last checkpoint written or resumed from, and the step it holds */
   last?: { path: string; step: number };
+  /** the seconds the run had trained at the checkpoint resumed from (0 for a new run) */
+  resumedSeconds = 0;
 
   constructor(private readonly o: RunCheckpointingOptions) {
     this.path = join(o.out, CHECKPOINT_FILE);
@@ -70,17 +73,21 @@ export class RunCheckpointing {
     }
     loader.seek(position!);
     this.last = { path: this.path, step };
+    this.resumedSeconds = typeof extra.trainedSeconds === 'number' ? extra.trainedSeconds : 0;
     return step;
   }
 
-  /** Writes the checkpoint of `step` (the lead process only); refused when the weights are no longer finite. */
-  save(step: number): void {
+  /**
+   * Writes the checkpoint of `step`, after `trainedSeconds` of training (the lead process only);
+   * refused when the weights are no longer finite.
+   */
+  save(step: number, trainedSeconds: number): void {
     if (!this.o.lead) return;
     if (!weightsFinite(this.o.method)) {
       throw new Error(`step ${step}: the weights are no longer finite although the loss was (too high a learning rate?); ` +
         `not checkpointed${this.last ? `: the last good checkpoint is step ${this.last.step} in ${this.last.path}` : ''}`);
     }
-    saveCheckpoint(this.path, { model: this.o.method, optimizer: this.o.optimizer, step, extra: { loader: this.o.loader.position, config: this.o.config, identity: this.o.identity } });
+    saveCheckpoint(this.path, { model: this.o.method, optimizer: this.o.optimizer, step, extra: { loader: this.o.loader.position, config: this.o.config, identity: this.o.identity, trainedSeconds } });
     this.last = { path: this.path, step };
   }
 

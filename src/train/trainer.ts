@@ -16,6 +16,12 @@
  *   representation collapses, and steps with a NaN/Inf loss skipped (after `maxBadSteps` in a row,
  *   the weights go back to the last checkpoint); a run that ends on skipped steps is an error, and
  *   non-finite weights are never checkpointed;
+ * - a budget of training time (`minutes`) instead of epochs: the loop stops when it is spent, and
+ *   the schedules (learning rate, weight decay, the method's own: momentum, temperatures) run over
+ *   the fraction of the budget spent instead of the steps done, the warm-up taking warmupEpochs /
+ *   epochs of it (budgeted training: Li, Yumer & Ramanan, ICLR 2020). The time the callbacks take
+ *   (kNN evaluations) is not counted; checkpoints keep the time trained, so a resumed run spends
+ *   what is left. Such a run is seeded as any other but its length depends on the machine's speed;
  * - data parallelism when a process group exists (see tensor/distributed.ts; `selfsup pretrain
  *   --nproc`): `batchSize` is the whole batch, split evenly over the ranks (each reads its share of
  *   every batch, DistributedSampler-style), the weights start as rank 0's, gradients are averaged in
@@ -41,9 +47,9 @@ import { BadStepGuard } from './badStepGuard.js';
 import { CollapseMonitor } from './collapseMonitor.js';
 import { type CostEstimate, forwardFlops, trainFlopsPerImage } from './costEstimate.js';
 import { CostMonitor } from './costMonitor.js';
-import { meanLoss, startTogether } from './dataParallelRun.js';
+import { agreedSeconds, meanLoss, startTogether } from './dataParallelRun.js';
 import { KnnMonitor, type KnnMonitorOptions } from './knnMonitor.js';
-import { Progress } from './progress.js';
+import { Progress, formatDuration } from './progress.js';
 import { RunCheckpointing } from './runCheckpointing.js';
 import type { RunIdentity } from './runIdentity.js';
 import { RunLog, type StepRecord } from './runLog.js';
@@ -98,6 +104,8 @@ export interface TrainerOptions {
   allowChanged?: string[];
   /** stop after this many steps in total (a budget shorter than the epochs) */
   maxSteps?: number;
+  /** a budget of training time in minutes: the run's length and the clock of its schedules (see above) */
+  minutes?: number;
   maxBadSteps?: number;
   /** the run's configuration, saved in config.json and in checkpoints */
   config?: Record<string, unknown>;
@@ -111,6 +119,8 @@ export interface TrainSummary {
   imagesPerSecond: number;
   knn?: { top1: number; top5: number };
   cost?: CostEstimate;
+  /** seconds trained (the resumed parts' included; callbacks' time not) */
+  trainedSeconds: number;
   resumedFrom?: number;
   /** the last checkpoint written, and the step it holds */
   checkpoint?: { path: string; step: number };
@@ -149,17 +159,24 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
   const loader = new DataLoader(data, { batchSize: o.batchSize / world, rank, worldSize: world, views, seed: o.seed ?? 0, workers: o.workers, memoryFormat });
   const stepsPerEpoch = Math.floor(loader.batchesPerEpoch / accumulate);
   if (stepsPerEpoch < 1) throw new Error(`accumulate ${accumulate} is more than the ${loader.batchesPerEpoch} batches of an epoch`);
-  const plannedSteps = o.epochs * stepsPerEpoch;
+  if (o.minutes !== undefined && !(o.minutes > 0 && Number.isFinite(o.minutes))) throw new Error(`minutes ${o.minutes}: expected a positive number of minutes`);
+  // the budget in seconds, or none: then the run is its epochs' steps
+  const budget = o.minutes !== undefined ? o.minutes * 60 : undefined;
+  const plannedSteps = budget === undefined ? o.epochs * stepsPerEpoch : Infinity;
   const totalSteps = Math.min(plannedSteps, o.maxSteps ?? Infinity);
   const optimizer = makeOptimizer(method, o.optimizer);
+  // the schedules' clock: steps of the planned ones, or seconds of the budget (warm-up: the same share of it as of the epochs)
+  const length = budget ?? plannedSteps;
+  const warmupShare = Math.min(1, (o.optimizer.warmupEpochs ?? 0) / o.epochs);
   const schedule = warmupCosine({
-    base: o.optimizer.lr, final: o.optimizer.finalLr ?? 0, totalSteps: plannedSteps,
-    warmupSteps: Math.min(plannedSteps, Math.round((o.optimizer.warmupEpochs ?? 0) * stepsPerEpoch)),
+    base: o.optimizer.lr, final: o.optimizer.finalLr ?? 0, totalSteps: length,
+    warmupSteps: budget !== undefined ? warmupShare * budget : Math.min(plannedSteps, Math.round((o.optimizer.warmupEpochs ?? 0) * stepsPerEpoch)),
   });
-  const weightDecaySchedule = warmupCosine({ base: o.optimizer.weightDecay, final: o.optimizer.finalWeightDecay ?? o.optimizer.weightDecay, totalSteps: plannedSteps });
+  const weightDecaySchedule = warmupCosine({ base: o.optimizer.weightDecay, final: o.optimizer.finalWeightDecay ?? o.optimizer.weightDecay, totalSteps: length });
   const checkpointEvery = o.checkpointEvery ?? stepsPerEpoch;
   const identity: RunIdentity = {
     method: method.constructor.name, ...o.identity, batchSize: o.batchSize, accumulate, epochs: o.epochs, data: data.fingerprint(),
+    ...(o.minutes !== undefined ? { minutes: o.minutes } : {}),
   };
   const checkpoints = new RunCheckpointing({ out: o.out, method, optimizer, loader, identity, config: o.config ?? {}, lead, log });
   const start = (o.resume ? checkpoints.resume(plannedSteps, accumulate, o.allowChanged) : undefined) ?? 0;
@@ -171,9 +188,10 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
   runLog.begin(resumedFrom);
   if (lead) writeTextFile(join(o.out, 'config.json'), JSON.stringify(o.config ?? {}, null, 2) + '\n');
   const imagesPerStep = o.batchSize * accumulate;
-  const progress = new Progress('pretrain', totalSteps, imagesPerStep, lead ? {} : { stream: { write: () => undefined } });
+  const progress = new Progress('pretrain', totalSteps, imagesPerStep, { budgetSeconds: budget, ...(lead ? {} : { stream: { write: () => undefined } }) });
   const flops = forwardFlops(method.backbone, [1, 3, views.views[0].size, views.views[0].size]);
-  log(`${method.constructor.name}: ${totalSteps - start} steps of ${imagesPerStep} images (${stepsPerEpoch} per epoch), ` +
+  const planned = budget !== undefined ? `${formatDuration(budget - checkpoints.resumedSeconds)} of training` : `${totalSteps - start} steps`;
+  log(`${method.constructor.name}: ${planned} of ${imagesPerStep} images (${stepsPerEpoch} per epoch), ` +
     `${(method.parameterCount() / 1e6).toFixed(2)} M parameters, backbone ${(flops / 1e9).toFixed(3)} GFLOPs/image forward` +
     (world > 1 ? `, ${world} processes of ${o.batchSize / world} images` : ''));
   const trained = method.parameters().filter((p) => p.requiresGrad);
@@ -186,14 +204,24 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
   const cost = new CostMonitor(flops, trainFlopsPerImage(method.backbone, views.views.map((v) => v.size), method.visibleFraction), imagesPerStep);
   const knn = o.knn ? new KnnMonitor(o.knn, bf16 ? 'bf16' : 'fp32') : undefined;
   const callbacks: TrainerCallback[] = [cost, ...(knn ? [knn] : []), ...(o.callbacks ?? [])];
-  const summary: TrainSummary = { steps: 0, firstLoss: NaN, lastLoss: NaN, imagesPerSecond: NaN, resumedFrom };
+  const summary: TrainSummary = { steps: 0, firstLoss: NaN, lastLoss: NaN, imagesPerSecond: NaN, resumedFrom, trainedSeconds: checkpoints.resumedSeconds };
   let lastTrained = start;   // the last step that updated the weights
+  let reached = start;       // the steps the loop went through, trained or skipped
   const timer = { start: performance.now(), images: 0 };
+  // seconds trained: the resumed run's, and this one's but the callbacks' (on a budget, agreed by the ranks at each step)
+  const clock = { start: performance.now(), paused: 0 };
+  const trainedSeconds = () => {
+    const own = checkpoints.resumedSeconds + (performance.now() - clock.start) / 1000 - clock.paused;
+    return budget !== undefined ? agreedSeconds(own, world) : own;
+  };
+  let seconds = checkpoints.resumedSeconds;
   try {
-    for (let step = start; step < totalSteps; step++) {
-      const lr = schedule(step);
+    for (let step = start; step < totalSteps && (budget === undefined || seconds < budget); step++) {
+      reached = step + 1;
+      const at = budget !== undefined ? seconds : step;   // where the schedules are
+      const lr = schedule(at);
       optimizer.setLearningRate(lr);
-      if (o.optimizer.finalWeightDecay !== undefined) optimizer.setWeightDecay(weightDecaySchedule(step));
+      if (o.optimizer.finalWeightDecay !== undefined) optimizer.setWeightDecay(weightDecaySchedule(at));
       let lossSum = 0;
       let finite = true;
       const metrics: Record<string, number> = {};
@@ -222,32 +250,38 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
       finite = Number.isFinite(lossSum);
       if (!finite) {
         guard.skip(step, lossSum);
+        if (budget !== undefined) seconds = trainedSeconds();
         continue;
       }
       guard.trained();
       lastTrained = step + 1;
       averageGradients(trained);
-      method.beforeUpdate(step / totalSteps);
+      method.beforeUpdate(budget !== undefined ? seconds / budget : step / totalSteps);
       if (o.clipGrad) clipGradNorm(method.parameters(), o.clipGrad);
       optimizer.step();
       optimizer.zeroGrad();
-      method.afterStep((step + 1) / totalSteps);
+      seconds = trainedSeconds();
+      method.afterStep(budget !== undefined ? Math.min(1, seconds / budget) : (step + 1) / totalSteps);
       const done = step + 1;
+      const lastStep = done === totalSteps || (budget !== undefined && seconds >= budget);
+      summary.trainedSeconds = seconds;
       timer.images += imagesPerStep;
       if (Number.isNaN(summary.firstLoss)) summary.firstLoss = lossSum;
       summary.lastLoss = lossSum;
       summary.steps = done - start;
       const rate = progress.rate(done);
-      if (o.optimizer.finalWeightDecay !== undefined) metrics.weight_decay = weightDecaySchedule(step);
+      if (o.optimizer.finalWeightDecay !== undefined) metrics.weight_decay = weightDecaySchedule(at);
       const record: StepRecord = { step: done, epoch, loss: lossSum, lr, img_per_s: rate, time: Date.now() / 1000, ...metrics };
       runLog.step(record);
-      progress.update(done, { loss: lossSum, lr });
-      if (done % checkpointEvery === 0 || done === totalSteps) checkpoints.save(done);
+      progress.update(done, { loss: lossSum, lr }, seconds);
+      if (done % checkpointEvery === 0 || lastStep) checkpoints.save(done, seconds);
       const context: StepContext = {
-        method, totalSteps, stepsPerEpoch, startStep: start, epochEnded: done % stepsPerEpoch === 0, lead, out: o.out,
-        log: (values, names) => runLog.event(done, values, names), print: log,
+        method, totalSteps, stepsPerEpoch, startStep: start, epochEnded: done % stepsPerEpoch === 0, lastStep, lead, out: o.out,
+        trainedSeconds: seconds, budgetSeconds: budget, log: (values, names) => runLog.event(done, values, names), print: log,
       };
+      const paused = performance.now();
       for (const callback of callbacks) await callback.onStep?.(record, context);
+      clock.paused += (performance.now() - paused) / 1000;
     }
   } finally {
     runLog.close();
@@ -260,8 +294,8 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
   if (cost.estimate) summary.cost = cost.estimate;
   if (knn?.last) summary.knn = knn.last;
   if (loader.skipped.size > 0) summary.skippedImages = Object.fromEntries(loader.skipped);
-  if (lastTrained < totalSteps) {
-    const skipped = totalSteps - lastTrained;
+  if (lastTrained < reached) {
+    const skipped = reached - lastTrained;
     const saved = checkpoints.last;
     throw new Error(`the run ended with its last ${skipped} step${skipped > 1 ? 's' : ''} skipped (a NaN/Inf loss${summary.steps === 0 ? ' in every step: nothing was trained' : ''}); ` +
       (saved ? `the last good checkpoint is step ${saved.step} in ${saved.path}` : 'no checkpoint was written') + '. Lower --lr, check --init weights and the data');

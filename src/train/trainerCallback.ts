@@ -19,13 +19,19 @@ import type { StepRecord } from './runLog.js';
 
 export interface StepContext {
   method: SSLMethod;
-  /** steps of the whole run, and of one epoch */
+  /** steps of the whole run (Infinity for a run on a time budget), and of one epoch */
   totalSteps: number;
   stepsPerEpoch: number;
   /** the step the run (or this resumed part of it) started at */
   startStep: number;
   /** whether this step ended an epoch */
   epochEnded: boolean;
+  /** whether this is the run's last step (its steps done, or its time budget spent) */
+  lastStep: boolean;
+  /** seconds the run has trained (resumed parts included; callbacks' own time not counted) */
+  trainedSeconds: number;
+  /** the run's time budget in seconds (`minutes`), when it has one */
+  budgetSeconds?: number;
   /** this process writes the run's files (rank 0) */
   lead: boolean;
   /** the run folder */
