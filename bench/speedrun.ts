@@ -14,7 +14,7 @@
  */
 import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pretrainBackboneSpec, pretrainViews } from '../src/cli/pretrain.js';
+import { pretrainBackboneSpec, pretrainViews, resolutionSchedule } from '../src/cli/pretrain.js';
 import { formatIssues } from '../src/cli/pretrainConfig.js';
 import { type ImageArray, ImageFolder, channelStats } from '../src/data/index.js';
 import { backboneKnn } from '../src/eval/index.js';
@@ -104,7 +104,7 @@ export async function speedrunBench(o: SpeedrunOptions): Promise<Record<string, 
   const summary = await pretrain(method, train, pretrainViews(config, size, normalize), {
     out, overwrite: true, epochs: config.epochs, batchSize: config.batchSize, minutes: minutes - prepSeconds / 60,
     optimizer: { ...training.optimizer, momentum: config.momentum }, clipGrad: training.clipGrad, precision: config.precision,
-    seed: config.seed, workers: config.workers, checkpointEvery: 1_000_000, callbacks: [validationCurve], config: { ...config },
+    seed: config.seed, workers: config.workers, resolution: resolutionSchedule(config), checkpointEvery: 1_000_000, callbacks: [validationCurve], config: { ...config },
   });
   const imagesSeen = summary.steps * config.batchSize;
   const result: Record<string, unknown> = {
@@ -126,6 +126,7 @@ export async function speedrunBench(o: SpeedrunOptions): Promise<Record<string, 
         '--minutes', String(minutes), '--batch', String(config.batchSize), '--width', String(config.width), '--lr', String(training.optimizer.lr),
         '--weight-decay', String(training.optimizer.weightDecay), '--warmup-share', String(Math.min(1, (training.optimizer.warmupEpochs ?? 0) / config.epochs)),
         '--hidden', String(config.hiddenDim ?? 2048), '--temperature', String(config.temperature ?? 0.5), '--curve-every', String(o.curveEvery), '--threads', String(o.threads), '--workers', '2',
+        ...(config.startSize ? ['--start-size', String(config.startSize), '--resize-from', String(config.resizeFrom ?? 0), '--resize-until', String(config.resizeUntil ?? 0.75)] : []),
         '--modes', 'fp32,channels_last,bf16,bf16+channels_last', '--warmup', '2', '--steps', '6', '--seed', String(config.seed),
       ], { LD_PRELOAD: TCMALLOC });
       result.peer = peer;

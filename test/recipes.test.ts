@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { parse as parseYaml, stringify } from 'yaml';
 import { recipeYaml } from '../src/cli/recipes.js';
-import { pretrainViews } from '../src/cli/pretrain.js';
+import { pretrainViews, resolutionSchedule } from '../src/cli/pretrain.js';
 import { readPretrainConfig } from '../src/cli/pretrainConfig.js';
 import { ImageFolder } from '../src/data/index.js';
 import {
@@ -188,16 +188,30 @@ describe('recipes', () => {
     assert.throws(() => readPretrainConfig({ method: 'simclr', ...place, minutes: '0' }), /minutes: Too small: expected number to be >0/);
     assert.throws(() => readPretrainConfig({ method: 'simclr', ...place, depth: '4' }), /depth: depth is the number of ViT blocks/);
     assert.equal(readPretrainConfig({ method: 'mae', backbone: 'vit_tiny', ...place, depth: '4' }).depth, 4);
+    assert.throws(() => readPretrainConfig({ method: 'simclr', ...place, backbone: 'vit_tiny', 'start-size': '16' }), /startSize: progressive resizing \(startSize\) works with ResNet backbones/);
+    // a recipe's resizing is refused for a ViT until turned off, and off it asks for no schedule
+    assert.throws(() => readPretrainConfig({ recipe: 'cpu-30min', ...place, backbone: 'vit_tiny', 'patch-size': '4' }), /startSize 0 turns off a recipe's/);
+    const vit = readPretrainConfig({ recipe: 'cpu-30min', ...place, backbone: 'vit_tiny', 'patch-size': '4', 'start-size': '0' });
+    assert.equal(resolutionSchedule(vit), undefined);
+    assert.deepEqual(resolutionSchedule(readPretrainConfig({ recipe: 'cpu-30min', ...place })), { startSize: 12, from: 0.5, until: 0.95 });
+    assert.throws(() => readPretrainConfig({ method: 'simclr', ...place, size: '32', 'start-size': '32' }), /startSize: startSize is where progressive resizing starts: below size/);
+    assert.throws(() => readPretrainConfig({ method: 'simclr', ...place, 'resize-until': '0.5' }), /startSize: resizeFrom and resizeUntil shape progressive resizing: set startSize too/);
+    assert.throws(() => readPretrainConfig({ method: 'simclr', ...place, 'start-size': '16', 'resize-from': '0.6', 'resize-until': '0.5' }), /resizeUntil: resizeFrom must be below resizeUntil/);
   });
 
-  test('selfsup pretrain --minutes: trains for the budget, its checkpoint keeps the time trained', () => {
+  test('selfsup pretrain --minutes: trains for the budget, its checkpoint keeps the time trained; --start-size grows the views over it', () => {
     const out = join(dir, 'minutes');
     const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
     const run = spawnSync(process.execPath, [cli, 'pretrain', '--recipe', 'cpu-30min', '--data', mini, '--out', out, '--minutes', '0.03',
-      '--batch-size', '16', '--width', '0.125', '--hidden-dim', '32', '--projection-dim', '16', '--workers', '0'], { encoding: 'utf8' });
+      '--batch-size', '16', '--width', '0.125', '--hidden-dim', '32', '--projection-dim', '16', '--workers', '0', '--start-size', '24'], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /SimCLR: 2s of training of 16 images/);
     const trained = readCheckpointMetadata(join(out, 'checkpoint.safetensors')).extra.trainedSeconds as number;
     assert.ok(trained >= 1.8 && trained < 4, `trained ${trained} s of a 1.8 s budget`);
+    // progressive resizing over the budget (the recipe's: growing from half of it to 0.95): 24 px, then 28, then 32 (its size)
+    const sizes = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { view_size: number }).view_size);
+    assert.equal(sizes[0], 24);
+    assert.equal(sizes.at(-1), 32);
+    assert.ok(sizes.includes(28) && sizes.every((s, i) => i === 0 || s >= sizes[i - 1]), `sizes ${[...new Set(sizes)].join(', ')}`);
   });
 });

@@ -15,7 +15,9 @@ import { resnet18 } from '../src/models/index.js';
 import { Generator, type Tensor, autocast, randn, tidy } from '../src/tensor/index.js';
 import { readCheckpointMetadata } from '../src/io/index.js';
 import { warmupCosine } from '../src/optim/index.js';
-import { Progress, type TrainerCallback, crc32c, forwardFlops, maskedCrc32c, pretrain, trainFlopsPerImage } from '../src/train/index.js';
+import {
+  Progress, type TrainerCallback, checkResolutionSchedule, crc32c, forwardFlops, maskedCrc32c, pretrain, resizeViews, scheduledSide, trainFlopsPerImage,
+} from '../src/train/index.js';
 
 const mini = fileURLToPath(new URL('../../test/fixtures/cifar10-mini', import.meta.url));
 const demo = fileURLToPath(new URL('../../data/cifar10-demo', import.meta.url));
@@ -193,6 +195,41 @@ describe('pretrain', async () => {
     assert.ok(Math.abs(metrics[5].lr - lr(saved)) < 1e-12, `step 6 starts where the first part stopped: ${metrics[5].lr} vs ${lr(saved)}`);
     assert.ok(metrics[0].lr === 0 && metrics.some((m) => m.lr > 0.09), 'the warm-up rose to the base rate');
     assert.ok(metrics.at(-1)!.lr < 0.02, `near the end of the cosine: ${metrics.at(-1)!.lr}`);
+  });
+
+  test('progressive resizing: the views grow from startSize to their own side over the run, every view alike', async () => {
+    // hand values: 16 -> 32 px between 0 and half the run, rounded to multiples of 4 (8)
+    const schedule = { startSize: 16, until: 0.5 };
+    assert.deepEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.9].map((f) => scheduledSide(schedule, 32, f)), [16, 20, 24, 24, 28, 32, 32]);
+    assert.deepEqual([0, 0.2, 0.4].map((f) => scheduledSide({ ...schedule, from: 0.2, until: 0.4, multiple: 8 }, 32, f)), [16, 16, 32]);
+    assert.equal(scheduledSide({ ...schedule, from: 0.2, until: 0.4, multiple: 8 }, 32, 0.3), 24);
+    assert.throws(() => checkResolutionSchedule({ startSize: 32 }, 32), /startSize must be a whole number of pixels from 4 to below the views' side 32, got 32/);
+    assert.throws(() => checkResolutionSchedule({ startSize: 16, from: 0.5, until: 0.5 }, 32), /expected 0 <= from < until <= 1/);
+    const shrunk = resizeViews([tidy(() => randn([2, 3, 32, 32])), tidy(() => randn([2, 3, 16, 16]))], 24, 32);
+    assert.deepEqual(shrunk.map((v) => v.shape), [[2, 3, 24, 24], [2, 3, 12, 12]], 'a local view shrinks by the same factor');
+    for (const v of shrunk) v.dispose();
+    /** SimCLR that records the side of the views it is given */
+    class Recording extends SSLMethod {
+      readonly backbone;
+      readonly sides: number[] = [];
+      constructor(readonly inner: SimCLR) { super(); this.backbone = inner.backbone; this.registerModule('inner', inner); }
+      step(v: Tensor[]): MethodStep {
+        assert.equal(v[0].size(3), v[1].size(2));
+        this.sides.push(v[0].size(2));
+        return this.inner.step(v);
+      }
+    }
+    const method = new Recording(small());
+    const out = join(dir, 'resize');
+    await pretrain(method, images, views, {
+      out, epochs: 2, batchSize: 8, workers: 0, resolution: schedule, optimizer: { name: 'sgd', lr: 0.05, weightDecay: 0 }, log: () => undefined,
+    });
+    // 40 images: 5 steps of 8 per epoch, 10 in all; step k is at k / 10 of the run
+    assert.deepEqual(method.sides, [16, 20, 24, 24, 28, 32, 32, 32, 32, 32]);
+    assert.deepEqual(lines(join(out, 'metrics.jsonl')).map((m) => m.view_size), method.sides);
+    await assert.rejects(pretrain(small(), images, methodViews('simclr', { size: 32 }), {
+      out: join(dir, 'resize-bad'), epochs: 1, batchSize: 8, workers: 0, resolution: { startSize: 40 }, optimizer: { name: 'sgd', lr: 0.05, weightDecay: 0 }, log: () => undefined,
+    }), /startSize must be a whole number of pixels from 4 to below the views' side 32, got 40/);
   });
 
   test('a NaN loss skips the step, logs it, and after 2 in a row restores the last checkpoint', async () => {

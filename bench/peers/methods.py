@@ -270,8 +270,18 @@ def speedrun(a, two_views):
                                {"params": [q for q in params if q.ndim <= 1], "weight_decay": 0}], lr=a.lr, momentum=0.9)
         return method, opt
 
-    def train_step(method, opt, mode, fmt):
+    def side_at(fraction):
+        """Progressive resizing (selfsup's train/resolutionSchedule.ts): start_size growing linearly to 32 px between
+        resize_from and resize_until of the budget, in multiples of 4."""
+        if not a.start_size:
+            return 32
+        progress = min(1.0, max(0.0, (fraction - a.resize_from) / (a.resize_until - a.resize_from)))
+        return min(32, max(4, 4 * math.floor((a.start_size + (32 - a.start_size) * progress) / 4 + 0.5)))
+
+    def train_step(method, opt, mode, fmt, side=32):
         views, _ = next(it)
+        if side != 32:
+            views = [F.interpolate(v, size=(side, side), mode="bilinear", antialias=True, align_corners=False) for v in views]
         with autocast(mode):
             loss = method.loss([v.contiguous(memory_format=fmt) for v in views])
         opt.zero_grad(set_to_none=True)
@@ -305,7 +315,7 @@ def speedrun(a, two_views):
         lr = a.lr * trained / warm if trained < warm else 0.5 * a.lr * (1 + math.cos(math.pi * (trained - warm) / max(1e-9, budget - warm)))
         for g in opt.param_groups:
             g["lr"] = lr
-        losses.append(train_step(method, opt, mode, fmt))
+        losses.append(train_step(method, opt, mode, fmt, side_at(trained / budget)))
         steps += 1
         trained = time.perf_counter() - clock - paused
         if a.val and (prep + trained >= next_mark or trained >= budget):
@@ -346,6 +356,9 @@ def main():
     p.add_argument("--val")
     p.add_argument("--curve-every", type=float, default=5)
     p.add_argument("--temperature", type=float, default=0.5)
+    p.add_argument("--start-size", type=int, default=0, help="progressive resizing: the views' side at the start (0: off)")
+    p.add_argument("--resize-from", type=float, default=0.0)
+    p.add_argument("--resize-until", type=float, default=0.75)
     add_mode_args(p, default="fp32")
     a = p.parse_args()
     torch.set_num_threads(a.threads)

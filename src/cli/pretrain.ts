@@ -13,7 +13,7 @@ import { METHOD_NAMES, buildMethod, methodRecipe, methodViews, recipeTraining } 
 import { type BackboneSpec, buildBackbone } from '../models/index.js';
 import { convertSyncBatchNorm } from '../nn/index.js';
 import { type Device, Generator, destroyProcessGroup, initProcessGroupFromEnvironment, setDefaultDevice, setNumThreads, tidy } from '../tensor/index.js';
-import { type RunIdentity, checkResumeIdentity, pretrain as train } from '../train/index.js';
+import { type ResolutionSchedule, type RunIdentity, checkResolutionSchedule, checkResumeIdentity, pretrain as train } from '../train/index.js';
 import { CIFAR10_MEAN, CIFAR10_STD, IMAGENET_MEAN, IMAGENET_STD, type ViewSet, buildViews, previewColumns } from '../transforms/index.js';
 import { classCount } from './labelledData.js';
 import { launchRanks } from './launchRanks.js';
@@ -56,6 +56,9 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
   supervised             the baseline: the backbone + a linear classifier trained with cross-entropy on the labels
                          of --data (random resized crop + flip, SGD 0.1 x batch/256); evaluate its backbone like any run
   --size <px>            view side (default: the images' side; 224 for streamed photos)
+  --start-size <px>      progressive resizing (ResNets): the views start at this side and grow to --size between
+                         --resize-from (default 0) and --resize-until (default 0.75) of the run (steps, or minutes);
+                         0 turns off a recipe's (--recipe cpu-30min --backbone vit_tiny --start-size 0)
   --domain <d>           natural (default), grayscale, aerial
   --knn-train <spec> --knn-test <spec>   labelled data for the kNN monitor, every --knn-every epochs
   --precision <p>        auto (default: bfloat16 autocast on CUDA and on CPUs with AMX-BF16 or AVX512-BF16, see
@@ -134,6 +137,12 @@ export function pretrainViews(config: PretrainConfig, size: number, normalize?: 
   return buildViews(recipe, { size, domain: config.domain, normalize, patchSize: config.patchSize, maskRatio: config.maskRatio, localCrops: config.localCrops }, config.views ? 'views' : config.method);
 }
 
+/** The progressive resizing a configuration asks for (startSize, resizeFrom, resizeUntil), or none. */
+export function resolutionSchedule(config: PretrainConfig): ResolutionSchedule | undefined {
+  if (!config.startSize) return undefined;
+  return { startSize: config.startSize, from: config.resizeFrom, until: config.resizeUntil };
+}
+
 /** The backbone a configuration trains at `size` (MAE: fixed sin-cos positions; BEiT: layer scale and mean pooling). */
 export function pretrainBackboneSpec(config: PretrainConfig, size: number): BackboneSpec {
   return { name: config.backbone, imageSize: size, stem: config.stem, width: config.width, patchSize: config.patchSize,
@@ -151,6 +160,10 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
   if (config.method === 'supervised' && !images.labels) throw new UsageError(`--method supervised needs labelled data: ${config.data} has no labels (class folders, a CSV with labels, CIFAR, ...)`);
   const numClasses = config.method === 'supervised' ? classCount(images) : undefined;
   const size = init?.run.size ?? config.size ?? (images instanceof StreamedImages ? PHOTO_SIZE : Math.min(images.height, images.width));
+  const resolution = resolutionSchedule(config);
+  if (resolution) {
+    try { checkResolutionSchedule(resolution, size); } catch (error) { throw new UsageError(`--start-size ${config.startSize}: ${(error as Error).message}`); }
+  }
   if (images instanceof StreamedImages && rank === 0) {
     console.error(`streaming ${images.length} photos from ${config.data}: views cut from each at its own resolution${config.size === undefined && !init ? ` at ${size} px (--size to change)` : ''}`);
   }
@@ -188,7 +201,7 @@ async function trainRank(config: PretrainConfig, rank: number): Promise<void> {
     clipGrad: training.clipGrad, precision: config.precision, mixedPrecision: config.mixedPrecision, seed: config.seed, workers: config.workers,
     checkpointEvery: config.checkpointEvery, diagnosticsEvery: config.diagnosticsEvery, knn, resume: config.resume, overwrite: config.overwrite,
     identity: runIdentity(config), allowChanged: config.allowChanged,
-    maxSteps: config.maxSteps, minutes: config.minutes, maxBadSteps: config.maxBadSteps, config: { ...config, run },
+    maxSteps: config.maxSteps, minutes: config.minutes, resolution, maxBadSteps: config.maxBadSteps, config: { ...config, run },
   });
   if (rank !== 0) return;
   writeTextFile(join(config.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -1,6 +1,7 @@
 /**
  * Whole-run recipes for a budget of wall-clock time on a small machine: every setting a run needs
- * (method, backbone and its size, batch, optimizer, schedules over the budget, views), chosen by
+ * (method, backbone and its size, batch, optimizer, schedules over the budget, views and their
+ * progressive resizing), chosen by
  * measurement (README, "Time to accuracy"). `selfsup pretrain --recipe cpu-30min --data <images>`
  * starts from one; a config file and flags override any of its keys. `selfsup recipes show
  * cpu-30min` prints it as a config.
@@ -23,7 +24,7 @@ export const BUDGET_RECIPES: Record<string, BudgetRecipe> = {
     config: {
       method: 'simclr', backbone: 'resnet18', stem: 'cifar', width: 0.25, size: 32, minutes: 30,
       batchSize: 256, optimizer: 'sgd', lr: 0.3, weightDecay: 5e-4, momentum: 0.9, warmupEpochs: 1, epochs: 20, temperature: 0.2,
-      normalize: 'data',
+      normalize: 'data', startSize: 12, resizeFrom: 0.5, resizeUntil: 0.95,
     },
   },
 };

@@ -12,7 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { METHOD_NAMES, type MethodOptions, SELF_DISTILLATION_METHODS, VIT_ONLY_METHODS, methodRecipe } from '../methods/index.js';
+import { MASKED_IMAGE_METHODS, METHOD_NAMES, type MethodOptions, SELF_DISTILLATION_METHODS, VIT_ONLY_METHODS, methodRecipe } from '../methods/index.js';
 import { BACKBONES } from '../models/index.js';
 import { PRECISIONS, maxThreads } from '../tensor/index.js';
 import type { RunIdentity } from '../train/index.js';
@@ -75,6 +75,11 @@ export const PretrainSchema = z.strictObject({
   /** a budget of training time instead of epochs: the run stops when it is spent, and its schedules run over the
    * budget (the warm-up takes warmupEpochs / epochs of it); `epochs` then only sets that share */
   minutes: z.number().positive().optional(),
+  /** progressive resizing (train/resolutionSchedule.ts; ResNets, not masked image modelling): the views' side at the start, growing
+   * linearly to `size` between the fractions resizeFrom (default 0) and resizeUntil (default 0.75) of the run; 0 turns off a recipe's */
+  startSize: z.number().int().min(0).optional(),
+  resizeFrom: z.number().min(0).lt(1).optional(),
+  resizeUntil: z.number().gt(0).max(1).optional(),
   /** the whole-run recipe the configuration started from (runs/budgetRecipes.ts: cpu-30min) */
   recipe: z.enum(BUDGET_RECIPE_NAMES as [string, ...string[]]).optional(),
   batchSize: z.number().int().min(2).default(256),
@@ -178,6 +183,13 @@ export const PretrainSchema = z.strictObject({
   message: 'the ViT cuts the image into square patches: size must be a multiple of the patch size (patchSize, default 16; 4 up to 64 px)', path: ['size'],
 }).refine((c) => c.depth === undefined || c.backbone.startsWith('vit_'), {
   message: 'depth is the number of ViT blocks: a ResNet\'s depth is in its name (resnet18, resnet34, resnet50)', path: ['depth'],
+}).refine((c) => !c.startSize || (c.backbone.startsWith('resnet') && !MASKED_IMAGE_METHODS.includes(c.method)), {
+  message: 'progressive resizing (startSize) works with ResNet backbones and methods without patch masks (startSize 0 turns off a recipe\'s)', path: ['startSize'],
+}).refine((c) => !c.startSize || c.size === undefined || c.startSize < c.size, {
+  message: 'startSize is where progressive resizing starts: below size, the views\' side at the end', path: ['startSize'],
+}).refine((c) => (c.resizeFrom ?? 0) < (c.resizeUntil ?? 0.75), { message: 'resizeFrom must be below resizeUntil (fractions of the run)', path: ['resizeUntil'] })
+  .refine((c) => c.startSize !== undefined || (c.resizeFrom === undefined && c.resizeUntil === undefined), {
+  message: 'resizeFrom and resizeUntil shape progressive resizing: set startSize too', path: ['startSize'],
 }).refine((c) => c.method !== 'beit' || c.tokenizer !== undefined, {
   message: "beit needs a visual tokenizer: make one with 'selfsup tokenizer train' and give its file", path: ['tokenizer'],
 }).refine((c) => !(SELF_DISTILLATION_METHODS.includes(c.method) && c.projectionDim !== undefined), {

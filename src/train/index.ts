@@ -12,3 +12,4 @@ export * from './progress.js';
 export * from './costEstimate.js';
 export * from './runIdentity.js';
 export * from './dataParallelRun.js';
+export * from './resolutionSchedule.js';

@@ -22,6 +22,8 @@
  *   epochs of it (budgeted training: Li, Yumer & Ramanan, ICLR 2020). The time the callbacks take
  *   (kNN evaluations) is not counted; checkpoints keep the time trained, so a resumed run spends
  *   what is left. Such a run is seeded as any other but its length depends on the machine's speed;
+ * - progressive resizing (`resolution`, resolutionSchedule.ts): the views grow from a smaller side to
+ *   their own over the same clock as the schedules;
  * - data parallelism when a process group exists (see tensor/distributed.ts; `selfsup pretrain
  *   --nproc`): `batchSize` is the whole batch, split evenly over the ranks (each reads its share of
  *   every batch, DistributedSampler-style), the weights start as rank 0's, gradients are averaged in
@@ -50,6 +52,7 @@ import { CostMonitor } from './costMonitor.js';
 import { agreedSeconds, meanLoss, startTogether } from './dataParallelRun.js';
 import { KnnMonitor, type KnnMonitorOptions } from './knnMonitor.js';
 import { Progress, formatDuration } from './progress.js';
+import { type ResolutionSchedule, checkResolutionSchedule, resizeViews, scheduledSide } from './resolutionSchedule.js';
 import { RunCheckpointing } from './runCheckpointing.js';
 import type { RunIdentity } from './runIdentity.js';
 import { RunLog, type StepRecord } from './runLog.js';
@@ -106,6 +109,8 @@ export interface TrainerOptions {
   maxSteps?: number;
   /** a budget of training time in minutes: the run's length and the clock of its schedules (see above) */
   minutes?: number;
+  /** progressive resizing: the views grow from a smaller side to their own over the run (resolutionSchedule.ts) */
+  resolution?: ResolutionSchedule;
   maxBadSteps?: number;
   /** the run's configuration, saved in config.json and in checkpoints */
   config?: Record<string, unknown>;
@@ -154,6 +159,11 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
   const lead = rank === 0;
   const accumulate = o.accumulate ?? 1;
   manualSeed(o.seed ?? 0);
+  const fullSide = views.views[0].size;
+  if (o.resolution) {
+    if (views.mask) throw new Error('resolution schedule: not with masked image modelling (the patch mask is cut for the views\' own size)');
+    checkResolutionSchedule(o.resolution, fullSide);
+  }
   // views laid out as the backbone keeps its activations (a channels_last ResNet), made so in the loader's workers
   const memoryFormat = (method.backbone as { memoryFormat?: MemoryFormat }).memoryFormat;
   const loader = new DataLoader(data, { batchSize: o.batchSize / world, rank, worldSize: world, views, seed: o.seed ?? 0, workers: o.workers, memoryFormat });
@@ -220,6 +230,7 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
       reached = step + 1;
       const at = budget !== undefined ? seconds : step;   // where the schedules are
       const lr = schedule(at);
+      const side = o.resolution ? scheduledSide(o.resolution, fullSide, at / length) : fullSide;
       optimizer.setLearningRate(lr);
       if (o.optimizer.finalWeightDecay !== undefined) optimizer.setWeightDecay(weightDecaySchedule(at));
       let lossSum = 0;
@@ -230,7 +241,7 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
         const batch = await loader.next();
         epoch = batch.epoch;
         const value = tidy(() => {
-          const run = () => method.step(batch.views, batch.mask, batch.labels);
+          const run = () => method.step(resizeViews(batch.views, side, fullSide), batch.mask, batch.labels);
           const out = bf16 ? autocast(run) : run();
           const loss = out.loss.float();
           const v = loss.item();
@@ -271,6 +282,7 @@ async function trainInFolder(method: SSLMethod, data: ImageSet, views: ViewSet, 
       summary.steps = done - start;
       const rate = progress.rate(done);
       if (o.optimizer.finalWeightDecay !== undefined) metrics.weight_decay = weightDecaySchedule(at);
+      if (o.resolution) metrics.view_size = side;
       const record: StepRecord = { step: done, epoch, loss: lossSum, lr, img_per_s: rate, time: Date.now() / 1000, ...metrics };
       runLog.step(record);
       progress.update(done, { loss: lossSum, lr }, seconds);
