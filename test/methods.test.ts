@@ -12,6 +12,7 @@ import { BarlowTwins, buildMethod, BYOL, METHOD_NAMES, methodViews, MoCoV2, MoCo
 import { Linear } from '../src/nn/index.js';
 import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../src/optim/index.js';
+import { PretrainSchema, methodOptions } from '../src/runs/index.js';
 import { pretrain } from '../src/train/index.js';
 import { Generator, cat, noGrad, rand, randn, tensor, tidy } from '../src/tensor/index.js';
 import { KMeansTokenizer } from '../src/tokenizers/index.js';
@@ -109,6 +110,26 @@ describe('methods', () => {
     assert.equal(r.inUse, 1, 'the full queue joins Sinkhorn-Knopp');
     assertClose(swav.queue.select(0, 1).norm(2, 1).toArray() as number[], Array(16).fill(1), 1e-4);
     assert.ok([...swav.stateDict().keys()].includes('queue'), 'a checkpoint holds the queue');
+  });
+  test('SwAV: a run\'s --sinkhorn-epsilon, --freeze-prototypes and --queue-start reach the method', () => {
+    const config = PretrainSchema.parse({ method: 'swav', data: 'images/', out: 'runs/swav', sinkhornEpsilon: 0.02, freezePrototypes: 1, queueStart: 0.5 });
+    const small = { hiddenDim: 32, projectionDim: 16, prototypes: 10, queueSize: 8 };
+    const fromRun = buildMethod('swav', tinyBackbone(), 64, { ...methodOptions(config, { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }), ...small }, new Generator(4)) as SwAV;
+    const direct = new SwAV(tinyBackbone(), { featureDim: 64, ...small, epsilon: 0.02, generator: new Generator(4) });
+    const byDefault = new SwAV(tinyBackbone(), { featureDim: 64, ...small, generator: new Generator(4) });
+    const loss = (m: SwAV) => tidy(() => m.step(views()).loss.item());
+    assert.equal(loss(fromRun), loss(direct), 'epsilon 0.02, as a SwAV built with it');
+    assert.notEqual(loss(fromRun), loss(byDefault), 'not the default 0.05');
+    tidy(() => {
+      fromRun.zeroGrad();
+      fromRun.step(views()).loss.backward();
+      fromRun.beforeUpdate(0.9);
+      assert.equal(fromRun.prototypes.weight.grad?.abs().max().item() ?? 0, 0, 'prototypes still frozen at 90% of training');
+      fromRun.afterStep(0.4);
+    });
+    tidy(() => { fromRun.step(views()); });
+    assert.equal(fromRun.queued.item(), 0, 'no queue before 50% of training (the default starts at 5%)');
+    [fromRun, direct, byDefault].forEach((m) => m.dispose());
   });
   test('state dicts hold the momentum encoder and the queue, so a checkpoint resumes them', () => {
     assert.ok([...new BYOL(tinyBackbone(), { featureDim: 64, hiddenDim: 32 }).stateDict().keys()].some((k) => k.startsWith('target.')));

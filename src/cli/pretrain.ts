@@ -52,7 +52,8 @@ export const PRETRAIN_USAGE = `usage: selfsup pretrain --method <name> --data <s
                          ViT: AdamW 5e-4 x batch/256, weight decay 0.04 -> 0.4 (--final-weight-decay); ResNet: LARS
                          0.3 x batch/256 and a batch-norm head (solo-learn's CIFAR recipe); --clip-grad 3 by default
   nnclr, fastsiam, swav  NNCLR: nearest neighbours from a support set (--queue-size); FastSiam: 4 views (small batches);
-                         SwAV: --prototypes, 6 --local-crops, a queue (--queue-size) from 5% of training
+                         SwAV: --prototypes, 6 --local-crops, a queue (--queue-size) from --queue-start 0.05 of
+                         training, prototypes frozen for --freeze-prototypes 0.01 of it, --sinkhorn-epsilon 0.05
   supervised             the baseline: the backbone + a linear classifier trained with cross-entropy on the labels
                          of --data (random resized crop + flip, SGD 0.1 x batch/256); evaluate its backbone like any run
   --size <px>            view side (default: the images' side; 224 for streamed photos)

@@ -110,6 +110,11 @@ export const PretrainSchema = z.strictObject({
   normLastLayer: z.boolean().optional(),
   /** MoCo v2: negatives in the queue (default 4096); NNCLR's support set (65536); SwAV's stored embeddings per global crop (3840) */
   queueSize: positiveInt.optional(),
+  /** SwAV: Sinkhorn-Knopp's epsilon (0.05); the fractions of training with the prototypes frozen (0.01) and before the queue fills (0.05):
+   * the SwAV authors' levers for a loss stuck at log K (a lower epsilon, longer freezing, a later queue) */
+  sinkhornEpsilon: z.number().positive().optional(),
+  freezePrototypes: probability.optional(),
+  queueStart: probability.optional(),
   /** MoCo v2: EMA momentum of the key encoder; MoCo v3 / BYOL: start of the cosine schedule */
   emaMomentum: z.number().min(0).max(1).optional(),
   /** MoCo v2 in one process: batch-norm splits (shuffle-BN substitute) */
@@ -223,6 +228,7 @@ export function methodOptions(c: PretrainConfig, normalize: { mean: number[]; st
     tokenizer: c.tokenizer, viewNormalize: normalize,
     temperature: c.temperature ?? r.temperature, projectionDim: c.projectionDim ?? r.projectionDim, hiddenDim: c.hiddenDim ?? r.hiddenDim,
     prototypes: c.prototypes ?? r.prototypes, queueSize: c.queueSize ?? r.queueSize, momentum: c.emaMomentum ?? r.emaMomentum,
+    epsilon: c.sinkhornEpsilon, freezePrototypes: c.freezePrototypes, queueStart: c.queueStart,
     splits: c.bnSplits, lambda: c.lambda ?? r.lambda, freezePatchProjection: c.freezePatchProjection,
     teacherTemperature: c.teacherTemperature ?? r.teacherTemperature, headBatchNorm: c.headBatchNorm ?? r.headBatchNorm, normLastLayer: c.normLastLayer ?? r.normLastLayer,
     maskRatio: c.maskRatio, normalizePixels: c.normalizePixels ?? r.normalizePixels, decoderDim: c.decoderDim ?? r.decoderDim, decoderDepth: c.decoderDepth ?? r.decoderDepth,
