@@ -6,7 +6,7 @@
  *   augment  SimCLR two-view augmentation of CIFAR-10 JPEGs (32 and 96 px) vs torchvision + PIL
  *   photos   the SimCLR pipeline at 224 px from full-size photos (streamed, and from a pack) vs torchvision + PIL; --files N: peak RSS
  *   datawait the share of a SimCLR ResNet-18 step spent waiting for the loader, at 32 and 96 px
- *   ops      where a model's train step spends its time: forward, backward, optimizer, engine calls by op, JavaScript
+ *   ops      where a model's (or I-JEPA's: --model ijepa) train step spends its time: forward, backward, optimizer, engine calls by op, JavaScript
  *   methods  end-to-end training img/s of each method vs PyTorch + torchvision (--only <method>)
  *   parity   the same SimCLR run in both, kNN accuracy compared
  *   distributed  2 processes x 1 thread vs 1 process x 2 threads (c10d Gloo data parallelism)
