@@ -50,7 +50,7 @@ export interface MethodOptions {
   /** MoCo v2's negatives, NNCLR's support set, SwAV's stored embeddings per global crop */
   queueSize?: number;
   /** SwAV: Sinkhorn-Knopp's epsilon (0.05), the fraction of training with frozen prototypes (0.01) and the one after which the queue fills (0.05) */
-  epsilon?: number;
+  sinkhornEpsilon?: number;
   freezePrototypes?: number;
   queueStart?: number;
   /** EMA momentum (MoCo v2), or the start of the cosine schedule (MoCo v3, BYOL) or of I-JEPA's linear one */
@@ -92,7 +92,7 @@ export function buildMethod(name: MethodName, backbone: Layer, featureDim: numbe
     case 'nnclr': return new NNCLR(backbone, { ...common, temperature: o.temperature, projectionDim: o.projectionDim, hiddenDim: o.hiddenDim, queueSize: o.queueSize });
     case 'fastsiam': return new FastSiam(backbone, { ...common, projectionDim: o.projectionDim, predictorHiddenDim: o.hiddenDim });
     case 'swav': return new SwAV(backbone, { ...common, temperature: o.temperature, projectionDim: o.projectionDim, hiddenDim: o.hiddenDim,
-      prototypes: o.prototypes, queueSize: o.queueSize, epsilon: o.epsilon, freezePrototypes: o.freezePrototypes, queueStart: o.queueStart });
+      prototypes: o.prototypes, queueSize: o.queueSize, epsilon: o.sinkhornEpsilon, freezePrototypes: o.freezePrototypes, queueStart: o.queueStart });
     case 'dino':
     case 'ibot':
     case 'dinov2': {

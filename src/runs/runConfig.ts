@@ -228,7 +228,7 @@ export function methodOptions(c: PretrainConfig, normalize: { mean: number[]; st
     tokenizer: c.tokenizer, viewNormalize: normalize,
     temperature: c.temperature ?? r.temperature, projectionDim: c.projectionDim ?? r.projectionDim, hiddenDim: c.hiddenDim ?? r.hiddenDim,
     prototypes: c.prototypes ?? r.prototypes, queueSize: c.queueSize ?? r.queueSize, momentum: c.emaMomentum ?? r.emaMomentum,
-    epsilon: c.sinkhornEpsilon, freezePrototypes: c.freezePrototypes, queueStart: c.queueStart,
+    sinkhornEpsilon: c.sinkhornEpsilon, freezePrototypes: c.freezePrototypes, queueStart: c.queueStart,
     splits: c.bnSplits, lambda: c.lambda ?? r.lambda, freezePatchProjection: c.freezePatchProjection,
     teacherTemperature: c.teacherTemperature ?? r.teacherTemperature, headBatchNorm: c.headBatchNorm ?? r.headBatchNorm, normLastLayer: c.normLastLayer ?? r.normLastLayer,
     maskRatio: c.maskRatio, normalizePixels: c.normalizePixels ?? r.normalizePixels, decoderDim: c.decoderDim ?? r.decoderDim, decoderDepth: c.decoderDepth ?? r.decoderDepth,
