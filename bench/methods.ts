@@ -62,7 +62,7 @@ const SELF_DISTILLATION_ROWS: Record<string, { method: MethodName; backbone: 'vi
  * The method as the bench trains it: ResNet-18 + SGD; ViT-Tiny/4 + AdamW for masked image modelling;
  * DINO / iBOT with AdamW (lr 2.5e-4, weight decay 0.04, clipping at 3) on the row's backbone.
  */
-function benchMethod(name: MethodName, maskRatio?: number, row?: string): { method: SSLMethod; optimizer: SGD | AdamW } {
+export function benchMethod(name: MethodName, maskRatio?: number, row?: string): { method: SSLMethod; optimizer: SGD | AdamW } {
   const generator = new Generator(0);
   if (SELF_DISTILLATION_METHODS.includes(name)) {
     const backbone = SELF_DISTILLATION_ROWS[row ?? name].backbone === 'vit_tiny' ? vitTiny({ imageSize: 32, patchSize: 4, generator }) : resnet18({ stem: 'cifar', generator });

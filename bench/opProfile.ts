@@ -9,11 +9,10 @@
  * Run it with `SELFSUP_MALLOC=glibc` beside a default run (tcmalloc, bin/node-with-tcmalloc) to see
  * what glibc's malloc costs libtorch's own small allocations.
  */
-import { buildMethod, methodRecipe } from '../src/methods/index.js';
-import { vitTiny } from '../src/models/index.js';
-import { AdamW, type Optimizer } from '../src/optim/index.js';
+import type { Optimizer } from '../src/optim/index.js';
 import { Generator, type Tensor, autocast, crossEntropy, randint, randn, resolvePrecision, setNumThreads, tidy } from '../src/tensor/index.js';
 import { untypedNative as untyped } from '../src/tensor/native.js';
+import { benchMethod } from './methods.js';
 import { setup } from './models.js';
 import { round } from './sideBySide.js';
 
@@ -21,13 +20,10 @@ export interface OpProfileOptions { model: string; steps: number; batch: number;
 
 interface Profiled { loss: (x: Tensor, y: Tensor) => Tensor; optimizer: Optimizer<{ lr: number; weightDecay: number }>; afterStep: () => void; dispose: () => void }
 
-/** A models-benchmark model (cross-entropy on random labels), or I-JEPA as bench/methods.ts trains it (AdamW, the EMA at mid-run). */
+/** A models-benchmark model (cross-entropy on random labels), or I-JEPA as bench/methods.ts trains it (benchMethod: ViT-Tiny/4, AdamW; the EMA at mid-run). */
 function profiled(model: string, batch: number): Profiled {
   if (model === 'ijepa') {
-    const generator = new Generator(0);
-    const vit = vitTiny({ imageSize: 32, patchSize: 4, ...methodRecipe('ijepa', 'vit_tiny').vitOptions, generator });
-    const method = buildMethod('ijepa', vit, vit.dim, {}, generator);
-    const optimizer = new AdamW(method.parameterGroups(0.05), { lr: 1.5e-4, weightDecay: 0.05 });
+    const { method, optimizer } = benchMethod('ijepa');
     return { loss: (x) => method.step([x], null).loss, optimizer, afterStep: () => method.afterStep(0.5), dispose: () => { optimizer.dispose(); method.dispose(); } };
   }
   const s = setup(model, batch);
