@@ -15,7 +15,7 @@ import { METHOD_NAMES, type MethodName, buildMethod, methodViews } from '../src/
 import type { Layer } from '../src/nn/index.js';
 import { Generator, randperm, resolvePrecision, setNumThreads, tidy } from '../src/tensor/index.js';
 import { pretrain } from '../src/train/index.js';
-import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES, type QualityRecipe, qualityBackbone, qualityTop1 } from '../test/helpers/qualityRecipes.js';
+import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES, type QualityRecipe, qualityBackbone, qualityTop1, qualityViews } from '../test/helpers/qualityRecipes.js';
 import { round } from './sideBySide.js';
 
 export interface QualityBenchOptions {
@@ -70,7 +70,7 @@ export async function qualityBench(o: QualityBenchOptions): Promise<Record<strin
       const method = buildMethod(name, backbone, featureDim, { ...QUALITY_BASE_OPTIONS, ...r.options }, generator);
       const random = top1(backbone);
       const start = performance.now();
-      const summary = await pretrain(method, train, methodViews(name, { size: r.size, localCrops: r.localCrops }), {
+      const summary = await pretrain(method, train, qualityViews(name, r), {
         out: join(dir, `${name}-${seed}`), epochs: 100, maxSteps: r.steps, batchSize: 128, clipGrad: r.clipGrad, seed,
         optimizer: r.optimizer, diagnosticsEvery: 1000, log: () => undefined,
       });

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { ImageFolder } from '../src/data/index.js';
-import { BarlowTwins, buildMethod, BYOL, METHOD_NAMES, methodViews, MoCoV2, MoCoV3, NNCLR, SimSiam, SwAV, VIT_ONLY_METHODS } from '../src/methods/index.js';
+import { BarlowTwins, buildMethod, BYOL, METHOD_NAMES, methodViews, MoCoV2, MoCoV3, NNCLR, SimSiam, SwAV, VIT_ONLY_METHODS, codeEntropy } from '../src/methods/index.js';
 import { Linear } from '../src/nn/index.js';
 import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../src/optim/index.js';
 import { PretrainSchema, methodOptions } from '../src/runs/index.js';
 import { pretrain } from '../src/train/index.js';
-import { Generator, cat, noGrad, rand, randn, tensor, tidy } from '../src/tensor/index.js';
+import { Generator, type Tensor, cat, noGrad, rand, randn, tensor, tidy } from '../src/tensor/index.js';
 import { KMeansTokenizer } from '../src/tokenizers/index.js';
 import { assertClose } from './helpers/gradcheck.js';
 
@@ -110,6 +110,16 @@ describe('methods', () => {
     assert.equal(r.inUse, 1, 'the full queue joins Sinkhorn-Knopp');
     assertClose(swav.queue.select(0, 1).norm(2, 1).toArray() as number[], Array(16).fill(1), 1e-4);
     assert.ok([...swav.stateDict().keys()].includes('queue'), 'a checkpoint holds the queue');
+  });
+  test('SwAV: the codes\' entropy is 1 (uniform) for a batch of one image repeated and lower for different images', () => {
+    const swav = new SwAV(tinyBackbone(), { featureDim: 64, hiddenDim: 32, projectionDim: 16, prototypes: 10, generator: new Generator(4) });
+    swav.eval();   // batch statistics would tell copies of one image apart from nothing
+    const entropy = (images: Tensor) => tidy(() => swav.step([images, images]).metrics!['swav/code_entropy']);
+    const same = entropy(rand([1, 3, 16, 16], { generator: new Generator(6) }).expand(8, 3, 16, 16).contiguous());
+    const different = entropy(randn([8, 3, 16, 16], { generator: new Generator(7) }));
+    assertClose([same], [1], 1e-5);
+    assert.ok(different < 0.95, `different images: entropy ${different}`);
+    assert.equal(codeEntropy(tensor([[1, 0], [0, 1]])), 0, 'one-hot codes');
   });
   test('SwAV: a run\'s --sinkhorn-epsilon, --freeze-prototypes and --queue-start reach the method', () => {
     const config = PretrainSchema.parse({ method: 'swav', data: 'images/', out: 'runs/swav', sinkhornEpsilon: 0.02, freezePrototypes: 1, queueStart: 0.5 });

@@ -2,12 +2,12 @@
 // chose them on a validation split of the demo's training images (README: "Short runs of every method").
 import type { ImageArray } from '../../src/data/index.js';
 import { backboneKnn, extractFeatures, linearProbe } from '../../src/eval/index.js';
-import type { MethodName, MethodOptions } from '../../src/methods/index.js';
+import { type MethodName, type MethodOptions, METHOD_RECIPES, methodViews } from '../../src/methods/index.js';
 import { type ResNet, type VisionTransformer, resnet18, vitTiny } from '../../src/models/index.js';
 import type { Layer } from '../../src/nn/index.js';
 import { type Generator, tidy } from '../../src/tensor/index.js';
 import type { OptimizerConfig } from '../../src/train/index.js';
-import type { ViewConfig } from '../../src/transforms/index.js';
+import { type ViewConfig, type ViewSet, buildViews } from '../../src/transforms/index.js';
 
 export interface QualityRecipe {
   /** image side: the demo's 32 px images, or the same at 16 px where a step costs about a third */
@@ -20,6 +20,9 @@ export interface QualityRecipe {
   optimizer: OptimizerConfig;
   options?: MethodOptions;
   localCrops?: number;
+  /** milder views than the method's recipe, where a short run learns nothing under them: colour jitter scaled by
+   * `colorStrength`, the (global) crops' area range `cropScale` */
+  milderViews?: { colorStrength: number; cropScale: [number, number] };
   clipGrad?: number;
   /** how the features are judged: weighted kNN (default), or a linear probe for masked image modelling, whose
    * features are made for it rather than for kNN (He et al., 2022, Sec. 4.3) */
@@ -36,6 +39,16 @@ export function qualityBackbone(r: QualityRecipe, generator: Generator): { backb
   }
   const resnet = resnet18({ stem: 'cifar', width: r.width ?? 1, generator });
   return { backbone: resnet, featureDim: resnet.featureDim };
+}
+
+/** The views a recipe trains on: its method's, at its size and local crops, made milder where it says. */
+export function qualityViews(name: MethodName, r: QualityRecipe): ViewSet {
+  if (!r.milderViews) return methodViews(name, { size: r.size, localCrops: r.localCrops });
+  const recipes = METHOD_RECIPES[name];
+  const views = (recipes.resnet ?? recipes.vit)!.views;
+  const { colorStrength, cropScale } = r.milderViews;
+  return buildViews({ ...views, smallImageColorStrength: colorStrength, views: views.views.map((v) => ({ ...v, crop: { ...(typeof v.crop === 'object' ? v.crop : {}), scale: cropScale } })) },
+    { size: r.size, localCrops: r.localCrops }, name);
 }
 
 /** How a recipe reads in a test's name: its size and backbone. */
@@ -75,6 +88,12 @@ export const QUALITY_RECIPES: [MethodName, QualityRecipe][] = [
   ['byol', { size: 32, width: 0.125, steps: 200, optimizer: sgd(0.1), options: { momentum: 0.99 }, minGain: -1 }],
   ['nnclr', { size: 16, width: 0.25, steps: 100, optimizer: sgd(0.12) }],
   ['fastsiam', { size: 32, width: 0.125, steps: 100, optimizer: sgd(0.1), options: { projectionDim: 512 } }],
+  // SwAV with its prototypes frozen for the whole run (the paper freezes them for the first epoch, longer than this run) and no
+  // queue (it starts after 15 epochs there): under the recipe's full-strength colour and 14% crops at 16 px the embeddings fall to
+  // a few directions within 50 steps and kNN gains 0-3 points; colour at half strength (SimCLR's CIFAR setting) and crops of
+  // 30-100% gain 6-9 (docs/methods.md)
+  ['swav', { size: 16, width: 0.25, steps: 300, optimizer: lars(1.0), localCrops: 2, milderViews: { colorStrength: 0.5, cropScale: [0.3, 1] },
+    options: { freezePrototypes: 1, queueSize: 0 } }],
   // SimMIM on a ResNet: the mask token at the stem's output, 60% of the 8-px squares, L1 on their pixels
   ['simmim', { size: 32, width: 0.25, steps: 200, optimizer: adamw(2e-3), evaluation: 'linear' }],
   // solo-learn's CIFAR DINO (LARS 0.3, batch-norm head) with 1024 prototypes, a teacher at 0.99 -> 1 and 2 local crops

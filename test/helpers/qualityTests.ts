@@ -12,7 +12,7 @@ import { buildMethod, type MethodName, methodViews } from '../../src/methods/ind
 import type { Layer } from '../../src/nn/index.js';
 import { Generator, resolvePrecision } from '../../src/tensor/index.js';
 import { pretrain } from '../../src/train/index.js';
-import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES, type QualityRecipe, qualityBackbone, qualityRecipeName, qualityTop1 } from './qualityRecipes.js';
+import { QUALITY_BASE_OPTIONS, QUALITY_RECIPES, type QualityRecipe, qualityBackbone, qualityRecipeName, qualityTop1, qualityViews } from './qualityRecipes.js';
 
 /** features at the precision the runs train in (bf16 autocast where the CPU has it), as the kNN monitor */
 export const QUALITY_PRECISION = resolvePrecision('auto');
@@ -56,7 +56,7 @@ export async function recipeQualityTests(include: (name: MethodName) => boolean)
       const key = `${qualityRecipeName(r)}/${r.evaluation ?? 'knn'}`;
       if (!randomTop1.has(key)) randomTop1.set(key, top1(r, backbone));
       const random = randomTop1.get(key)!;
-      const summary = await pretrain(method, sets.get(r.size)!.train, methodViews(name, { size: r.size, localCrops: r.localCrops }), {
+      const summary = await pretrain(method, sets.get(r.size)!.train, qualityViews(name, r), {
         out: join(dir, name), epochs: 100, maxSteps: r.steps, batchSize: 128, clipGrad: r.clipGrad,
         optimizer: r.optimizer, diagnosticsEvery: 1000, log: () => undefined,
       });
