@@ -153,14 +153,15 @@ describe('methods', () => {
 describe('the collapse monitor catches a real collapse', () => {
   test('SimSiam without its stop-gradient collapses to a line and is flagged; with it, it is not', async () => {
     const demoTest = fileURLToPath(new URL('../../data/cifar10-demo/test', import.meta.url));
-    const images = await ImageFolder.scan(demoTest).load();
+    // at 16 px (a third of 32's step): the collapse, flagged at step 60 with rank 1.4, is the same
+    const images = await ImageFolder.scan(demoTest).load({ size: 16 });
     const warnings: Record<string, string[]> = {};
     for (const stopGradient of [true, false]) {
       const g = new Generator(0);
       const backbone = resnet18({ stem: 'cifar', width: 0.125, generator: g });
       const method = new SimSiam(backbone, { featureDim: backbone.featureDim, projectionDim: 256, stopGradient, generator: g });
       const logged: string[] = [];
-      await pretrain(method, images, methodViews('simsiam', { size: 32 }), {
+      await pretrain(method, images, methodViews('simsiam', { size: 16 }), {
         out: join(dir, `simsiam-${stopGradient}`), epochs: 100, maxSteps: 120, batchSize: 64, diagnosticsEvery: 10,
         // float32 on every CPU: the path to collapse (rank 1 at its first warning) is this test's subject
         precision: 'fp32', optimizer: { name: 'sgd', lr: 0.1, weightDecay: 5e-4 }, log: (l) => logged.push(l),
@@ -175,15 +176,16 @@ describe('the collapse monitor catches a real collapse', () => {
 
   test('DINO with a teacher hotter than its student collapses to uniform outputs and is flagged; with 0.04 -> 0.07 it is not', async () => {
     const demoTrain = fileURLToPath(new URL('../../data/cifar10-demo/train', import.meta.url));
-    const images = await ImageFolder.scan(demoTrain).load();
+    // at 16 px, as the SimSiam test: the hot teacher's run is flagged at step 20 (rank 2.8 of 128), the other not
+    const images = await ImageFolder.scan(demoTrain).load({ size: 16 });
     const warnings: Record<string, string[]> = {};
     for (const teacherTemperature of [0.07, 0.5]) {
       const g = new Generator(0);
-      const vit = vitTiny({ imageSize: 32, patchSize: 4, dim: 96, depth: 2, heads: 3, generator: g });
+      const vit = vitTiny({ imageSize: 16, patchSize: 4, dim: 96, depth: 2, heads: 3, generator: g });
       // a teacher temperature above the student's (0.1) flattens the targets instead of sharpening them (DINO Sec. 5.3)
       const method = buildMethod('dino', vit, 96, { prototypes: 1024, hiddenDim: 512, momentum: 0.99, teacherTemperature, warmupTeacherTemperature: teacherTemperature === 0.07 ? 0.04 : teacherTemperature }, g);
       const logged: string[] = [];
-      await pretrain(method, images, methodViews('dino', { size: 32, localCrops: 2 }), {
+      await pretrain(method, images, methodViews('dino', { size: 16, localCrops: 2 }), {
         out: join(dir, `dino-${teacherTemperature}`), epochs: 100, maxSteps: 30, batchSize: 128, diagnosticsEvery: 10, clipGrad: 3,
         optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 0.04, finalWeightDecay: 0.4, warmupEpochs: 0.5 }, log: (l) => logged.push(l),
       });
