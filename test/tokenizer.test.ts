@@ -58,11 +58,12 @@ describe('visual tokenizers', () => {
   });
 
   test('a VQ-VAE trained on real images rebuilds held-out images better than at the start and uses most of its codebook', async () => {
-    const train = await ImageFolder.scan(join(demo, 'train')).load();
-    const held = await ImageFolder.scan(join(demo, 'test')).load();
+    // at 16 px (25 s here against 61 s at 32): held-out MSE 1.25 -> 0.44, perplexity 82 of 128, 89% of the codes used
+    const train = await ImageFolder.scan(join(demo, 'train')).load({ size: 16 });
+    const held = await ImageFolder.scan(join(demo, 'test')).load({ size: 16 });
     const vocabulary = 128;
     const tok = new VQTokenizer({ patchSize: 4, vocabulary, normalize, generator: new Generator(0) });
-    const x = tidy(() => applyView(held.batch(Array.from({ length: 400 }, (_, i) => i)), { size: 32, crop: 'center', normalize }));
+    const x = tidy(() => applyView(held.batch(Array.from({ length: 400 }, (_, i) => i)), { size: 16, crop: 'center', normalize }));
     const quality = () => tidy(() => {
       const ids = tok.tokenize(x);
       const usage = codebookUsage(codeCounts(ids, vocabulary));
@@ -70,7 +71,7 @@ describe('visual tokenizers', () => {
     });
     // at the start the codebook is empty (zeros): one code for everything
     const before = quality();
-    const summary = await pretrain(new TokenizerTraining(tok), train, { views: [{ size: 32, crop: { scale: [0.5, 1] }, horizontalFlip: 0.5, normalize }] }, {
+    const summary = await pretrain(new TokenizerTraining(tok), train, { views: [{ size: 16, crop: { scale: [0.5, 1] }, horizontalFlip: 0.5, normalize }] }, {
       out: join(dir, 'vq'), epochs: 100, maxSteps: 80, batchSize: 128, optimizer: { name: 'adamw', lr: 2e-3, weightDecay: 0, warmupEpochs: 0.2 }, log: () => undefined,
     });
     tok.eval();
