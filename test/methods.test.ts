@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { ImageFolder } from '../src/data/index.js';
-import { BarlowTwins, buildMethod, BYOL, METHOD_NAMES, methodViews, MoCoV2, MoCoV3, NNCLR, SimSiam, SwAV, VIT_ONLY_METHODS, codeEntropy } from '../src/methods/index.js';
+import { BarlowTwins, buildMethod, BYOL, METHOD_NAMES, methodViews, MoCoV2, MoCoV3, NNCLR, SimSiam, SwAV, VIT_ONLY_METHODS, relativeRowEntropy } from '../src/methods/index.js';
 import { Linear } from '../src/nn/index.js';
 import { VisionTransformer, resnet18, vitTiny } from '../src/models/index.js';
 import { cosineMomentum, emaUpdate, momentumEncoder } from '../src/optim/index.js';
@@ -119,7 +119,7 @@ describe('methods', () => {
     const different = entropy(randn([8, 3, 16, 16], { generator: new Generator(7) }));
     assertClose([same], [1], 1e-5);
     assert.ok(different < 0.95, `different images: entropy ${different}`);
-    assert.equal(codeEntropy(tensor([[1, 0], [0, 1]])), 0, 'one-hot codes');
+    assert.equal(relativeRowEntropy(tensor([[1, 0], [0, 1]])), 0, 'one-hot codes');
   });
   test('SwAV: a run\'s --sinkhorn-epsilon, --freeze-prototypes and --queue-start reach the method', () => {
     const config = PretrainSchema.parse({ method: 'swav', data: 'images/', out: 'runs/swav', sinkhornEpsilon: 0.02, freezePrototypes: 1, queueStart: 0.5 });

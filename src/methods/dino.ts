@@ -19,6 +19,7 @@ import { DINOHead } from '../models/index.js';
 import { cosineMomentum, emaUpdate, linearWarmup, momentumEncoder } from '../optim/index.js';
 import { type Generator, type Tensor, cat, keep, noGrad, tidy, zeros } from '../tensor/index.js';
 import { type MethodStep, SSLMethod } from './method.js';
+import { relativeRowEntropy } from './relativeEntropy.js';
 import { Encoder, forwardCrops } from './twoViewEncoder.js';
 import type { MethodRecipe, MethodRecipes } from './recipe.js';
 import type { ViewRecipe } from '../transforms/index.js';
@@ -84,10 +85,7 @@ export interface DINOOptions {
 
 /** Mean entropy of softmax(logits / t) over the batch, divided by log K: 1 when the distribution is uniform (DINO's collapse). */
 export function relativeEntropy(logits: Tensor, temperature: number): number {
-  return noGrad(() => {
-    const p = logits.div(temperature).softmax(-1);
-    return p.mul(p.clamp(1e-12).log()).sum(-1).mean().neg().item() / Math.log(logits.size(-1));
-  });
+  return tidy(() => relativeRowEntropy(noGrad(() => logits.div(temperature).softmax(-1))));
 }
 
 export class DINO extends SSLMethod {

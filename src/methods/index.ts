@@ -22,5 +22,6 @@ export * from './swav.js';
 export * from './simmim.js';
 export * from './ijepa.js';
 export * from './featureQueue.js';
+export * from './relativeEntropy.js';
 export * from './recipe.js';
 export * from './recipes.js';

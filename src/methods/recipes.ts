@@ -8,7 +8,7 @@
  * const { optimizer } = recipeTraining(methodRecipe('dino', 'vit_tiny'), { batchSize: 512, epochs: 100 });   // AdamW, lr 1e-3
  * ```
  */
-import { EVALUATION_VIEW_RECIPES, type EvaluationViews, type PresetOptions, type ViewSet, buildViews } from '../transforms/index.js';
+import { EVALUATION_VIEW_RECIPES, type EvaluationViews, type PresetOptions, type ViewRecipe, type ViewSet, buildViews } from '../transforms/index.js';
 import { BARLOW_TWINS_RECIPE } from './barlowTwins.js';
 import { BEIT_RECIPE } from './beit.js';
 import { METHOD_NAMES, type MethodName } from './buildMethod.js';
@@ -50,13 +50,18 @@ export function methodRecipe(method: MethodName, backbone: string): MethodRecipe
 export const VIEW_PRESETS: readonly (MethodName | EvaluationViews)[] = [...METHOD_NAMES, ...Object.keys(EVALUATION_VIEW_RECIPES) as EvaluationViews[]];
 export type ViewPreset = typeof VIEW_PRESETS[number];
 
+/** The views of a method's recipe, before they are built at a run's size (the same for both backbone families). */
+export function methodViewRecipe(name: MethodName): ViewRecipe {
+  if (!(name in METHOD_RECIPES)) throw new Error(`unknown view preset '${String(name)}' (expected one of ${VIEW_PRESETS.join(', ')})`);
+  // the views do not depend on the backbone family; ViT-only methods have only a vit recipe
+  const recipes = METHOD_RECIPES[name];
+  return (recipes.resnet ?? recipes.vit)!.views;
+}
+
 /** The views (and masks) of a method's recipe, or the evaluation views, at a run's size, domain and normalisation. */
 export function methodViews(name: ViewPreset, o: PresetOptions): ViewSet {
   if (name in EVALUATION_VIEW_RECIPES) return buildViews(EVALUATION_VIEW_RECIPES[name as EvaluationViews], o, name);
-  if (!(name in METHOD_RECIPES)) throw new Error(`unknown view preset '${String(name)}' (expected one of ${VIEW_PRESETS.join(', ')})`);
-  // the views do not depend on the backbone family; ViT-only methods have only a vit recipe
-  const recipes = METHOD_RECIPES[name as MethodName];
-  return buildViews((recipes.resnet ?? recipes.vit)!.views, o, name);
+  return buildViews(methodViewRecipe(name as MethodName), o, name);
 }
 
 /** What a run's config may override of a recipe's training settings (unset: the recipe's). */

@@ -18,8 +18,9 @@
 import { Linear, MLP } from '../nn/index.js';
 import type { Layer } from '../nn/index.js';
 import { sinkhornKnopp, swavLoss } from '../losses/index.js';
-import { type Generator, type Tensor, cat, noGrad, normalize, tensor, tidy, zeros } from '../tensor/index.js';
+import { type Generator, type Tensor, cat, noGrad, normalize, tensor, zeros } from '../tensor/index.js';
 import { enqueueRows } from './featureQueue.js';
+import { relativeRowEntropy } from './relativeEntropy.js';
 import { type MethodStep, SSLMethod } from './method.js';
 import { Encoder, forwardCrops } from './twoViewEncoder.js';
 import { type MethodRecipes, anyBackbone } from './recipe.js';
@@ -67,14 +68,6 @@ export interface SwAVOptions {
   generator?: Generator;
 }
 
-/**
- * The mean entropy of a batch's codes [B, K] over log K: 1 when every image's code is uniform over the prototypes (the
- * embeddings too alike for Sinkhorn-Knopp to tell apart, the state a run stuck at loss log K is in), lower as they sharpen.
- */
-export function codeEntropy(codes: Tensor): number {
-  return tidy(() => codes.clamp(1e-12).log().mul(codes).sum(1).neg().mean().item()) / Math.log(codes.size(1));
-}
-
 export class SwAV extends SSLMethod {
   readonly encoder: Encoder;
   readonly prototypes: Linear;   // weight [K, D]
@@ -117,7 +110,7 @@ export class SwAV extends SSLMethod {
     const loss = swavLoss(scores, codes, this.o.temperature ?? DEFAULTS.temperature);
     if (this.queue.size(1) > 0 && this.progress >= (this.o.queueStart ?? SCHEDULE.queueStart)) this.enqueue(z.slice(0, globals));
     return {
-      loss, embeddings: [z[0].detach(), z[1].detach()], metrics: { 'swav/queue_in_use': useQueue ? 1 : 0, 'swav/code_entropy': codeEntropy(codes[0]) },
+      loss, embeddings: [z[0].detach(), z[1].detach()], metrics: { 'swav/queue_in_use': useQueue ? 1 : 0, 'swav/code_entropy': relativeRowEntropy(codes[0]) },
     };
   }
 

@@ -2,7 +2,7 @@
 // chose them on a validation split of the demo's training images (README: "Short runs of every method").
 import type { ImageArray } from '../../src/data/index.js';
 import { backboneKnn, extractFeatures, linearProbe } from '../../src/eval/index.js';
-import { type MethodName, type MethodOptions, METHOD_RECIPES, methodViews } from '../../src/methods/index.js';
+import { type MethodName, type MethodOptions, methodViewRecipe, methodViews } from '../../src/methods/index.js';
 import { type ResNet, type VisionTransformer, resnet18, vitTiny } from '../../src/models/index.js';
 import type { Layer } from '../../src/nn/index.js';
 import { type Generator, tidy } from '../../src/tensor/index.js';
@@ -44,8 +44,7 @@ export function qualityBackbone(r: QualityRecipe, generator: Generator): { backb
 /** The views a recipe trains on: its method's, at its size and local crops, made milder where it says. */
 export function qualityViews(name: MethodName, r: QualityRecipe): ViewSet {
   if (!r.milderViews) return methodViews(name, { size: r.size, localCrops: r.localCrops });
-  const recipes = METHOD_RECIPES[name];
-  const views = (recipes.resnet ?? recipes.vit)!.views;
+  const views = methodViewRecipe(name);
   const { colorStrength, cropScale } = r.milderViews;
   return buildViews({ ...views, smallImageColorStrength: colorStrength, views: views.views.map((v) => ({ ...v, crop: { ...(typeof v.crop === 'object' ? v.crop : {}), scale: cropScale } })) },
     { size: r.size, localCrops: r.localCrops }, name);
