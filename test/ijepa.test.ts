@@ -1,5 +1,6 @@
 // I-JEPA: the multi-block masks (rectangular targets of one size, a context without them), the
-// predictor's block-major batching, the loss by hand, a step whose gradient reaches the images only
+// predictor's block-major batching, its last block (mask tokens only) against every token through
+// every block, the loss by hand, a step whose gradient reaches the images only
 // through the context patches and whose loss equals the hand computation, the linear EMA schedule,
 // and a few steps that lower the loss.
 import assert from 'node:assert/strict';
@@ -8,7 +9,7 @@ import { jepaLoss } from '../src/losses/index.js';
 import { IJEPA, buildMethod, methodRecipe, methodViews } from '../src/methods/index.js';
 import { JEPAPredictor, gatherTokens, vitTiny } from '../src/models/index.js';
 import { AdamW, linearMomentum } from '../src/optim/index.js';
-import { Generator, keep, layerNorm, noGrad, rand, tensor, tidy } from '../src/tensor/index.js';
+import { Generator, type Tensor, cat, keep, layerNorm, noGrad, rand, tensor, tidy } from '../src/tensor/index.js';
 import { type MultiBlockMask, multiBlockMask } from '../src/transforms/index.js';
 import { assertClose, gradcheck } from './helpers/gradcheck.js';
 
@@ -63,6 +64,31 @@ describe('I-JEPA', () => {
         assertClose(one.flatten().toArray() as number[], all.select(0, block * 2 + image).flatten().toArray() as number[], 1e-5);
       }
     }));
+  });
+
+  test('the predictor\'s last block computes the mask tokens only: predictions and gradients are those of every token through every block', () => {
+    const predictor = new JEPAPredictor({ encoderDim: 16, grid: 4, dim: 8, depth: 2, heads: 2, generator: new Generator(2) });
+    const contextIds = tensor([[0, 5, 9], [2, 3, 15]], { dtype: 'int64' });
+    const targetIds = tensor([[[1, 2], [4, 8]], [[6, 7], [10, 11]]], { dtype: 'int64' }); // [M 2, B 2, T 2]
+    const gradients = (predict: (context: Tensor) => Tensor) => tidy(() => {
+      predictor.zeroGrad();
+      const context = rand([2, 3, 16], { generator: new Generator(3) }).requiresGrad_(true);
+      const predicted = predict(context);
+      predicted.mul(rand(predicted.shape, { generator: new Generator(4) })).sum().backward();
+      return [predicted, context.grad!, ...predictor.parameters().filter((p) => p.requiresGrad).map((p) => p.grad!)].map((t) => t.flatten().toArray() as number[]);
+    });
+    // the reference's predictor: context and mask tokens through every block, the context's outputs dropped at the end
+    const everyToken = (context: Tensor) => {
+      const table = predictor.posEmbed.squeeze(0);
+      const x = predictor.embed.forward(context).add(table.indexSelect(0, contextIds.flatten()).reshape(2, 3, 8));
+      const queries = predictor.maskToken.add(table.indexSelect(0, targetIds.flatten()).reshape(4, 2, 8));
+      const h = predictor.blocks.reduce((s, blk) => blk.forward(s), cat([x.repeat(2, 1, 1), queries], 1));
+      return predictor.proj.forward(predictor.norm.forward(h).slice(1, 3));
+    };
+    const expected = gradients(everyToken);
+    const ours = gradients((context) => predictor.forward(context, contextIds, targetIds));
+    assert.equal(ours[0].length, 4 * 2 * 16);
+    expected.forEach((e, i) => assertClose(ours[i], e, 1e-5));
   });
 
   test('the loss is the mean squared (or smooth L1) distance; gradients check, and none reach the targets', () => {

@@ -168,4 +168,20 @@ describe('layers', () => {
     assert.ok(y.allclose(expected, 1e-5, 1e-5));
     assert.ok(attn.forward(x).allclose(y, 1e-6, 1e-6));
   });
+  test('MultiheadSelfAttention.forwardQueries gives the asking tokens\' rows of forward, and the same gradients', () => {
+    const attn = new MultiheadSelfAttention(8, 2, { generator: new Generator(5) });
+    const rows = tensor([4, 1, 3], { dtype: 'int64' }); // out of order, as a gather may ask
+    const gradients = (outputs: (x: Tensor) => Tensor) => tidy(() => {
+      attn.zeroGrad();
+      const x = randn([2, 6, 8], { generator: new Generator(6) }).requiresGrad_(true);
+      const y = outputs(x);
+      y.mul(randn(y.shape, { generator: new Generator(7) })).sum().backward();
+      return [y, x.grad!, ...attn.parameters().map((p) => p.grad!)].map((t) => t.flatten().toArray() as number[]);
+    });
+    const full = gradients((x) => attn.forward(x).indexSelect(1, rows));
+    const picked = gradients((x) => attn.forwardQueries(x, x.indexSelect(1, rows)));
+    assert.equal(picked[0].length, 2 * 3 * 8);
+    full.forEach((expected, i) => assertClose(picked[i], expected, 1e-5));
+    assert.ok(picked[1].slice(0, 8).some((g) => g !== 0), 'token 0, which does not ask, still gets gradients as a key and a value');
+  });
 });

@@ -3,7 +3,9 @@
  * context encoder's patch tokens, embeds them to its width with their (fixed sin-cos) position
  * embeddings, appends for one target block a shared mask token plus each target patch's position
  * embedding, runs its blocks and projects the mask tokens' outputs back to the encoder's width.
- * It runs once per target block, all blocks in one batch (the context repeated per block).
+ * It runs once per target block, all blocks in one batch (the context repeated per block); its last
+ * block computes the mask tokens' outputs only, the context tokens giving their keys and values (the
+ * reference computes every token's and drops the context's: the same predictions, less work).
  * Keys as the reference: predictor_embed, mask_token, predictor_pos_embed, predictor_blocks.N,
  * predictor_norm, predictor_proj.
  *
@@ -72,8 +74,11 @@ export class JEPAPredictor extends Module {
     const x = this.embed.forward(context).add(positionsOf(contextIds)); // [B, C, dim]
     const c = x.size(1);
     const queries = this.maskToken.add(positionsOf(targetIds.reshape(blocks * b, t))); // [M * B, T, dim], block-major, as the predictions
-    let h = cat([x.repeat(blocks, 1, 1), queries], 1); // [M * B, C + T, dim]
-    h = pipe(h, ...this.blocks.map((blk) => (s: Tensor) => blk.forward(s)));
-    return this.proj.forward(this.norm.forward(h).slice(1, c)); // [M * B, T, encoderDim]
+    const h = cat([x.repeat(blocks, 1, 1), queries], 1); // [M * B, C + T, dim]
+    const last = this.blocks[this.blocks.length - 1];
+    const before = pipe(h, ...this.blocks.slice(0, -1).map((blk) => (s: Tensor) => blk.forward(s)));
+    // only the mask tokens' outputs are read: the last block computes those alone (the context still answers)
+    const predicted = last ? last.forwardRows(before, (s) => s.slice(1, c)) : before.slice(1, c); // [M * B, T, dim]
+    return this.proj.forward(this.norm.forward(predicted)); // [M * B, T, encoderDim]
   }
 }

@@ -108,12 +108,28 @@ export class Block extends Layer {
     return this.run(x, true) as [Tensor, Tensor];
   }
 
+  /**
+   * The block's outputs for the tokens `rows` picks from a [B, N, C] tensor (a slice or a gather):
+   * row for row what `forward` gives them, every token still giving its keys and values, only the
+   * picked ones their queries, projection and MLP (a last block whose other outputs nothing reads:
+   * I-JEPA's predictor keeps its mask tokens). x [B, N, C] -> [B, Nq, C]
+   */
+  forwardRows(x: Tensor, rows: (t: Tensor) => Tensor): Tensor {
+    const normed = this.norm1.forward(x);
+    return this.withMlp(rows(x), this.attn.forwardQueries(normed, rows(normed)));
+  }
+
   private run(x: Tensor, needWeights: boolean): Tensor[] {
     const normed = this.norm1.forward(x);
     const [a, weights] = needWeights ? this.attn.forwardWithWeights(normed) : [this.attn.forward(normed), null];
-    const h = x.add(this.dropPath.forward(this.ls1.forward(a)));
-    const out = h.add(this.dropPath.forward(pipe(h, (t) => this.norm2.forward(t), (t) => this.mlp.forward(t), (t) => this.ls2.forward(t))));
+    const out = this.withMlp(x, a);
     return weights ? [out, weights] : [out];
+  }
+
+  /** x + attended (the attention branch), then + the MLP branch */
+  private withMlp(x: Tensor, attended: Tensor): Tensor {
+    const h = x.add(this.dropPath.forward(this.ls1.forward(attended)));
+    return h.add(this.dropPath.forward(pipe(h, (t) => this.norm2.forward(t), (t) => this.mlp.forward(t), (t) => this.ls2.forward(t))));
   }
 }
 

@@ -8,7 +8,7 @@
  * const [y, weights] = attn.forwardWithWeights(tokens);   // [B, N, 192], [B, 3, N, N]
  * ```
  */
-import { type Generator, type Tensor, attention, attentionWithWeights, dropout } from '../tensor/index.js';
+import { type Generator, type Tensor, attention, attentionWithWeights, dropout, linear } from '../tensor/index.js';
 import { Linear } from './linear.js';
 import { Layer } from './module.js';
 
@@ -34,6 +34,25 @@ export class MultiheadSelfAttention extends Layer {
   /** Also returns the attention weights [B, heads, N, N] (for DINO's attention maps). */
   forwardWithWeights(x: Tensor): [Tensor, Tensor] {
     return this.run(x, true) as [Tensor, Tensor];
+  }
+
+  /**
+   * The outputs of some tokens only: `queries` [B, Nq, C] (rows of x) ask, every token of x [B, N, C]
+   * answers with its keys and values -> [B, Nq, C], row for row what `forward(x)` gives those tokens,
+   * without the queries, scores and projections of the others (for a last block whose other outputs
+   * nothing reads). The qkv weight's first C rows make the queries, the other 2C the keys and values.
+   */
+  forwardQueries(x: Tensor, queries: Tensor): Tensor {
+    const [b, n, c] = x.shape;
+    const nq = queries.size(1);
+    const { weight, bias } = this.qkv;
+    const q = linear(queries, weight.narrow(0, 0, c), bias?.narrow(0, 0, c))
+      .reshape(b, nq, this.heads, this.headDim).transpose(1, 2); // [B, heads, Nq, headDim]
+    // [B, N, 2C] -> [2, B, heads, N, headDim]
+    const kv = linear(x, weight.narrow(0, c, 2 * c), bias?.narrow(0, c, 2 * c)).reshape(b, n, 2, this.heads, this.headDim).permute(2, 0, 3, 1, 4);
+    const [k, v] = kv.unbind(0);
+    const out = attention(q, k, v, { dropout: this.training ? this.o.attnDrop ?? 0 : 0 }); // [B, heads, Nq, headDim]
+    return dropout(this.proj.forward(out.transpose(1, 2).reshape(b, nq, c)), this.o.projDrop ?? 0, this.training);
   }
 
   private run(x: Tensor, needWeights: boolean): Tensor[] {
