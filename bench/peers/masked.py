@@ -12,8 +12,8 @@ on CIFAR-10 JPEGs in a torchvision ImageFolder DataLoader with worker processes,
         MaskCollator: 4 target blocks of 15-20%, a context block of 85-100% without them), the
         encoder (fixed sin-cos positions) on the context patches, a predictor of 2 blocks 192 wide
         with a mask token per target patch (every token through every block, as the reference;
-        selfsup's last block computes the mask tokens' outputs alone), an EMA target encoder on the whole image (its tokens
-        layer-normalised), the squared L2 distance.
+        selfsup's last block computes the mask tokens' outputs alone), an EMA target encoder on
+        the whole image (its tokens layer-normalised), the squared L2 distance.
 Prints one JSON line (peer_modes.py's report: img/s per mode of --modes, the best) over --steps steps after
 --warmup steps; --in-memory holds the decoded images as selfsup's side does.
 """

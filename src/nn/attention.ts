@@ -51,20 +51,27 @@ export class MultiheadSelfAttention extends Layer {
     // [B, N, 2C] -> [2, B, heads, N, headDim]
     const kv = linear(x, weight.narrow(0, c, 2 * c), bias?.narrow(0, c, 2 * c)).reshape(b, n, 2, this.heads, this.headDim).permute(2, 0, 3, 1, 4);
     const [k, v] = kv.unbind(0);
-    const out = attention(q, k, v, { dropout: this.training ? this.o.attnDrop ?? 0 : 0 }); // [B, heads, Nq, headDim]
-    return dropout(this.proj.forward(out.transpose(1, 2).reshape(b, nq, c)), this.o.projDrop ?? 0, this.training);
+    return this.project(attention(q, k, v, { dropout: this.attentionDropout() }));
   }
 
   private run(x: Tensor, needWeights: boolean): Tensor[] {
-    const [b, n, c] = x.shape;
+    const [b, n] = x.shape;
     // [B, N, 3C] -> [3, B, heads, N, headDim]
     const qkv = this.qkv.forward(x).reshape(b, n, 3, this.heads, this.headDim).permute(2, 0, 3, 1, 4);
     const [q, k, v] = qkv.unbind(0);
-    const drop = this.training ? this.o.attnDrop ?? 0 : 0;
+    const drop = this.attentionDropout();
     const [out, weights] = needWeights ? attentionWithWeights(q, k, v, { dropout: drop }) : [attention(q, k, v, { dropout: drop }), null];
-    // [B, heads, N, headDim] -> [B, N, C]
-    const merged = out.transpose(1, 2).reshape(b, n, c);
-    const y = dropout(this.proj.forward(merged), this.o.projDrop ?? 0, this.training);
+    const y = this.project(out);
     return weights ? [y, weights] : [y];
+  }
+
+  private attentionDropout(): number {
+    return this.training ? this.o.attnDrop ?? 0 : 0;
+  }
+
+  /** The heads' outputs [B, heads, N, headDim] side by side [B, N, C], through the output projection (and its dropout). */
+  private project(heads: Tensor): Tensor {
+    const [b, , n] = heads.shape;
+    return dropout(this.proj.forward(heads.transpose(1, 2).reshape(b, n, this.dim)), this.o.projDrop ?? 0, this.training);
   }
 }
